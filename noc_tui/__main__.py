@@ -1,0 +1,3 @@
+from noc_tui.cli import main
+
+raise SystemExit(main())
