@@ -1,0 +1,257 @@
+"""Configuration: a TOML file plus NOC_TUI_* environment variables.
+
+Precedence, highest first: command-line flags (applied by the caller), environment
+variables (NOC_TUI_CACHE, NOC_TUI_SOURCE__URL, ...), the TOML file, defaults.
+Every model forbids unknown keys so a typo is an error, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources import InitSettingsSource
+
+from noc_tui.timefmt import TimeFormatError, parse_duration
+
+APP = "noc-tui"
+
+CodeSpec = int | str  # 404, or a range written "300-399" / "3xx"
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used; the message names the file and the key."""
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    base = os.environ.get(var)
+    return Path(base) if base else Path.home() / fallback
+
+
+def config_dir() -> Path:
+    return _xdg("XDG_CONFIG_HOME", ".config") / APP
+
+
+def default_config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def default_cache_path() -> Path:
+    return _xdg("XDG_CACHE_HOME", ".cache") / APP / "cache.db"
+
+
+def expand_codes(specs: list[CodeSpec]) -> frozenset[int]:
+    """[ "200-299", 480 ] -> {200, ..., 299, 480}."""
+    out: set[int] = set()
+    for spec in specs:
+        if isinstance(spec, int):
+            out.add(spec)
+            continue
+        text = spec.strip().lower()
+        if len(text) == 3 and text.endswith("xx") and text[0].isdigit():
+            lo = int(text[0]) * 100
+            out.update(range(lo, lo + 100))
+        elif "-" in text:
+            lo_s, hi_s = text.split("-", 1)
+            out.update(range(int(lo_s), int(hi_s) + 1))
+        else:
+            out.add(int(text))
+    return frozenset(out)
+
+
+def _check_codes(specs: list[CodeSpec]) -> list[CodeSpec]:
+    try:
+        codes = expand_codes(specs)
+    except ValueError as exc:
+        raise ValueError("codes are integers or ranges like '300-399' or '3xx'") from exc
+    bad = sorted(c for c in codes if not 100 <= c <= 699)
+    if bad:
+        raise ValueError(f"SIP codes must be within 100-699, got {bad[0]}")
+    return specs
+
+
+def _check_duration(value: str) -> str:
+    try:
+        parse_duration(value)
+    except TimeFormatError as exc:
+        raise ValueError(str(exc)) from exc
+    return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MetricSettings(_Section):
+    """Thresholds of the metric definitions (foundation issue, section 5)."""
+
+    ner_codes: list[CodeSpec] = Field(default_factory=lambda: ["200-299", 480, 486, 600, 603])
+    halt_codes: list[CodeSpec] = Field(default_factory=lambda: ["300-399", 404, 480, 486])
+    sdc_max_s: int = Field(6, ge=0)
+    fas_min_connected: int = Field(20, ge=1)
+    fas_no_ring_ratio: float = Field(0.20, ge=0, le=1)
+    fas_short_ratio: float = Field(0.15, ge=0, le=1)
+    never_404_min_attempts: int = Field(100, ge=1)
+    fas_never_404_others_ratio: float = Field(0.01, ge=0, le=1)
+    fas_unallocated_min_numbers: int = Field(3, ge=1)
+    fas_min_flags: int = Field(2, ge=1)
+
+    _v_codes = field_validator("ner_codes", "halt_codes")(_check_codes)
+
+    def ner_set(self) -> frozenset[int]:
+        return expand_codes(self.ner_codes)
+
+    def halt_set(self) -> frozenset[int]:
+        return expand_codes(self.halt_codes)
+
+
+class SourceSettings(_Section):
+    """Where the poller reads records from (the switch API v1)."""
+
+    url: str | None = None
+    token: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    ca_bundle: Path | None = None
+    verify_tls: bool = True
+    connect_timeout_s: float = Field(5.0, gt=0)
+    read_timeout_s: float = Field(30.0, gt=0)
+    retries: int = Field(5, ge=0, le=20)
+    page_limit: int = Field(5000, ge=1, le=50000)
+
+
+class PollSettings(_Section):
+    interval: str = "1h"
+    overlap: str = "2h"
+    backfill: str = "35d"
+
+    _v_dur = field_validator("interval", "overlap", "backfill")(_check_duration)
+
+
+class AlarmSettings(_Section):
+    """When a carrier row is marked and a notification raised."""
+
+    consecutive_failures: int = Field(50, ge=1)
+    asr_floor: float = Field(0.20, ge=0, le=1)
+    asr_min_attempts: int = Field(50, ge=1)
+    halt_violations: int = Field(1, ge=1)
+    fas_suspect: bool = True
+
+
+class HealthSettings(_Section):
+    """Row colours of the carrier list: down, degraded, suspect, fine."""
+
+    down_consecutive_failures: int = Field(100, ge=1)
+    degraded_asr: float = Field(0.30, ge=0, le=1)
+    degraded_min_attempts: int = Field(20, ge=1)
+    degraded_consecutive_failures: int = Field(10, ge=1)
+
+
+class UISettings(_Section):
+    theme: str = "noc-dark"
+    animations: bool = True
+    export_dir: Path | None = None
+    window: Literal["1h", "24h", "7d"] = "24h"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NOC_TUI_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    cache: Path | None = None
+    source: SourceSettings = Field(default_factory=SourceSettings)
+    poll: PollSettings = Field(default_factory=PollSettings)
+    metrics: MetricSettings = Field(default_factory=MetricSettings)
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
+    ui: UISettings = Field(default_factory=UISettings)
+    keys: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        file_source = InitSettingsSource(settings_cls, init_kwargs=_FILE_DATA.get())
+        return (init_settings, env_settings, file_source)
+
+    def cache_path(self) -> Path:
+        return self.cache or default_cache_path()
+
+
+# The TOML data being loaded; a context variable so loading stays re-entrant.
+_FILE_DATA: ContextVar[dict[str, Any]] = ContextVar("_FILE_DATA", default={})
+
+
+def resolve_config_path(explicit: str | Path | None) -> tuple[Path, bool]:
+    """Return (path, explicitly_chosen). An explicit path must exist."""
+    if explicit:
+        return Path(explicit).expanduser(), True
+    env = os.environ.get("NOC_TUI_CONFIG")
+    if env:
+        return Path(env).expanduser(), True
+    return default_config_path(), False
+
+
+def _has_secret(data: dict[str, Any]) -> bool:
+    src = data.get("source")
+    return isinstance(src, dict) and bool(src.get("token") or src.get("password"))
+
+
+def load_settings(
+    config: str | Path | None = None, warn: list[str] | None = None
+) -> tuple[Settings, Path]:
+    """Load settings; raise ConfigError with a message naming the file and the key."""
+    path, explicit = resolve_config_path(config)
+    data: dict[str, Any] = {}
+    if path.exists() or explicit:
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except PermissionError:
+            raise ConfigError(f"{path}: config file is not readable (permission denied)") from None
+        except IsADirectoryError:
+            raise ConfigError(f"{path}: is a directory, not a config file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        if warn is not None and _has_secret(data):
+            mode = path.stat().st_mode
+            if mode & (stat.S_IRGRP | stat.S_IROTH):
+                warn.append(
+                    f"{path} holds a secret and is readable by others: run chmod 600 {path}"
+                )
+    token = _FILE_DATA.set(data)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(path, exc)) from None
+    finally:
+        _FILE_DATA.reset(token)
+    return settings, path
+
+
+def _format_validation(path: Path, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors(include_input=False, include_url=False):
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"{path}: {key}: {msg}")
+    return "bad configuration (file or NOC_TUI_* environment):\n  " + "\n  ".join(lines)

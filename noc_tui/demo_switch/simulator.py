@@ -1,0 +1,553 @@
+"""A deterministic class-4 switch traffic simulator (no HTTP).
+
+Traffic is generated per fixed time slot from an RNG seeded by (seed, slot index), so
+the attempts of any time range can be produced on their own, quickly and identically,
+without generating what came before. History begins 35 days before the simulator's
+start; live traffic continues as its clock advances.
+
+Carriers behave like ones an operator meets: good tier-1 routes, a cheap route with
+low ASR and a small channel limit, one degrading (rising 503s), one that goes down
+for good part-way, one returning 404 for numbers others connect, a FAS carrier, one
+behind a switch misconfigured to fail over after 486, and idle inactive/pending ones.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from noc_tui.timefmt import DAY_MS, HOUR_MS, ms_to_iso, now_ms
+
+SLOT_MS = 300_000  # 5 minutes: few enough slots that per-slot RNG seeding stays cheap
+HISTORY_MS = 35 * DAY_MS
+# Bound on (last attempt start - call start): at most 3 attempts, each at most
+# 12 s PDD + 60 s ringing + gaps. Any range query looks back this far for retries.
+MAX_SPAN_MS = 300_000
+DEFAULT_CALLS_PER_MIN = 2.2
+DEFAULT_HALT = frozenset({300, 301, 302, 305, 380, 404, 480, 486})
+
+# Attempt row layout (internal tuples sort by the API order: started_at, call_id, seq).
+# 0 started_ms, 1 call_id, 2 seq, 3 carrier index, 4 dst, 5 cli, 6 sip_code,
+# 7 pdd_ms|None, 8 duration_s, 9 release index, 10 call end ms, 11 late draw
+Row = tuple[int, str, int, int, str, str, int, "int | None", int, int, int, float]
+
+REASONS = {
+    200: "OK", 404: "Not Found", 408: "Request Timeout", 480: "Temporarily Unavailable",
+    486: "Busy Here", 487: "Request Terminated", 500: "Server Internal Error",
+    502: "Bad Gateway", 503: "Service Unavailable", 603: "Decline",
+}
+RELEASES: tuple[str | None, ...] = (
+    None, "caller hangup", "callee hangup", "caller cancel", "invite timeout",
+    "channel limit", "no answer timeout",
+)
+_R_NONE, _R_CALLER, _R_CALLEE, _R_CANCEL, _R_TIMEOUT, _R_CHANNELS, _R_NOANSWER = range(7)
+
+# Traffic by UTC hour (European and American business hours), normalised to mean 1;
+# weekends carry 60% of a weekday.
+_HOURLY = (0.35, 0.3, 0.25, 0.25, 0.3, 0.4, 0.6, 0.9, 1.2, 1.45, 1.6, 1.65,
+           1.6, 1.55, 1.6, 1.65, 1.6, 1.45, 1.25, 1.05, 0.9, 0.75, 0.6, 0.45)
+_HOURLY_N = tuple(h * 24 / sum(_HOURLY) for h in _HOURLY)
+_WEEKDAY = 7 / 6.2
+_WEEKEND = 0.6 * _WEEKDAY
+_PEAK = max(_HOURLY_N) * _WEEKDAY
+
+
+def traffic_factor(ms: int) -> float:
+    """Relative call rate at an instant (weekly mean 1)."""
+    day = ms // DAY_MS
+    week = _WEEKEND if (day + 3) % 7 >= 5 else _WEEKDAY  # 1970-01-01 was a Thursday
+    return _HOURLY_N[(ms // HOUR_MS) % 24] * week
+
+
+@dataclass(frozen=True)
+class CarrierSpec:
+    id: str
+    name: str
+    status: str
+    channels: int
+    cps: int
+    currency: str
+    halt_codes: tuple[int, ...] | None
+    kind: str  # behaviour: tier1, cheap, degrading, down, nf404, fas, mis486, regional, idle
+    pdd_ms: int  # median post-dial delay
+    tech_fail: float  # share of attempts failing on the carrier's side (5xx / 408)
+    domain: str
+    billing: tuple[int, int]  # (mcd_s, pulse_s)
+
+
+CARRIERS: tuple[CarrierSpec, ...] = (
+    CarrierSpec("atlantic", "Atlantic Tier1 Voice", "active", 0, 200, "USD", None,
+                "tier1", 1800, 0.01, "atlantic-tier1.example", (1, 1)),
+    CarrierSpec("nordlink", "Nordlink Carrier Services", "active", 2000, 100, "EUR", None,
+                "tier1", 1600, 0.012, "nordlink.example", (60, 60)),
+    CarrierSpec("meridian", "Meridian Global Telecom", "active", 0, 150, "USD", None,
+                "tier1", 2000, 0.008, "meridian-global.example", (1, 1)),
+    CarrierSpec("continental", "Continental Mobile Access", "active", 1000, 80, "EUR", None,
+                "tier1", 2600, 0.015, "continental-mobile.example", (30, 6)),
+    CarrierSpec("budget", "BudgetRoute VoIP", "active", 30, 10, "USD", None,
+                "cheap", 4200, 0.06, "budgetroute.example", (60, 60)),
+    CarrierSpec("helios", "Helios Wholesale", "active", 500, 50, "USD", None,
+                "degrading", 2200, 0.01, "helios-wholesale.example", (30, 6)),
+    CarrierSpec("orbitel", "Orbitel Transit", "active", 300, 40, "EUR", None,
+                "down", 1900, 0.015, "orbitel-transit.example", (60, 60)),
+    CarrierSpec("quantum", "Quantum Reach Networks", "active", 400, 40, "EUR", None,
+                "nf404", 2100, 0.012, "quantumreach.example", (30, 6)),
+    CarrierSpec("sunrise", "Sunrise Gold Telecom", "active", 0, 60, "USD", None,
+                "fas", 0, 0.03, "sunrise-gold.example", (1, 1)),
+    CarrierSpec("pacific", "Pacific Crossing Ltd", "active", 600, 60, "USD", None,
+                "mis486", 2300, 0.012, "pacific-crossing.example", (60, 1)),
+    CarrierSpec("andes", "Andes Regional Telecom", "active", 200, 30, "USD",
+                (404, 480, 486, 603), "regional", 2800, 0.025, "andes-regional.example",
+                (60, 6)),
+    CarrierSpec("vantage", "Vantage Telecom", "inactive", 100, 20, "GBP", None,
+                "idle", 2000, 0.0, "vantage-telecom.example", (60, 60)),
+    CarrierSpec("kestrel", "Kestrel Networks", "pending", 150, 20, "EUR", None,
+                "idle", 2000, 0.0, "kestrel-networks.example", (1, 1)),
+)
+_IDX = {c.id: i for i, c in enumerate(CARRIERS)}
+
+
+@dataclass(frozen=True)
+class Destination:
+    name: str
+    prefix: str  # digits every number of the pool starts with
+    length: int  # total digits of a number
+    weight: float  # share of calls
+    rate_prefix: str  # the rate-card prefix that prices it
+    routes: tuple[tuple[float, tuple[str, ...]], ...]  # (weight, LCR order)
+
+
+# Per destination an ordered LCR list of carriers; some split traffic by ratio, as real
+# switches do, so one number reaches several carriers over time.
+DESTINATIONS: tuple[Destination, ...] = (
+    Destination("USA", "1212", 11, 18, "1",
+                ((0.7, ("budget", "atlantic", "nordlink")), (0.3, ("atlantic", "nordlink")))),
+    Destination("United Kingdom - London", "4420", 12, 10, "4420",
+                ((0.6, ("atlantic", "helios", "nordlink")), (0.4, ("nordlink", "atlantic")))),
+    Destination("United Kingdom - Mobile", "447", 12, 12, "447",
+                ((0.6, ("pacific", "continental", "atlantic")),
+                 (0.4, ("continental", "atlantic")))),
+    Destination("Germany - Berlin", "4930", 12, 8, "4930",
+                ((0.8, ("orbitel", "nordlink", "meridian")), (0.2, ("nordlink", "orbitel")))),
+    Destination("Germany - Mobile", "4917", 12, 8, "4917",
+                ((0.75, ("orbitel", "continental", "meridian")),
+                 (0.25, ("continental", "orbitel", "meridian")))),
+    Destination("France - Paris", "331", 11, 6, "331",
+                ((0.6, ("quantum", "nordlink", "atlantic")),
+                 (0.4, ("nordlink", "quantum", "atlantic")))),
+    Destination("France - Mobile", "336", 11, 6, "336",
+                ((0.5, ("quantum", "continental")),
+                 (0.5, ("continental", "quantum", "atlantic")))),
+    Destination("Mexico - Mexico City", "5255", 12, 5, "52",
+                ((1.0, ("andes", "budget", "meridian")),)),
+    Destination("Brazil - Sao Paulo", "5511", 13, 5, "55",
+                ((1.0, ("andes", "helios", "meridian")),)),
+    Destination("Nigeria - Mobile", "234803", 13, 5, "234",
+                ((0.7, ("sunrise", "helios", "meridian")), (0.3, ("meridian", "sunrise")))),
+    Destination("Philippines - Mobile", "63917", 12, 5, "63",
+                ((0.6, ("budget", "sunrise", "meridian")), (0.4, ("meridian", "budget")))),
+    Destination("India - Mobile", "9198", 12, 7, "91",
+                ((0.7, ("helios", "budget", "nordlink")), (0.3, ("nordlink", "helios")))),
+)
+POOL_SIZE = 2000  # dialled numbers per destination; popular ones recur many times a day
+UNALLOCATED_SHARE = 0.03
+STALE_404_SHARE = 0.3  # numbers the 404 carrier wrongly thinks do not exist
+DOWN_AT_DAY = 26.0  # the down carrier fails for good from this day of history on
+
+
+class Simulator:
+    """Deterministic traffic for one seed and one start instant.
+
+    ``start_ms`` is the simulator's creation time (defaults to the clock's now); history
+    begins HISTORY_MS before it. ``clock`` gives "now" for the publication rule: an
+    attempt is published once its call has ended.
+    """
+
+    def __init__(
+        self,
+        seed: int = 1,
+        start_ms: int | None = None,
+        calls_per_min: float = DEFAULT_CALLS_PER_MIN,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        if calls_per_min <= 0:
+            raise ValueError("calls_per_min must be positive")
+        self.seed = seed
+        self.clock = clock
+        self.calls_per_min = calls_per_min
+        self.start_ms = clock() if start_ms is None else start_ms
+        self.history_start_ms = self.start_ms - HISTORY_MS
+        self.first_slot = self.history_start_ms // SLOT_MS
+        self.down_at_ms = self.history_start_ms + int(DOWN_AT_DAY * DAY_MS)
+        self._iso_cache: dict[int, str] = {}
+        self._build_static()
+
+    # -- static data -------------------------------------------------------------------
+
+    def _build_static(self) -> None:
+        rng = random.Random(f"static-{self.seed}")
+        self._pools: list[list[str]] = []
+        self._unallocated: list[set[int]] = []
+        self._stale: list[set[int]] = []
+        for dest in DESTINATIONS:
+            free = dest.length - len(dest.prefix)
+            seen: set[str] = set()
+            pool: list[str] = []
+            while len(pool) < POOL_SIZE:
+                num = dest.prefix + str(rng.randrange(10 ** (free - 1), 10**free))
+                if num not in seen:
+                    seen.add(num)
+                    pool.append(num)
+            self._pools.append(pool)
+            # Spread over popular and rare numbers alike (index 0 is the most dialled).
+            self._unallocated.append(
+                {i for i in range(POOL_SIZE) if rng.random() < UNALLOCATED_SHARE} | {2, 9}
+            )
+            self._stale.append({i for i in range(POOL_SIZE) if rng.random() < STALE_404_SHARE})
+        self._clis = [f"4420794{rng.randrange(10**5, 10**6)}" for _ in range(300)]
+        total = sum(d.weight for d in DESTINATIONS)
+        acc = 0.0
+        self._dest_cum: list[float] = []
+        for d in DESTINATIONS:
+            acc += d.weight / total
+            self._dest_cum.append(acc)
+        self._routes: list[list[tuple[float, tuple[int, ...]]]] = []
+        for d in DESTINATIONS:
+            acc, routes = 0.0, []
+            for w, order in d.routes:
+                acc += w
+                routes.append((acc, tuple(_IDX[c] for c in order)))
+            self._routes.append(routes)
+        self._limited = [i for i, c in enumerate(CARRIERS) if c.channels and c.kind == "cheap"]
+        self._halt = [
+            frozenset(c.halt_codes) if c.halt_codes is not None else DEFAULT_HALT
+            for c in CARRIERS
+        ]
+        # Pre-encoded JSON fragments for the server's fast path.
+        self._j_carrier = [json.dumps(c.id) for c in CARRIERS]
+        self._j_reason = {code: json.dumps(r) for code, r in REASONS.items()}
+        self._j_release = [json.dumps(r) for r in RELEASES]
+
+    def carriers(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": c.id, "name": c.name, "status": c.status, "channels": c.channels,
+                "cps": c.cps, "currency": c.currency,
+                "halt_codes": list(c.halt_codes) if c.halt_codes is not None else None,
+            }
+            for c in CARRIERS
+        ]
+
+    def contacts(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for n, c in enumerate(CARRIERS):
+            phone = f"+44 20 7946 0{n:02d}"  # Ofcom's range reserved for drama: fictional
+            out.append({
+                "carrier_id": c.id, "name": f"{c.name} NOC", "role": "noc",
+                "email": f"noc@{c.domain}", "phone": phone + "0",
+                "notes": "24/7; open a ticket by email first, call for outages",
+            })
+            out.append({
+                "carrier_id": c.id, "name": _PEOPLE[n % len(_PEOPLE)], "role": "account manager",
+                "email": f"{_PEOPLE[n % len(_PEOPLE)].split()[0].lower()}@{c.domain}",
+                "phone": phone + "1", "notes": "business hours",
+            })
+            if c.status == "active" and n % 3 == 0:
+                out.append({
+                    "carrier_id": c.id, "name": "Billing desk", "role": "billing",
+                    "email": f"billing@{c.domain}", "phone": None,
+                    "notes": "disputes within 30 days of invoice",
+                })
+        return out
+
+    def rates(self) -> list[dict[str, Any]]:
+        """Rate cards: one per carrier, rows for the prefixes it carries, some blocked,
+        some superseded by a later price, one change scheduled in the future."""
+        rng = random.Random(f"rates-{self.seed}")
+        day0 = self.history_start_ms // DAY_MS * DAY_MS
+        base_from = day0 - 60 * DAY_MS
+        change_at = day0 + 20 * DAY_MS
+        future_at = (self.start_ms // DAY_MS + 7) * DAY_MS
+        serves: dict[str, list[Destination]] = {c.id: [] for c in CARRIERS}
+        for d in DESTINATIONS:
+            for _, order in d.routes:
+                for cid in order:
+                    if d not in serves[cid]:
+                        serves[cid].append(d)
+        extra = (Destination("United Kingdom - Fixed", "44", 12, 0, "44", ()),
+                 Destination("Germany - Fixed", "49", 12, 0, "49", ()),
+                 Destination("France - Fixed", "33", 11, 0, "33", ()))
+        out: list[dict[str, Any]] = []
+        for n, c in enumerate(CARRIERS):
+            mcd, pulse = c.billing
+            card = f"{c.id}-{c.currency.lower()}-std"
+            dests = serves[c.id] or list(DESTINATIONS[n % 4: n % 4 + 3])
+            dests = dests + [e for e in extra if e.rate_prefix[:2] in {d.prefix[:2] for d in dests}]
+            cheap = 0.7 if c.kind in ("cheap", "fas") else 1.0
+            for j, d in enumerate(dests):
+                rate = round(_BASE_RATE.get(d.rate_prefix, 0.02) * cheap * rng.uniform(0.85, 1.2), 5)
+                row = {
+                    "carrier_id": c.id, "card_id": card,
+                    "card_name": f"{c.name} standard {c.currency}",
+                    "prefix": d.rate_prefix, "destination": d.name, "rate": rate,
+                    "connect_fee": 0.0 if j % 4 else 0.001, "mcd_s": mcd, "pulse_s": pulse,
+                    "currency": c.currency, "effective_from": ms_to_iso(base_from),
+                    "status": "active",
+                }
+                out.append(row)
+                if (n + j) % 5 == 0:  # price change part-way through the history
+                    out.append(row | {"rate": round(rate * 1.08, 5),
+                                      "effective_from": ms_to_iso(change_at)})
+                if (n + j) % 7 == 3:  # scheduled change, not yet in force
+                    out.append(row | {"rate": round(rate * 0.95, 5),
+                                      "effective_from": ms_to_iso(future_at)})
+            # A blocked premium range on every card (fraud-prone destinations).
+            out.append({
+                "carrier_id": c.id, "card_id": card, "card_name": f"{c.name} standard {c.currency}",
+                "prefix": "882", "destination": "International Networks", "rate": 1.25,
+                "connect_fee": 0.0, "mcd_s": 60, "pulse_s": 60, "currency": c.currency,
+                "effective_from": ms_to_iso(base_from), "status": "blocked",
+            })
+        return out
+
+    # -- traffic -----------------------------------------------------------------------
+
+    def iso(self, ms: int) -> str:
+        """ms_to_iso, memoised by minute (strftime dominates otherwise)."""
+        minute, rest = divmod(ms, 60_000)
+        head = self._iso_cache.get(minute)
+        if head is None:
+            if len(self._iso_cache) > 50_000:
+                self._iso_cache.clear()
+            head = ms_to_iso(minute * 60_000)[:-6]  # "YYYY-MM-DDTHH:MM:"
+            self._iso_cache[minute] = head
+        s, msr = divmod(rest, 1000)
+        return f"{head}{s:02d}.{msr:03d}Z"
+
+    def slot_rows(self, slot: int) -> list[Row]:
+        """All attempts of the calls that start in one slot (published or not), unsorted."""
+        if slot < self.first_slot:
+            return []
+        rng = random.Random((self.seed << 40) ^ slot)
+        rand = rng.random
+        lognorm = rng.lognormvariate
+        t0 = slot * SLOT_MS
+        lam = self.calls_per_min * (SLOT_MS / 60_000) * traffic_factor(t0)
+        # Poisson count (Knuth for small means, normal approximation beyond).
+        if lam < 40:
+            limit, n, p = math.exp(-lam), 0, rand()
+            while p > limit:
+                n += 1
+                p *= rand()
+        else:
+            n = max(0, round(rng.gauss(lam, math.sqrt(lam))))
+        # Channel occupancy of the small trunk from traffic we do not model call by call:
+        # the demo sees a sample of the trunk, the rest of its load is drawn per slot.
+        busy_base = {
+            i: int(CARRIERS[i].channels * traffic_factor(t0) / _PEAK * (0.75 + 0.35 * rand()))
+            for i in self._limited
+        }
+        active: dict[int, list[int]] = {i: [] for i in self._limited}
+        frac = min(1.0, max(0.0, (t0 - self.history_start_ms) / HISTORY_MS))
+        starts = sorted(int(rand() * SLOT_MS) for _ in range(n))
+        rows: list[Row] = []
+        append = rows.append
+        dest_cum, pools, routes_all = self._dest_cum, self._pools, self._routes
+        clis, halt, down_at = self._clis, self._halt, self.down_at_ms
+        seed = self.seed
+        for i, off in enumerate(starts):
+            start = t0 + off
+            call_id = f"s{seed}-{slot:x}-{i:x}"
+            # Destination, number (skewed: popular numbers recur), LCR order.
+            u = rand()
+            di = 0
+            while dest_cum[di] < u and di < len(dest_cum) - 1:
+                di += 1
+            ni = int(POOL_SIZE * rand() ** 2.2)
+            dst = pools[di][ni]
+            unalloc = ni in self._unallocated[di]
+            stale = ni in self._stale[di]
+            u = rand()
+            for cum, order in routes_all[di]:
+                if u <= cum:
+                    break
+            cli = clis[int(rand() * len(clis))]
+            # The B party's behaviour is the same whichever carrier delivers the call.
+            u = rand()
+            if u < 0.60:
+                outcome = 0  # answers
+            elif u < 0.71:
+                outcome = 486  # busy
+            elif u < 0.80:
+                outcome = 480  # rings out / unreachable
+            elif u < 0.97:
+                outcome = 487  # caller gives up while ringing
+            else:
+                outcome = 603  # declined
+            ring_ms = 2000 + int(rng.expovariate(1 / 6000)) % 40_000
+            duration = min(7200, max(1, int(lognorm(4.3, 1.1))))
+            late_u = rand()
+            t = start
+            attempts: list[tuple[int, int, int, int | None, int, int, int]] = []
+            for seq, ci in enumerate(order, 1):
+                c = CARRIERS[ci]
+                kind = c.kind
+                u1, u2 = rand(), rand()
+                pdd: int | None = None
+                dur = 0
+                rel = _R_NONE
+                if kind == "fas":
+                    # Answers almost everything at once, no ringing, short fixed calls.
+                    if u1 < c.tech_fail:
+                        code, resp = 503, 40 + int(u2 * 200)
+                    else:
+                        code, resp = 200, 80 + int(u2 * 300)
+                        dur = 4 if u2 < 0.8 else (3 if u2 < 0.9 else 5)
+                        rel = _R_CALLEE
+                elif kind == "down" and t >= down_at:
+                    if u1 < 0.65:
+                        code, resp = 503, 30 + int(u2 * 150)
+                    else:
+                        code, resp, rel = 408, 6000, _R_TIMEOUT
+                elif ci in active and busy_base[ci] + sum(
+                    1 for e in active[ci] if e > t
+                ) >= c.channels:
+                    code, resp, rel = 503, 5, _R_CHANNELS
+                elif u1 < (c.tech_fail + 0.45 * frac if kind == "degrading" else c.tech_fail):
+                    if kind == "degrading" or u2 < 0.55:
+                        code, resp = 503, 40 + int(u2 * 400)
+                    elif u2 < 0.75:
+                        code, resp, rel = 408, 6000, _R_TIMEOUT
+                    elif u2 < 0.9:
+                        code, resp = 502, 100 + int(u2 * 300)
+                    else:
+                        code, resp = 500, 100 + int(u2 * 300)
+                elif unalloc or (kind == "nf404" and stale):
+                    code, resp = 404, 150 + int(u2 * 500)
+                elif kind == "mis486" and u2 < 0.12:
+                    code, resp = 486, 200 + int(u1 * 800)  # spurious busy: its congestion
+                else:
+                    pdd = min(12_000, max(300, int(c.pdd_ms * lognorm(0.0, 0.45))))
+                    if kind == "cheap" and u2 < 0.22:
+                        # Poor route quality: callers hang up on the long PDD, or it never rings.
+                        if u2 < 0.12:
+                            code, resp, rel = 487, pdd + 3000 + int(u1 * 10_000), _R_CANCEL
+                        else:
+                            code, resp, pdd = 480, 800 + int(u1 * 2000), None
+                    elif outcome == 0:
+                        code, resp = 200, pdd + ring_ms
+                        dur = duration
+                        rel = _R_CALLER if u2 < 0.55 else _R_CALLEE
+                    elif outcome == 486:
+                        code, resp = 486, pdd + 200
+                        if u2 < 0.6:
+                            pdd = None  # busy before any ringing
+                    elif outcome == 480:
+                        if u2 < 0.5:
+                            code, resp, rel = 480, pdd + 30_000 + int(u1 * 15_000), _R_NOANSWER
+                        else:
+                            code, resp, pdd = 480, 500 + int(u1 * 1500), None
+                    elif outcome == 487:
+                        code, resp, rel = 487, pdd + 1000 + int(u1 * 40_000), _R_CANCEL
+                    else:
+                        code, resp = 603, pdd + 1000 + int(u1 * 8000)
+                attempts.append((t, ci, code, pdd, dur, rel, resp))
+                if ci in active and code == 200:
+                    active[ci].append(t + resp + dur * 1000)
+                if code < 300:
+                    break
+                if code == 486 and kind == "mis486":
+                    pass  # the misconfigured switch fails over on this carrier's 486
+                elif code in halt[ci] or code == 487 or code >= 600:
+                    break
+                t += resp + 5 + int(rand() * 40)
+            last = attempts[-1]
+            end = last[0] + last[6] + last[4] * 1000
+            for seq, (ts, ci, code, pdd, dur, rel, _resp) in enumerate(attempts, 1):
+                append((ts, call_id, seq, ci, dst, cli, code, pdd, dur, rel, end, late_u))
+        return rows
+
+    def iter_rows(
+        self,
+        since_ms: int,
+        until_ms: int,
+        now: int | None = None,
+        after: tuple[int, str, int] | None = None,
+        late_fraction: float = 0.0,
+        late_delay_ms: int = 0,
+    ) -> Iterator[Row]:
+        """Published attempt rows with since <= started_at < until and key > after, in
+        (started_at, call_id, seq) order, generated lazily slot by slot."""
+        now = self.clock() if now is None else now
+        lo = since_ms if after is None else max(since_ms, after[0])
+        first = max(self.first_slot, (lo - MAX_SPAN_MS) // SLOT_MS)
+        # A call that starts after now cannot have ended: no slot beyond now matters.
+        last = min((until_ms - 1) // SLOT_MS, now // SLOT_MS)
+        pending: list[Row] = []
+        for slot in range(first, last + 1):
+            for r in self.slot_rows(slot):
+                ts = r[0]
+                if ts < lo or ts >= until_ms:
+                    continue
+                if after is not None and ts == after[0] and (ts, r[1], r[2]) <= after:
+                    continue
+                pub = r[10] + late_delay_ms if r[11] < late_fraction else r[10]
+                if pub > now:
+                    continue
+                pending.append(r)
+            if not pending:
+                continue
+            pending.sort()
+            # Later slots only hold attempts starting at or after their own start.
+            boundary = (slot + 1) * SLOT_MS
+            if pending[-1][0] < boundary:
+                yield from pending
+                pending = []
+            else:
+                cut = 0
+                while pending[cut][0] < boundary:
+                    cut += 1
+                yield from pending[:cut]
+                del pending[:cut]
+        yield from pending
+
+    def record(self, r: Row) -> dict[str, Any]:
+        code = r[6]
+        return {
+            "call_id": r[1], "seq": r[2], "carrier_id": CARRIERS[r[3]].id,
+            "started_at": self.iso(r[0]), "dst": r[4], "cli": r[5], "sip_code": code,
+            "sip_reason": REASONS[code], "pdd_ms": r[7], "duration_s": r[8],
+            "release_reason": RELEASES[r[9]],
+        }
+
+    def record_json(self, r: Row) -> str:
+        """The record as compact JSON, formatted directly (the server's hot path).
+        Safe without escaping: ids, digits and ISO times hold no quote or backslash."""
+        pdd = r[7]
+        return (
+            f'{{"call_id":"{r[1]}","seq":{r[2]},"carrier_id":{self._j_carrier[r[3]]},'
+            f'"started_at":"{self.iso(r[0])}","dst":"{r[4]}","cli":"{r[5]}",'
+            f'"sip_code":{r[6]},"sip_reason":{self._j_reason[r[6]]},'
+            f'"pdd_ms":{"null" if pdd is None else pdd},"duration_s":{r[8]},'
+            f'"release_reason":{self._j_release[r[9]]}}}'
+        )
+
+    def attempts(
+        self, since_ms: int, until_ms: int, now: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Published attempts with since <= started_at < until, in API order."""
+        record = self.record
+        for r in self.iter_rows(since_ms, until_ms, now):
+            yield record(r)
+
+
+_PEOPLE = ("Maria Lindqvist", "Tomasz Wrona", "Aisha Okafor", "James Whitfield",
+           "Lucia Ferreira", "Kenji Moriyama", "Priya Raman", "Oliver Brandt",
+           "Sofia Marchetti", "Daniel Achterberg", "Grace Mbeki", "Henrik Dahl", "Elena Popescu")
+_BASE_RATE = {"1": 0.004, "4420": 0.006, "447": 0.018, "4930": 0.007, "4917": 0.035,
+              "331": 0.008, "336": 0.03, "52": 0.012, "55": 0.02, "234": 0.11, "63": 0.16,
+              "91": 0.021, "44": 0.009, "49": 0.01, "33": 0.011}

@@ -1,0 +1,459 @@
+"""Carrier metrics, exactly as defined in the foundation issue (section 5).
+
+Sums come from the hourly rollups for whole hours inside the window and from raw
+attempts only for the partial hours at its edges; failovers come from the links kept
+at ingest. The standard windows (1h, 24h, 7d) are computed once per ingest and stored,
+so the carrier list is a read of a few thousand rows.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from noc_tui.cache import ROLLUP_VALUE_COLS, Cache, _rollup_select
+from noc_tui.config import MetricSettings, expand_codes
+from noc_tui.timefmt import DAY_MS, HOUR_MS, ms_to_dt, ms_to_iso
+
+STANDARD_WINDOWS = (3600, 86400, 7 * 86400)
+PERIODS = ("live", "daily", "monthly")
+FAS_FLAGS = ("NO_RING", "SHORT_CALLS", "NEVER_404", "ANSWERS_UNALLOCATED")
+
+CARRIER_KEYS = (
+    "id", "name", "status", "attempts", "connected", "asr", "acd_s", "minutes",
+    "pdd_avg_ms", "ner", "n200", "n404", "code_consistency", "never_404",
+    "consecutive_failures", "failover_out", "failover_in", "halt_violations", "sdc_ratio",
+    "fas_flags", "fas_suspect",
+)
+SUMMARY_KEYS = (
+    "start", "attempts", "connected", "asr", "acd_s", "minutes", "pdd_avg_ms", "ner",
+    "cost", "unrated",
+)
+
+_ZERO = dict.fromkeys(ROLLUP_VALUE_COLS, 0)
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den else None
+
+
+def _window(now_ms: int, window_s: int) -> tuple[int, int]:
+    return now_ms - window_s * 1000, now_ms
+
+
+def _settings(cache: Cache, settings: MetricSettings | None) -> MetricSettings:
+    return settings or cache.settings
+
+
+# -- sums over a window -----------------------------------------------------------------
+
+
+def _sums(cache: Cache, start: int, end: int, carrier_id: str | None = None) -> dict[str, dict]:
+    """Rollup columns summed per carrier over [start, end)."""
+    s = cache.settings
+    out: dict[str, dict[str, float]] = {}
+    first_full = -(-start // HOUR_MS) * HOUR_MS
+    last_full = end // HOUR_MS * HOUR_MS
+    raw_ranges: list[tuple[int, int]]
+    parts: list[tuple[str, tuple[Any, ...]]] = []
+    cfilter = " AND carrier_id = ?" if carrier_id is not None else ""
+    cargs: tuple[Any, ...] = (carrier_id,) if carrier_id is not None else ()
+    if first_full < last_full:
+        cols = ", ".join(f"sum({c})" for c in ROLLUP_VALUE_COLS)
+        parts.append((
+            f"SELECT carrier_id, {cols} FROM rollups WHERE hour >= ? AND hour < ?{cfilter} "
+            "GROUP BY carrier_id",
+            (first_full, last_full, *cargs),
+        ))
+        raw_ranges = [(start, first_full), (last_full, end)]
+    else:
+        raw_ranges = [(start, end)]
+    select = _rollup_select(s.ner_set(), s.sdc_max_s)
+    for a, b in raw_ranges:
+        if a < b:
+            parts.append((
+                f"SELECT carrier_id, {select} FROM attempts WHERE ts >= ? AND ts < ?{cfilter} "
+                "GROUP BY carrier_id",
+                (a, b, *cargs),
+            ))
+    for sql, args in parts:
+        for row in cache.conn.execute(sql, args):
+            acc = out.setdefault(row[0], dict(_ZERO))
+            for c, v in zip(ROLLUP_VALUE_COLS, row[1:], strict=True):
+                acc[c] += v or 0
+    return out
+
+
+def _basic(sums: dict[str, float], settings: MetricSettings) -> dict[str, Any]:
+    att, conn = sums["attempts"], sums["connected"]
+    return {
+        "attempts": att,
+        "connected": conn,
+        "asr": _ratio(conn, att),
+        "acd_s": _ratio(sums["dur_conn"], conn),
+        "minutes": sums["dur_all"] / 60,
+        "pdd_avg_ms": _ratio(sums["pdd_sum"], sums["pdd_n"]),
+        "ner": _ratio(sums["ner_hits"], att - sums["n3xx"]),
+        "n200": sums["n200"],
+        "n404": sums["n404"],
+        "never_404": att >= settings.never_404_min_attempts and sums["n404"] == 0,
+        "sdc_ratio": _ratio(sums["sdc"], conn),
+    }
+
+
+# -- code consistency -------------------------------------------------------------------
+
+_CONSISTENCY_CTE = """
+WITH cd AS (
+    SELECT carrier_id, dst, max(sip_code BETWEEN 200 AND 299) AS ok, max(sip_code = 404) AS nf
+    FROM attempts
+    WHERE ts >= ? AND ts < ? AND (sip_code BETWEEN 200 AND 299 OR sip_code = 404)
+    GROUP BY carrier_id, dst),
+d AS (SELECT dst, sum(ok) AS n_ok, sum(nf) AS n_nf FROM cd GROUP BY dst),
+v AS (
+    SELECT cd.carrier_id, cd.dst, cd.ok, cd.nf,
+        (d.n_ok - cd.ok > 0 AND d.n_nf - cd.nf = 0) AS exist,
+        (d.n_nf - cd.nf > 0 AND d.n_ok - cd.ok = 0) AS missing,
+        d.n_ok - cd.ok AS others_ok, d.n_nf - cd.nf AS others_nf
+    FROM cd JOIN d ON d.dst = cd.dst)
+"""
+
+
+def _consistency(cache: Cache, start: int, end: int) -> dict[str, tuple[int, int, int]]:
+    """Per carrier: (comparable, inconsistent, connected-while-missing numbers)."""
+    rows = cache.conn.execute(
+        _CONSISTENCY_CTE + """
+        SELECT carrier_id,
+            sum((ok AND nf) OR exist OR missing),
+            sum((ok AND nf) OR (ok AND missing) OR (nf AND exist)),
+            sum(ok AND missing)
+        FROM v GROUP BY carrier_id""",
+        (start, end),
+    )
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+@dataclass(frozen=True)
+class NumberVerdict:
+    dst: str
+    ok: bool  # this carrier answered 2xx at least once
+    not_found: bool  # this carrier answered 404 at least once
+    others_ok: int  # other carriers that answered 2xx
+    others_not_found: int  # other carriers that answered 404
+    verdict: str  # others' verdict: exists | missing | none
+    why: str
+
+
+def inconsistent_numbers(
+    cache: Cache, carrier_id: str, now_ms: int, window_s: int, limit: int = 500
+) -> list[NumberVerdict]:
+    """The numbers behind a carrier's code consistency figure."""
+    start, end = _window(now_ms, window_s)
+    rows = cache.conn.execute(
+        _CONSISTENCY_CTE + """
+        SELECT dst, ok, nf, others_ok, others_nf, exist, missing FROM v
+        WHERE carrier_id = ? AND ((ok AND nf) OR (ok AND missing) OR (nf AND exist))
+        ORDER BY dst LIMIT ?""",
+        (start, end, carrier_id, limit),
+    )
+    out = []
+    for dst, ok, nf, o_ok, o_nf, exist, missing in rows:
+        if ok and nf:
+            why = "answered both 2xx and 404"
+        elif ok and missing:
+            why = "connected a number the other carriers say does not exist"
+        else:
+            why = "answered 404 for a number the other carriers connect"
+        verdict = "exists" if exist else "missing" if missing else "none"
+        out.append(NumberVerdict(dst, bool(ok), bool(nf), o_ok, o_nf, verdict, why))
+    return out
+
+
+# -- consecutive failures ---------------------------------------------------------------
+
+
+def consecutive_failures(cache: Cache, carrier_id: str, now_ms: int) -> tuple[int, int | None]:
+    """(failures since the last 2xx before now, start of that 2xx attempt in ms or None)."""
+    q = cache.conn.execute
+    row = q(
+        "SELECT ts FROM attempts WHERE carrier_id = ? AND ts < ? "
+        "AND sip_code BETWEEN 200 AND 299 ORDER BY ts DESC LIMIT 1",
+        (carrier_id, now_ms),
+    ).fetchone()
+    if row is None:
+        n = q("SELECT count(*) FROM attempts WHERE carrier_id = ? AND ts < ?",
+              (carrier_id, now_ms)).fetchone()[0]
+        return n, None
+    last_ts = row[0]
+    call, seq = q(
+        "SELECT call_id, seq FROM attempts WHERE carrier_id = ? AND ts = ? "
+        "AND sip_code BETWEEN 200 AND 299 ORDER BY call_id DESC, seq DESC LIMIT 1",
+        (carrier_id, last_ts),
+    ).fetchone()
+    later = q("SELECT count(*) FROM attempts WHERE carrier_id = ? AND ts > ? AND ts < ?",
+              (carrier_id, last_ts, now_ms)).fetchone()[0]
+    ties = q(
+        "SELECT count(*) FROM attempts WHERE carrier_id = ? AND ts = ? "
+        "AND (call_id > ? OR (call_id = ? AND seq > ?))",
+        (carrier_id, last_ts, call, call, seq),
+    ).fetchone()[0] if last_ts < now_ms else 0
+    return later + ties, last_ts
+
+
+# -- failovers --------------------------------------------------------------------------
+
+
+def halt_set(halt_codes: str | None, settings: MetricSettings) -> frozenset[int]:
+    if halt_codes is None:
+        return settings.halt_set()
+    return expand_codes([int(c) for c in halt_codes.split(",") if c])
+
+
+def _failovers(
+    cache: Cache, start: int, end: int, halts: dict[str, frozenset[int]],
+    settings: MetricSettings,
+) -> dict[str, list[int]]:
+    """Per carrier: [failover_out, failover_in, halt_violations]."""
+    out: dict[str, list[int]] = {}
+    # Bare failed_code with min(seq): SQLite takes it from the row holding the minimum.
+    for cid, _call, _seq, code in cache.conn.execute(
+        "SELECT carrier_id, call_id, min(seq), failed_code FROM failovers "
+        "WHERE ts >= ? AND ts < ? GROUP BY carrier_id, call_id",
+        (start, end),
+    ):
+        acc = out.setdefault(cid, [0, 0, 0])
+        acc[0] += 1
+        if code in halts.get(cid, settings.halt_set()):
+            acc[2] += 1
+    for cid, n in cache.conn.execute(
+        "SELECT carrier_id, count(DISTINCT call_id) FROM failovers_in "
+        "WHERE ts >= ? AND ts < ? GROUP BY carrier_id",
+        (start, end),
+    ):
+        out.setdefault(cid, [0, 0, 0])[1] = n
+    return out
+
+
+# -- the carrier list -------------------------------------------------------------------
+
+
+def _carrier_rows(cache: Cache) -> list[tuple[str, str | None, str | None, str | None]]:
+    return cache.conn.execute(
+        "SELECT id, name, status, halt_codes FROM carriers UNION ALL "
+        "SELECT id, NULL, NULL, NULL FROM attempt_carriers "
+        "WHERE id NOT IN (SELECT id FROM carriers) ORDER BY 1"
+    ).fetchall()
+
+
+def carrier_metrics(
+    cache: Cache, now_ms: int, window_s: int, settings: MetricSettings | None = None
+) -> list[dict[str, Any]]:
+    """Every metric of every carrier for the window ending at now (computed live)."""
+    st = _settings(cache, settings)
+    start, end = _window(now_ms, window_s)
+    carriers = _carrier_rows(cache)
+    halts = {cid: halt_set(hc, st) for cid, _n, _s, hc in carriers}
+    sums = _sums(cache, start, end)
+    cons = _consistency(cache, start, end)
+    fo = _failovers(cache, start, end, halts, st)
+    tot_att = sum(v["attempts"] for v in sums.values())
+    tot_404 = sum(v["n404"] for v in sums.values())
+    result = []
+    for cid, name, status, _hc in carriers:
+        sm = sums.get(cid, _ZERO)
+        b = _basic(sm, st)
+        comparable, inconsistent, unalloc = cons.get(cid, (0, 0, 0))
+        f_out, f_in, halt_v = fo.get(cid, (0, 0, 0))
+        flags = []
+        conn = sm["connected"]
+        if conn >= st.fas_min_connected and sm["conn_null_pdd"] / conn >= st.fas_no_ring_ratio:
+            flags.append("NO_RING")
+        if conn >= st.fas_min_connected and sm["sdc"] / conn >= st.fas_short_ratio:
+            flags.append("SHORT_CALLS")
+        others_att = tot_att - sm["attempts"]
+        if (b["never_404"] and others_att
+                and (tot_404 - sm["n404"]) / others_att >= st.fas_never_404_others_ratio):
+            flags.append("NEVER_404")
+        if unalloc >= st.fas_unallocated_min_numbers:
+            flags.append("ANSWERS_UNALLOCATED")
+        row: dict[str, Any] = {"id": cid, "name": name, "status": status, **b}
+        row.update(
+            code_consistency=(1 - inconsistent / comparable) if comparable else None,
+            consecutive_failures=consecutive_failures(cache, cid, now_ms)[0],
+            failover_out=f_out,
+            failover_in=f_in,
+            halt_violations=halt_v,
+            fas_flags=flags,
+            fas_suspect=len(flags) >= st.fas_min_flags,
+        )
+        result.append({k: row[k] for k in CARRIER_KEYS})
+    return result
+
+
+def refresh_standard_windows(cache: Cache, now_ms: int) -> None:
+    """Compute the dashboard's windows once per ingest and store them."""
+    computed = {w: carrier_metrics(cache, now_ms, w) for w in STANDARD_WINDOWS}
+    with cache.transaction() as conn:
+        conn.execute("DELETE FROM window_metrics")
+        for w, rows in computed.items():
+            conn.executemany(
+                "INSERT INTO window_metrics VALUES (?, ?, ?)",
+                [(w, r["id"], json.dumps(r)) for r in rows],
+            )
+        cache.set_meta("metrics_now_ms", str(now_ms))
+
+
+def stored_metrics(cache: Cache, window_s: int) -> tuple[int, list[dict[str, Any]]] | None:
+    """The precomputed carrier list for a standard window: (its now, rows), or None."""
+    now = cache.meta("metrics_now_ms")
+    if now is None:
+        return None
+    rows = [json.loads(d) for (d,) in cache.conn.execute(
+        "SELECT data FROM window_metrics WHERE window_s = ? ORDER BY carrier_id", (window_s,))]
+    return int(now), rows
+
+
+# -- summary ----------------------------------------------------------------------------
+
+
+def _month_start(year: int, month: int) -> int:
+    return calendar.timegm((year, month, 1, 0, 0, 0)) * 1000
+
+
+def period_range(period: str, now_ms: int) -> tuple[int, int]:
+    """[start, end) of the buckets a summary period covers."""
+    if period == "live":
+        end = now_ms // HOUR_MS * HOUR_MS + HOUR_MS
+        return end - 24 * HOUR_MS, end
+    if period == "daily":
+        end = now_ms // DAY_MS * DAY_MS + DAY_MS
+        return end - 31 * DAY_MS, end
+    if period == "monthly":
+        now = ms_to_dt(now_ms)
+        y, m = now.year, now.month
+        end = _month_start(y + (m == 12), m % 12 + 1)
+        idx = y * 12 + (m - 1) - 11
+        return _month_start(idx // 12, idx % 12 + 1), end
+    raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+
+
+def _bucket_sql(period: str) -> str:
+    if period == "live":
+        return "hour"
+    if period == "daily":
+        return f"hour / {DAY_MS} * {DAY_MS}"
+    return "strftime('%Y-%m', hour / 1000, 'unixepoch')"
+
+
+def summary(
+    cache: Cache, carrier_id: str, period: str, now_ms: int,
+    settings: MetricSettings | None = None,
+) -> list[dict[str, Any]]:
+    start, end = period_range(period, now_ms)
+    cols = ", ".join(f"sum({c})" for c in ROLLUP_VALUE_COLS)
+    rows = cache.conn.execute(
+        f"SELECT {_bucket_sql(period)} AS b, {cols} FROM rollups "
+        "WHERE carrier_id = ? AND hour >= ? AND hour < ? GROUP BY b ORDER BY b",
+        (carrier_id, start, end),
+    ).fetchall()
+    out = []
+    for row in rows:
+        bucket = row[0]
+        if isinstance(bucket, str):
+            y, m = bucket.split("-")
+            bucket = _month_start(int(y), int(m))
+        sm = dict(zip(ROLLUP_VALUE_COLS, row[1:], strict=True))
+        if not sm["attempts"]:
+            continue
+        att, conn = sm["attempts"], sm["connected"]
+        out.append({
+            "start": ms_to_iso(bucket),
+            "attempts": att,
+            "connected": conn,
+            "asr": _ratio(conn, att),
+            "acd_s": _ratio(sm["dur_conn"], conn),
+            "minutes": sm["dur_all"] / 60,
+            "pdd_avg_ms": _ratio(sm["pdd_sum"], sm["pdd_n"]),
+            "ner": _ratio(sm["ner_hits"], att - sm["n3xx"]),
+            "cost": float(sm["cost"]),
+            "unrated": sm["unrated"],
+        })
+    return out
+
+
+# -- failover calls ---------------------------------------------------------------------
+
+
+def failover_calls(
+    cache: Cache, carrier_id: str, now_ms: int, window_s: int,
+    settings: MetricSettings | None = None, *, direction: str = "out",
+    fas: dict[str, bool] | None = None,
+) -> list[dict[str, Any]]:
+    """The calls that failed on the carrier and connected elsewhere (direction "out"),
+    or that the carrier picked up after another failed ("in"), in the window."""
+    st = _settings(cache, settings)
+    start, end = _window(now_ms, window_s)
+    if fas is None:
+        fas = {r["id"]: r["fas_suspect"] for r in carrier_metrics(cache, now_ms, window_s, st)}
+    hc = cache.conn.execute("SELECT halt_codes FROM carriers WHERE id = ?",
+                            (carrier_id,)).fetchone()
+    if direction == "out":
+        halts = halt_set(hc[0] if hc else None, st)
+        rows = cache.conn.execute(
+            "SELECT call_id, min(seq), ts, dst, failed_code, sip_reason, conn_carrier_id, "
+            "conn_duration_s FROM failovers WHERE carrier_id = ? AND ts >= ? AND ts < ? "
+            "GROUP BY call_id ORDER BY ts, call_id",
+            (carrier_id, start, end),
+        ).fetchall()
+        return [
+            {
+                "call_id": call, "started_at": ms_to_iso(ts), "dst": dst,
+                "failed_code": code, "failed_reason": reason,
+                "connected_carrier_id": conn_c, "connected_duration_s": dur,
+                "halt_violation": code in halts, "fas_suspect": fas.get(conn_c, False),
+            }
+            for call, _seq, ts, dst, code, reason, conn_c, dur in rows
+        ]
+    if direction != "in":
+        raise ValueError("direction is 'out' or 'in'")
+    # Calls this carrier connected after a failure elsewhere: the earlier failed attempt.
+    rows = cache.conn.execute(
+        "SELECT i.call_id, i.ts, f.carrier_id, f.failed_code, f.sip_reason, f.dst, "
+        "a.duration_s, f.seq FROM failovers_in i "
+        "JOIN attempts a ON a.call_id = i.call_id AND a.seq = i.seq "
+        "JOIN failovers f ON f.call_id = i.call_id AND f.seq < i.seq "
+        "WHERE i.carrier_id = ? AND i.ts >= ? AND i.ts < ? ORDER BY i.ts, i.call_id, f.seq",
+        (carrier_id, start, end),
+    ).fetchall()
+    seen: set[str] = set()
+    out = []
+    for call, ts, failed_c, code, reason, dst, dur, _seq in rows:
+        if call in seen:
+            continue
+        seen.add(call)
+        fhc = cache.conn.execute("SELECT halt_codes FROM carriers WHERE id = ?",
+                                 (failed_c,)).fetchone()
+        out.append({
+            "call_id": call, "started_at": ms_to_iso(ts), "dst": dst,
+            "failed_carrier_id": failed_c, "failed_code": code, "failed_reason": reason,
+            "connected_duration_s": dur,
+            "halt_violation": code in halt_set(fhc[0] if fhc else None, st),
+            "fas_suspect": fas.get(carrier_id, False),
+        })
+    return out
+
+
+def call_attempts(cache: Cache, call_id: str) -> list[dict[str, Any]]:
+    """Every attempt of a call in routing order."""
+    rows = cache.db.query(
+        "SELECT a.*, c.name AS carrier_name, c.halt_codes FROM attempts a "
+        "LEFT JOIN carriers c ON c.id = a.carrier_id WHERE a.call_id = ? ORDER BY a.seq",
+        [call_id],
+    )
+    out = []
+    for r in rows:
+        r["started_at"] = ms_to_iso(r.pop("ts"))
+        out.append(r)
+    return out

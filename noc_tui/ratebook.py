@@ -1,0 +1,74 @@
+"""Rating of connected attempts: longest-prefix match over a carrier's rate cards."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Tariff:
+    effective_from: int  # epoch ms
+    card_id: str
+    rate: float  # per minute
+    connect_fee: float
+    mcd_s: int
+    pulse_s: int
+
+
+def billed_seconds(duration_s: int, mcd_s: int, pulse_s: int) -> int:
+    if duration_s <= mcd_s:
+        return mcd_s
+    return mcd_s + math.ceil((duration_s - mcd_s) / pulse_s) * pulse_s
+
+
+def charge(t: Tariff, duration_s: int) -> float:
+    return billed_seconds(duration_s, t.mcd_s, t.pulse_s) / 60 * t.rate + t.connect_fee
+
+
+class RateBook:
+    """Active rate rows of some carriers, indexed by prefix; loaded lazily per carrier."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._by_carrier: dict[str, dict[str, list[Tariff]]] = {}
+
+    def forget(self, carrier_ids: Iterable[str]) -> None:
+        for cid in carrier_ids:
+            self._by_carrier.pop(cid, None)
+
+    def _load(self, carrier_id: str) -> dict[str, list[Tariff]]:
+        book: dict[str, list[Tariff]] = {}
+        rows = self._conn.execute(
+            "SELECT prefix, effective_from, card_id, rate, connect_fee, mcd_s, pulse_s "
+            "FROM rates WHERE carrier_id = ? AND status = 'active'",
+            (carrier_id,),
+        )
+        for prefix, eff, card, rate, fee, mcd, pulse in rows:
+            book.setdefault(prefix, []).append(Tariff(eff, card, rate, fee, mcd, pulse))
+        for tariffs in book.values():
+            # Latest effective_from first; on a tie the lowest card_id wins.
+            tariffs.sort(key=lambda t: t.card_id)
+            tariffs.sort(key=lambda t: t.effective_from, reverse=True)
+        self._by_carrier[carrier_id] = book
+        return book
+
+    def tariff(self, carrier_id: str, dst: str, ts: int) -> Tariff | None:
+        book = self._by_carrier.get(carrier_id)
+        if book is None:
+            book = self._load(carrier_id)
+        if not book:
+            return None
+        for k in range(len(dst), 0, -1):
+            tariffs = book.get(dst[:k])
+            if tariffs:
+                for t in tariffs:
+                    if t.effective_from <= ts:
+                        return t
+        return None
+
+    def cost(self, carrier_id: str, dst: str, ts: int, duration_s: int) -> float | None:
+        t = self.tariff(carrier_id, dst, ts)
+        return None if t is None else charge(t, duration_s)
