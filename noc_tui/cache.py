@@ -259,9 +259,7 @@ class Cache:
         where_iter = iter(wheres) if wheres is not None else None
         buf: list[Any] = []
         where_buf: list[str] = []
-        n = 0
-        for rec in records:
-            n += 1
+        for n, rec in enumerate(records, 1):
             buf.append(rec)
             where_buf.append(next(where_iter) if where_iter else f"record {n}")
             if len(buf) >= batch:
@@ -344,7 +342,9 @@ class Cache:
                     f"WHERE true GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}"
                 )
             conn.execute("INSERT OR REPLACE INTO attempts SELECT * FROM stage")
-            conn.execute("INSERT OR IGNORE INTO attempt_carriers SELECT DISTINCT carrier_id FROM stage")
+            conn.execute(
+                "INSERT OR IGNORE INTO attempt_carriers SELECT DISTINCT carrier_id FROM stage"
+            )
             conn.execute(
                 f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
                 f"{_rollup_select(s.ner_set(), s.sdc_max_s)} FROM stage WHERE true "

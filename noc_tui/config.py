@@ -186,7 +186,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        file_source = InitSettingsSource(settings_cls, init_kwargs=_FILE_DATA.get())
+        file_source = InitSettingsSource(settings_cls, init_kwargs=_FILE_DATA.get({}))
         return (init_settings, env_settings, file_source)
 
     def cache_path(self) -> Path:
@@ -194,7 +194,7 @@ class Settings(BaseSettings):
 
 
 # The TOML data being loaded; a context variable so loading stays re-entrant.
-_FILE_DATA: ContextVar[dict[str, Any]] = ContextVar("_FILE_DATA", default={})
+_FILE_DATA: ContextVar[dict[str, Any]] = ContextVar("_FILE_DATA")
 
 
 def resolve_config_path(explicit: str | Path | None) -> tuple[Path, bool]:

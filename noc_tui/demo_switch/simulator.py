@@ -334,9 +334,9 @@ class Simulator:
             return []
         rng = random.Random((self.seed << 40) ^ slot)
         rand = rng.random
-        lognorm = rng.lognormvariate
         t0 = slot * SLOT_MS
-        lam = self.calls_per_min * (SLOT_MS / 60_000) * traffic_factor(t0)
+        load = traffic_factor(t0)
+        lam = self.calls_per_min * (SLOT_MS / 60_000) * load
         # Poisson count (Knuth for small means, normal approximation beyond).
         if lam < 40:
             limit, n, p = math.exp(-lam), 0, rand()
@@ -348,34 +348,32 @@ class Simulator:
         # Channel occupancy of the small trunk from traffic we do not model call by call:
         # the demo sees a sample of the trunk, the rest of its load is drawn per slot.
         busy_base = {
-            i: int(CARRIERS[i].channels * traffic_factor(t0) / _PEAK * (0.75 + 0.35 * rand()))
+            i: int(CARRIERS[i].channels * load / _PEAK * (0.75 + 0.35 * rand()))
             for i in self._limited
         }
         active: dict[int, list[int]] = {i: [] for i in self._limited}
-        frac = min(1.0, max(0.0, (t0 - self.history_start_ms) / HISTORY_MS))
-        starts = sorted(int(rand() * SLOT_MS) for _ in range(n))
+        degrade = 0.45 * min(1.0, max(0.0, (t0 - self.history_start_ms) / HISTORY_MS))
+        starts = sorted([int(rand() * SLOT_MS) for _ in range(n)])
         rows: list[Row] = []
         append = rows.append
         dest_cum, pools, routes_all = self._dest_cum, self._pools, self._routes
-        clis, halt, down_at = self._clis, self._halt, self.down_at_ms
-        seed = self.seed
+        status_all, profile = self._num_status, self._profile
+        clis, ncli, down_at = self._clis, len(self._clis), self.down_at_ms
+        dur_q, pdd_q, log = _DURATION_Q, _PDD_MULT_Q, math.log
+        prefix = f"s{self.seed}-{slot:x}-"
         for i, off in enumerate(starts):
             start = t0 + off
-            call_id = f"s{seed}-{slot:x}-{i:x}"
+            call_id = f"{prefix}{i:x}"
             # Destination, number (skewed: popular numbers recur), LCR order.
-            u = rand()
-            di = 0
-            while dest_cum[di] < u and di < len(dest_cum) - 1:
-                di += 1
+            di = bisect_right(dest_cum, rand())
             ni = int(POOL_SIZE * rand() ** 2.2)
             dst = pools[di][ni]
-            unalloc = ni in self._unallocated[di]
-            stale = ni in self._stale[di]
+            nstatus = status_all[di][ni]
             u = rand()
             for cum, order in routes_all[di]:
                 if u <= cum:
                     break
-            cli = clis[int(rand() * len(clis))]
+            cli = clis[int(rand() * ncli)]
             # The B party's behaviour is the same whichever carrier delivers the call.
             u = rand()
             if u < 0.60:
@@ -388,37 +386,34 @@ class Simulator:
                 outcome = 487  # caller gives up while ringing
             else:
                 outcome = 603  # declined
-            ring_ms = 2000 + int(rng.expovariate(1 / 6000)) % 40_000
-            duration = min(7200, max(1, int(lognorm(4.3, 1.1))))
+            ring_ms = 2000 + int(-6000 * log(1.0 - rand())) % 40_000
+            duration = dur_q[int(rand() * _Q)]
             late_u = rand()
             t = start
-            attempts: list[tuple[int, int, int, int | None, int, int, int]] = []
-            for seq, ci in enumerate(order, 1):
-                c = CARRIERS[ci]
-                kind = c.kind
+            atts = []
+            for ci in order:
+                kind, tech_fail, pdd_med, limited, halt, channels = profile[ci]
                 u1, u2 = rand(), rand()
                 pdd: int | None = None
                 dur = 0
                 rel = _R_NONE
-                if kind == "fas":
+                if kind == _FAS:
                     # Answers almost everything at once, no ringing, short fixed calls.
-                    if u1 < c.tech_fail:
+                    if u1 < tech_fail:
                         code, resp = 503, 40 + int(u2 * 200)
                     else:
                         code, resp = 200, 80 + int(u2 * 300)
                         dur = 4 if u2 < 0.8 else (3 if u2 < 0.9 else 5)
                         rel = _R_CALLEE
-                elif kind == "down" and t >= down_at:
+                elif kind == _DOWN and t >= down_at:
                     if u1 < 0.65:
                         code, resp = 503, 30 + int(u2 * 150)
                     else:
                         code, resp, rel = 408, 6000, _R_TIMEOUT
-                elif ci in active and busy_base[ci] + sum(
-                    1 for e in active[ci] if e > t
-                ) >= c.channels:
+                elif limited and busy_base[ci] + sum(1 for e in active[ci] if e > t) >= channels:
                     code, resp, rel = 503, 5, _R_CHANNELS
-                elif u1 < (c.tech_fail + 0.45 * frac if kind == "degrading" else c.tech_fail):
-                    if kind == "degrading" or u2 < 0.55:
+                elif u1 < (tech_fail + degrade if kind == _DEGRADING else tech_fail):
+                    if kind == _DEGRADING or u2 < 0.55:
                         code, resp = 503, 40 + int(u2 * 400)
                     elif u2 < 0.75:
                         code, resp, rel = 408, 6000, _R_TIMEOUT
@@ -426,14 +421,14 @@ class Simulator:
                         code, resp = 502, 100 + int(u2 * 300)
                     else:
                         code, resp = 500, 100 + int(u2 * 300)
-                elif unalloc or (kind == "nf404" and stale):
+                elif nstatus == 1 or (nstatus == 2 and kind == _NF404):
                     code, resp = 404, 150 + int(u2 * 500)
-                elif kind == "mis486" and u2 < 0.12:
+                elif kind == _MIS486 and u2 < 0.12:
                     code, resp = 486, 200 + int(u1 * 800)  # spurious busy: its congestion
                 else:
-                    pdd = min(12_000, max(300, int(c.pdd_ms * lognorm(0.0, 0.45))))
-                    if kind == "cheap" and u2 < 0.22:
-                        # Poor route quality: callers hang up on the long PDD, or it never rings.
+                    pdd = int(pdd_med * pdd_q[int(u1 * _Q)])
+                    if kind == _CHEAP and u2 < 0.22:
+                        # Poor route quality: callers hang up on the long PDD, or no ring.
                         if u2 < 0.12:
                             code, resp, rel = 487, pdd + 3000 + int(u1 * 10_000), _R_CANCEL
                         else:
@@ -450,24 +445,23 @@ class Simulator:
                         if u2 < 0.5:
                             code, resp, rel = 480, pdd + 30_000 + int(u1 * 15_000), _R_NOANSWER
                         else:
-                            code, resp, pdd = 480, 500 + int(u1 * 1500), None
+                            code, resp, pdd = 480, 500 + int(u2 * 1500), None
                     elif outcome == 487:
-                        code, resp, rel = 487, pdd + 1000 + int(u1 * 40_000), _R_CANCEL
+                        code, resp, rel = 487, pdd + 1000 + int(u2 * 40_000), _R_CANCEL
                     else:
-                        code, resp = 603, pdd + 1000 + int(u1 * 8000)
-                attempts.append((t, ci, code, pdd, dur, rel, resp))
-                if ci in active and code == 200:
-                    active[ci].append(t + resp + dur * 1000)
-                if code < 300:
+                        code, resp = 603, pdd + 1000 + int(u2 * 8000)
+                atts.append((t, ci, code, pdd, dur, rel))
+                if code == 200:
+                    if limited:
+                        active[ci].append(t + resp + dur * 1000)
                     break
-                if code == 486 and kind == "mis486":
-                    pass  # the misconfigured switch fails over on this carrier's 486
-                elif code in halt[ci] or code == 487 or code >= 600:
+                # halt holds the codes on which this carrier's calls stop (the
+                # misconfigured switch leaves 486 out for one carrier).
+                if code in halt:
                     break
                 t += resp + 5 + int(rand() * 40)
-            last = attempts[-1]
-            end = last[0] + last[6] + last[4] * 1000
-            for seq, (ts, ci, code, pdd, dur, rel, _resp) in enumerate(attempts, 1):
+            end = t + resp + dur * 1000
+            for seq, (ts, ci, code, pdd, dur, rel) in enumerate(atts, 1):
                 append((ts, call_id, seq, ci, dst, cli, code, pdd, dur, rel, end, late_u))
         return rows
 
