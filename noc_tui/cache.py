@@ -19,7 +19,7 @@ import sqlite_utils
 
 from noc_tui.config import MetricSettings
 from noc_tui.ratebook import RateBook
-from noc_tui.records import FIELDS, KINDS, Rejection, to_row, validate
+from noc_tui.records import FIELDS, KINDS, Rejection, to_row, validate, validate_json_lines
 from noc_tui.timefmt import HOUR_MS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -270,7 +270,16 @@ class Cache:
         return report
 
     def ingest_batch(self, kind: str, raws: list[Any], wheres: list[str]) -> IngestReport:
-        good, bad = validate(kind, raws, wheres)
+        """Validate parsed records and store the good ones in one transaction."""
+        return self._store(kind, *validate(kind, raws, wheres))
+
+    def ingest_json_lines(
+        self, kind: str, lines: list[bytes], wheres: list[str]
+    ) -> IngestReport:
+        """Parse, validate and store raw JSON records in one transaction."""
+        return self._store(kind, *validate_json_lines(kind, lines, wheres))
+
+    def _store(self, kind: str, good: list[dict[str, Any]], bad: list[Rejection]) -> IngestReport:
         report = IngestReport(kind, rejected=len(bad), rejections=bad)
         if good:
             rows = [to_row(kind, r) for r in good]

@@ -34,6 +34,7 @@ class RateBook:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self._by_carrier: dict[str, dict[str, list[Tariff]]] = {}
+        self._longest: dict[str, int] = {}
 
     def forget(self, carrier_ids: Iterable[str]) -> None:
         for cid in carrier_ids:
@@ -53,6 +54,7 @@ class RateBook:
             tariffs.sort(key=lambda t: t.card_id)
             tariffs.sort(key=lambda t: t.effective_from, reverse=True)
         self._by_carrier[carrier_id] = book
+        self._longest[carrier_id] = max(map(len, book), default=0)
         return book
 
     def tariff(self, carrier_id: str, dst: str, ts: int) -> Tariff | None:
@@ -61,7 +63,7 @@ class RateBook:
             book = self._load(carrier_id)
         if not book:
             return None
-        for k in range(len(dst), 0, -1):
+        for k in range(min(len(dst), self._longest[carrier_id]), 0, -1):
             tariffs = book.get(dst[:k])
             if tariffs:
                 for t in tariffs:

@@ -9,21 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from noc_tui.timefmt import dt_to_ms
 
 KINDS = ("carriers", "contacts", "rates", "attempts")
-
-
-def _utc(dt: datetime) -> datetime:
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError("must carry a zone: write UTC with Z, like 2026-11-01T12:00:00Z")
-    return dt
 
 
 def _code_list(value: Any) -> Any:
@@ -38,7 +31,7 @@ def _code_list(value: Any) -> Any:
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 Digits = Annotated[str, Field(pattern=r"^[0-9]+$")]
-UtcTime = Annotated[datetime, AfterValidator(_utc)]
+UtcTime = AwareDatetime  # checked in Rust: a zone is required (write Z for UTC)
 SipCode = Annotated[int, Field(ge=100, le=699)]
 
 
@@ -49,24 +42,24 @@ class CarrierRecord(TypedDict):
     channels: Annotated[int, Field(ge=0)]
     cps: Annotated[int, Field(ge=0)]
     currency: str
-    halt_codes: Annotated[list[SipCode] | None, BeforeValidator(_code_list)]
+    halt_codes: NotRequired[Annotated[list[SipCode] | None, BeforeValidator(_code_list)]]
 
 
 class ContactRecord(TypedDict):
     carrier_id: NonEmpty
     name: NonEmpty
-    role: str | None
-    email: str | None
-    phone: str | None
-    notes: str | None
+    role: NotRequired[str | None]
+    email: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    notes: NotRequired[str | None]
 
 
 class RateRecord(TypedDict):
     carrier_id: NonEmpty
     card_id: NonEmpty
-    card_name: str | None
+    card_name: NotRequired[str | None]
     prefix: Digits
-    destination: str | None
+    destination: NotRequired[str | None]
     rate: Annotated[float, Field(ge=0)]
     connect_fee: Annotated[float, Field(ge=0)]
     mcd_s: Annotated[int, Field(ge=0)]
@@ -82,21 +75,13 @@ class AttemptRecord(TypedDict):
     carrier_id: NonEmpty
     started_at: UtcTime
     dst: Digits
-    cli: str | None
+    cli: NotRequired[str | None]
     sip_code: SipCode
-    sip_reason: str | None
-    pdd_ms: Annotated[int, Field(ge=0)] | None
+    sip_reason: NotRequired[str | None]
+    pdd_ms: NotRequired[Annotated[int, Field(ge=0)] | None]
     duration_s: Annotated[int, Field(ge=0)]
-    release_reason: str | None
+    release_reason: NotRequired[str | None]
 
-
-# Fields that may be left out (or empty in CSV) and mean null.
-OPTIONAL: dict[str, frozenset[str]] = {
-    "carriers": frozenset({"halt_codes"}),
-    "contacts": frozenset({"role", "email", "phone", "notes"}),
-    "rates": frozenset({"card_name", "destination"}),
-    "attempts": frozenset({"cli", "sip_reason", "pdd_ms", "release_reason"}),
-}
 
 _TYPES: dict[str, type] = {
     "carriers": CarrierRecord,
@@ -118,71 +103,82 @@ class Rejection:
     raw: Any = None
 
 
-def _fill_optional(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
-    opt = OPTIONAL[kind]
-    missing = [f for f in opt if f not in raw]
-    if missing:
-        raw = dict(raw)
-        for f in missing:
-            raw[f] = None
-    return raw
-
-
 def _reason(exc: ValidationError, strip_index: bool = False) -> str:
     parts = []
     for err in exc.errors(include_url=False, include_input=False):
         loc = err["loc"][1:] if strip_index else err["loc"]
         field = ".".join(str(p) for p in loc) or "record"
-        msg = "missing field" if err["type"] == "missing" else err["msg"]
+        msg = {"missing": "missing field", "json_invalid": "not valid JSON"}.get(
+            err["type"], err["msg"])
+        if err["type"] == "json_invalid":
+            field = "line"
+            msg = f"not valid JSON ({err['msg'].removeprefix('Invalid JSON: ')})"
         parts.append(f"{field}: {msg}")
     return "; ".join(parts)
+
+
+def _one_by_one(
+    kind: str, raws: Sequence[Any], wheres: Sequence[str], from_json: bool
+) -> tuple[list[dict[str, Any]], list[Rejection]]:
+    good: list[dict[str, Any]] = []
+    bad: list[Rejection] = []
+    one = _ONE[kind]
+    for raw, where in zip(raws, wheres, strict=True):
+        try:
+            good.append(one.validate_json(raw) if from_json else one.validate_python(raw))
+        except ValidationError as exc:
+            shown = raw.decode("utf-8", "replace").rstrip() if from_json else raw
+            bad.append(Rejection(where, _reason(exc), shown))
+    return good, bad
 
 
 def validate(
     kind: str, raws: Sequence[Any], wheres: Sequence[str]
 ) -> tuple[list[dict[str, Any]], list[Rejection]]:
-    """Validate a batch. Returns the good records (in order) and the rejections."""
+    """Validate a batch of parsed records. Returns the good ones (in order) and rejections."""
     if kind not in _TYPES:
         raise ValueError(f"unknown record kind {kind!r}; expected one of {', '.join(KINDS)}")
-    prepared = [_fill_optional(kind, r) if isinstance(r, dict) else r for r in raws]
     try:
-        return _MANY[kind].validate_python(prepared), []
+        return _MANY[kind].validate_python(raws), []
+    except ValidationError:
+        return _one_by_one(kind, raws, wheres, from_json=False)
+
+
+def validate_json_lines(
+    kind: str, lines: Sequence[bytes], wheres: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[Rejection]]:
+    """Parse and validate JSON lines in one pass through pydantic-core."""
+    try:
+        good = _MANY[kind].validate_json(b"[" + b",".join(lines) + b"]")
+        # A line like `{...},{...}` would split in two inside the array: recheck singly.
+        if len(good) == len(lines):
+            return good, []
     except ValidationError:
         pass
-    good: list[dict[str, Any]] = []
-    bad: list[Rejection] = []
-    one = _ONE[kind]
-    for raw, where in zip(prepared, wheres, strict=True):
-        if not isinstance(raw, dict):
-            bad.append(Rejection(where, f"not a record object: {type(raw).__name__}", raw))
-            continue
-        try:
-            good.append(one.validate_python(raw))
-        except ValidationError as exc:
-            bad.append(Rejection(where, _reason(exc), raw))
-    return good, bad
+    return _one_by_one(kind, lines, wheres, from_json=True)
 
 
 def to_row(kind: str, rec: dict[str, Any]) -> tuple[Any, ...]:
     """A validated record as a cache row (instants as epoch milliseconds)."""
+    g = rec.get
     if kind == "attempts":
         return (
             rec["call_id"], rec["seq"], rec["carrier_id"], dt_to_ms(rec["started_at"]),
-            rec["dst"], rec["cli"], rec["sip_code"], rec["sip_reason"], rec["pdd_ms"],
-            rec["duration_s"], rec["release_reason"],
+            rec["dst"], g("cli"), rec["sip_code"], g("sip_reason"), g("pdd_ms"),
+            rec["duration_s"], g("release_reason"),
         )
     if kind == "rates":
         return tuple(
-            dt_to_ms(rec[f]) if f == "effective_from" else rec[f] for f in FIELDS["rates"]
+            dt_to_ms(rec[f]) if f == "effective_from" else g(f) for f in FIELDS["rates"]
         )
     if kind == "carriers":
-        codes = rec["halt_codes"]
+        codes = g("halt_codes")
         return tuple(
             (",".join(map(str, codes)) if codes is not None else None) if f == "halt_codes"
-            else rec[f]
+            else g(f)
             for f in FIELDS["carriers"]
         )
-    return tuple(rec[f] for f in FIELDS[kind])
+    return tuple(g(f) for f in FIELDS[kind])
 
 
 def batched(items: Iterable[Any], size: int) -> Iterable[list[Any]]:

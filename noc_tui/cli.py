@@ -1,0 +1,221 @@
+"""The noc-tui command line: the dashboard by default, and headless commands.
+
+A user's mistake ends with one clear message and exit status 2 (1 for a failed run),
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from itertools import islice
+from pathlib import Path
+from typing import TextIO
+
+from noc_tui import __version__
+from noc_tui.cache import Cache, CacheError
+from noc_tui.config import ConfigError, Settings, load_settings
+from noc_tui.timefmt import TimeFormatError, iso_to_ms, now_ms, parse_duration
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SHOW_REJECTIONS = 20
+
+
+class UsageError(Exception):
+    """A mistake in what the user asked for."""
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--cache", metavar="PATH", default=default,
+                        help="cache file (default: $NOC_TUI_CACHE or the XDG cache dir)")
+    parser.add_argument("--config", metavar="PATH", default=default,
+                        help="config file (default: $NOC_TUI_CONFIG or the XDG config dir)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="noc-tui",
+        description="Terminal dashboard for VoIP NOC operators: carrier health, failover "
+        "and false answer supervision. Without a command it opens the dashboard.",
+    )
+    _common(p, suppress=False)
+    p.add_argument("--version", action="version", version=f"noc-tui {__version__}")
+    p.add_argument("--demo", action="store_true",
+                   help="run the embedded demo switch and open the dashboard on it")
+    p.add_argument("--theme", metavar="NAME", help="colour theme (noc-dark, noc-light, ...)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    imp = sub.add_parser("import", help="import record files (JSONL or CSV, optionally .gz)",
+                         description="Import carriers.*, contacts.*, rates.* and attempts.* "
+                         "files or folders of them into the cache.")
+    _common(imp, suppress=True)
+    imp.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    imp.add_argument("--rejects", metavar="FILE",
+                     help="write every rejected record with its reason to FILE (JSONL)")
+    imp.add_argument("--now", metavar="ISO", help="clock for the precomputed windows")
+
+    exp = sub.add_parser("export", help="export a view as JSON or CSV, headless",
+                         description="Export the carrier list, a carrier's summary or its "
+                         "failover calls.")
+    _common(exp, suppress=True)
+    exp.add_argument("view", choices=("carriers", "summary", "failover"))
+    exp.add_argument("--carrier", metavar="ID", help="carrier id (summary, failover)")
+    exp.add_argument("--period", choices=("live", "daily", "monthly"), default="live")
+    exp.add_argument("--window", metavar="DURATION", default="24h",
+                     help="window such as 15m, 1h, 24h, 7d, 35d (default 24h)")
+    exp.add_argument("--now", metavar="ISO", help="end of the window (default: the clock)")
+    exp.add_argument("--format", choices=("json", "csv", "svg", "txt"), default="json")
+    exp.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default stdout)")
+
+    poll = sub.add_parser("poll", help="poll the switch API once (for cron or a timer)")
+    _common(poll, suppress=True)
+    poll.add_argument("--url", help="switch API base URL (default: source.url)")
+    poll.add_argument("--token", help="API token (default: source.token)")
+    poll.add_argument("--since", metavar="ISO", help="start of the window to fetch")
+    poll.add_argument("--until", metavar="ISO", help="end of the window (default: now)")
+
+    demo = sub.add_parser("demo-switch", help="serve the demo switch API v1")
+    _common(demo, suppress=True)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--token", help="require this bearer token")
+    return p
+
+
+def _cache_path(args: argparse.Namespace, settings: Settings) -> Path:
+    if getattr(args, "cache", None):
+        return Path(args.cache).expanduser()
+    return settings.cache_path()
+
+
+def _now(args: argparse.Namespace) -> int:
+    return iso_to_ms(args.now) if getattr(args, "now", None) else now_ms()
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
+    from noc_tui import metrics
+    from noc_tui.importer import RecordFileError, import_paths
+
+    now = _now(args)
+    try:
+        with Cache(_cache_path(args, settings), settings.metrics) as cache:
+            summary = import_paths(cache, args.paths)
+            metrics.refresh_standard_windows(cache, now)
+    except RecordFileError as exc:
+        raise UsageError(str(exc)) from None
+    for path, rep in summary.files:
+        print(f"{path}: {rep.taken} taken ({rep.unchanged} unchanged), "
+              f"{rep.rejected} rejected", file=err)
+    for rej in islice(summary.rejections(), SHOW_REJECTIONS):
+        print(f"  rejected {rej.where}: {rej.reason}", file=err)
+    if summary.rejected > SHOW_REJECTIONS:
+        print(f"  ... and {summary.rejected - SHOW_REJECTIONS} more rejected"
+              + ("" if args.rejects else " (use --rejects FILE to list them all)"), file=err)
+    if args.rejects:
+        import json
+
+        from noc_tui.export import write_private
+        lines = [json.dumps({"where": r.where, "reason": r.reason, "record": r.raw},
+                            default=str) for r in summary.rejections()]
+        write_private(Path(args.rejects), "".join(line + "\n" for line in lines))
+    print(f"imported {summary.taken} records, rejected {summary.rejected}", file=err)
+    return EXIT_FAILED if summary.rejected else EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from noc_tui.export import ExportError, build, to_csv, to_json, write_private
+
+    window_s = parse_duration(args.window)
+    now = _now(args)
+    path = _cache_path(args, settings)
+    if not path.exists():
+        raise UsageError(f"{path}: no cache yet; run noc-tui import or noc-tui poll first")
+    if args.format in ("svg", "txt"):
+        from noc_tui.ui.render import render_view
+
+        text = render_view(settings, path, args.view, args.carrier, args.format,
+                           now_ms=now, window_s=window_s, period=args.period)
+    else:
+        try:
+            with Cache(path, settings.metrics) as cache:
+                doc, rows = build(cache, args.view, now, window_s, args.carrier, args.period)
+        except ExportError as exc:
+            raise UsageError(str(exc)) from None
+        text = to_json(doc) if args.format == "json" else to_csv(rows)
+    if args.output:
+        written = write_private(Path(args.output), text)
+        print(f"wrote {written}", file=sys.stderr)
+    else:
+        out.write(text)
+    return EXIT_OK
+
+
+def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
+    from noc_tui.poller import run_poll_command
+
+    since = args.since and iso_to_ms(args.since)
+    until = args.until and iso_to_ms(args.until)
+    return run_poll_command(settings, _cache_path(args, settings), url=args.url,
+                            token=args.token, since=since, until=until)
+
+
+def cmd_demo_switch(args: argparse.Namespace) -> int:
+    from noc_tui.demo_switch import serve_forever
+
+    serve_forever(args.host, args.port, args.seed, token=args.token)
+    return EXIT_OK
+
+
+def cmd_dashboard(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
+    from noc_tui.ui.app import run_dashboard
+
+    poller = None
+    if settings.source.url:
+        from noc_tui.poller import Poller
+
+        poller = Poller(settings, _cache_path(args, settings))
+    return run_dashboard(settings, _cache_path(args, settings), poller=poller,
+                         theme=args.theme, config_path=config_path)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
+    from noc_tui.demo import run_demo
+
+    cache = Path(args.cache) if args.cache else None
+    return run_demo(settings, cache, theme=args.theme, config_path=config_path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    err = sys.stderr
+    try:
+        warnings: list[str] = []
+        settings, config_path = load_settings(args.config, warn=warnings)
+        for w in warnings:
+            print(f"warning: {w}", file=err)
+        if args.command == "import":
+            return cmd_import(args, settings, err)
+        if args.command == "export":
+            return cmd_export(args, settings, sys.stdout)
+        if args.command == "poll":
+            return cmd_poll(args, settings)
+        if args.command == "demo-switch":
+            return cmd_demo_switch(args)
+        if args.demo:
+            return cmd_demo(args, settings, config_path)
+        return cmd_dashboard(args, settings, config_path)
+    except (ConfigError, CacheError, UsageError, TimeFormatError) as exc:
+        print(f"noc-tui: {exc}", file=err)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `noc-tui export ... | head` closing the pipe early is not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
