@@ -234,6 +234,16 @@ class Cache:
             else:
                 self.conn.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same committed state."""
+        with self._lock:
+            self.conn.execute("BEGIN DEFERRED")
+            try:
+                yield self.conn
+            finally:
+                self.conn.execute("COMMIT")
+
     def close(self) -> None:
         self.conn.close()
 
@@ -345,9 +355,9 @@ class Cache:
             if replaced:
                 # Take the replaced rows' contributions out before replacing them.
                 conn.execute(
-                    f"INSERT INTO rollups SELECT a.carrier_id, a.ts / {HOUR_MS} * {HOUR_MS}, "
-                    f"{_rollup_select(s.ner_set(), s.sdc_max_s, '-')} "
-                    "FROM attempts a JOIN stage s ON a.call_id = s.call_id AND a.seq = s.seq "
+                    f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
+                    f"{_rollup_select(s.ner_set(), s.sdc_max_s, '-')} FROM (SELECT a.* "
+                    "FROM attempts a JOIN stage s ON a.call_id = s.call_id AND a.seq = s.seq) "
                     f"WHERE true GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}"
                 )
             conn.execute("INSERT OR REPLACE INTO attempts SELECT * FROM stage")

@@ -1,0 +1,111 @@
+"""The cache file: schema migrations, bad files, one writer with concurrent readers."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from noc_tui import metrics
+from noc_tui.cache import MIGRATIONS, SCHEMA_VERSION, Cache, CacheError
+from noc_tui.cli import main
+from noc_tui.timefmt import iso_to_ms
+from tests.sample_data import ATTEMPTS, CARRIERS, NOW, attempt
+
+
+def test_new_cache_is_wal_at_current_schema(tmp_path: Path) -> None:
+    with Cache(tmp_path / "c.db") as cache:
+        assert cache.schema_version() == SCHEMA_VERSION
+        assert cache.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_migrates_a_version_1_cache_with_data(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(db)
+    con.executescript(MIGRATIONS[0])
+    con.execute("PRAGMA user_version = 1")
+    # A version-1 cache as an older noc-tui left it: records and rollups, no links.
+    con.execute("INSERT INTO carriers VALUES ('A', 'Alpha', 'active', 0, 1, 'USD', NULL)")
+    for a in ATTEMPTS:
+        con.execute(
+            "INSERT INTO attempts VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL)",
+            (a["call_id"], a["seq"], a["carrier_id"], iso_to_ms(a["started_at"]), a["dst"],
+             a["cli"], a["sip_code"], a["sip_reason"], a["pdd_ms"], a["duration_s"], None),
+        )
+    con.commit()
+    con.close()
+    with Cache(db) as cache:
+        assert cache.schema_version() == SCHEMA_VERSION
+        rows = {r["id"]: r for r in metrics.carrier_metrics(cache, iso_to_ms(NOW), 86400)}
+    # Rollups were rebuilt and failover links derived from the old attempts.
+    assert rows["A"]["attempts"] == 3 and rows["A"]["failover_out"] == 2
+    assert rows["B"]["failover_in"] == 2 and rows["B"]["name"] is None
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "future.db"
+    con = sqlite3.connect(db)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.close()
+    with pytest.raises(CacheError, match="newer"):
+        Cache(db)
+
+
+def test_not_a_database_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "c.db"
+    db.write_text("hello, this is not sqlite" * 100)
+    assert main(["--cache", str(db), "export", "carriers"]) == 2
+    err = capsys.readouterr().err
+    assert "not a noc-tui cache" in err and "Traceback" not in err
+
+
+def test_reader_sees_consistent_data_while_a_writer_ingests(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    with Cache(db) as cache:
+        cache.ingest("carriers", CARRIERS)
+    batches = 40
+    errors: list[BaseException] = []
+    seen: list[int] = []
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            with Cache(db) as w:
+                for b in range(batches):
+                    recs = [attempt(f"w{b}-{i}", 1, "A", "2026-11-01T10:00:00Z", 200, 10)
+                            for i in range(200)]
+                    w.ingest("attempts", recs)
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    def read() -> None:
+        try:
+            with Cache(db, readonly=True) as r:
+                deadline = time.monotonic() + 30
+                while not done.is_set() and time.monotonic() < deadline:
+                    with r.snapshot() as con:
+                        n = con.execute("SELECT count(*) FROM attempts").fetchone()[0]
+                        rolled = con.execute(
+                            "SELECT coalesce(sum(attempts), 0) FROM rollups").fetchone()[0]
+                    # Each batch commits attempts and rollups together.
+                    assert n == rolled and n % 200 == 0
+                    seen.append(n)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write), threading.Thread(target=read)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert seen == sorted(seen) and len(seen) > 1
+    with Cache(db, readonly=True) as r:
+        assert r.conn.execute("SELECT count(*) FROM attempts").fetchone()[0] == batches * 200
