@@ -24,6 +24,7 @@ from noc_tui.timefmt import HOUR_MS
 
 BUSY_TIMEOUT_MS = 10_000
 BATCH = 5_000
+_PROBE_CHUNK = 900  # bound parameters per probe, under every SQLite build's limit
 
 ATTEMPT_COLS = (
     "call_id", "seq", "carrier_id", "ts", "dst", "cli", "sip_code", "sip_reason",
@@ -52,7 +53,6 @@ MIGRATIONS: list[str] = [
         sip_reason TEXT, pdd_ms INTEGER, duration_s INTEGER NOT NULL, release_reason TEXT,
         cost REAL, PRIMARY KEY (call_id, seq));
     CREATE INDEX attempts_carrier_ts ON attempts (carrier_id, ts, sip_code);
-    CREATE INDEX attempts_ts ON attempts (ts);
     CREATE TABLE rollups (
         carrier_id TEXT NOT NULL, hour INTEGER NOT NULL,
         attempts INTEGER NOT NULL, connected INTEGER NOT NULL, dur_conn INTEGER NOT NULL,
@@ -210,9 +210,7 @@ class Cache:
             self.set_meta("rollup_signature", self._signature())
         if self.meta("links_stale") == "1":
             with self.transaction():
-                self.conn.execute("DELETE FROM failovers")
-                self.conn.execute("DELETE FROM failovers_in")
-                self._relink("SELECT DISTINCT call_id FROM attempts")
+                self._relink_all()
                 self.conn.execute("DELETE FROM meta WHERE key = 'links_stale'")
 
     def meta(self, key: str) -> str | None:
@@ -328,80 +326,100 @@ class Cache:
         latest: dict[tuple[str, int], tuple[Any, ...]] = {}
         for r in rows:
             latest[(r[0], r[1])] = r
+        # One probe for every cached attempt of the calls this batch touches: it tells
+        # identical re-ingests, replaced rows, and calls that span batches.
+        old_by_call: dict[str, list[tuple[Any, ...]]] = {}
+        calls = list({k[0] for k in latest})
+        cols = ", ".join(ATTEMPT_COLS)
+        for i in range(0, len(calls), _PROBE_CHUNK):
+            chunk = calls[i:i + _PROBE_CHUNK]
+            for old in conn.execute(
+                f"SELECT {cols} FROM attempts WHERE call_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                old_by_call.setdefault(old[0], []).append(old)
+        old_rows = {(o[0], o[1]): o for olds in old_by_call.values() for o in olds}
         book = self.ratebook
-        staged = [
-            (*r, book.cost(r[2], r[4], r[3], r[9]) if 200 <= r[6] <= 299 else None)
-            for r in latest.values()
-        ]
-        conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS stage AS SELECT * FROM attempts WHERE 0"
-        )
+        staged: list[tuple[Any, ...]] = []
+        replaced: list[tuple[Any, ...]] = []
+        for key, r in latest.items():
+            new = (*r, book.cost(r[2], r[4], r[3], r[9]) if 200 <= r[6] <= 299 else None)
+            old = old_rows.get(key)
+            if old is not None:
+                if old == new:
+                    continue
+                replaced.append(old)
+            staged.append(new)
+        if not staged:
+            return len(rows), len(rows)
+        s = self.settings
+        marks = ",".join("?" * len(ATTEMPT_COLS))
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS stage AS SELECT * FROM attempts WHERE 0")
         conn.execute("DELETE FROM stage")
-        conn.executemany(f"INSERT INTO stage VALUES ({','.join('?' * 12)})", staged)
-        same = " AND ".join(f"a.{c} IS s.{c}" for c in ATTEMPT_COLS[2:])
-        # Identical re-ingest changes nothing.
-        conn.execute(
-            "DELETE FROM stage WHERE rowid IN (SELECT s.rowid FROM stage s JOIN attempts a "
-            f"ON a.call_id = s.call_id AND a.seq = s.seq WHERE {same})"
-        )
-        fresh = conn.execute("SELECT count(*) FROM stage").fetchone()[0]
-        unchanged = len(rows) - fresh
-        if fresh:
-            s = self.settings
-            replaced = conn.execute(
-                f"SELECT DISTINCT a.carrier_id, a.ts / {HOUR_MS} * {HOUR_MS} FROM attempts a "
-                "JOIN stage s ON a.call_id = s.call_id AND a.seq = s.seq"
-            ).fetchall()
-            if replaced:
-                # Take the replaced rows' contributions out before replacing them.
-                conn.execute(
-                    f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
-                    f"{_rollup_select(s.ner_set(), s.sdc_max_s, '-')} FROM (SELECT a.* "
-                    "FROM attempts a JOIN stage s ON a.call_id = s.call_id AND a.seq = s.seq) "
-                    f"WHERE true GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}"
-                )
-            conn.execute("INSERT OR REPLACE INTO attempts SELECT * FROM stage")
-            conn.execute(
-                "INSERT OR IGNORE INTO attempt_carriers SELECT DISTINCT carrier_id FROM stage"
-            )
+        if replaced:
+            # Take the replaced rows' contributions out of the rollups first.
+            conn.executemany(f"INSERT INTO stage VALUES ({marks})", replaced)
             conn.execute(
                 f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
-                f"{_rollup_select(s.ner_set(), s.sdc_max_s)} FROM stage WHERE true "
+                f"{_rollup_select(s.ner_set(), s.sdc_max_s, '-')} FROM stage WHERE true "
                 f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}"
             )
-            if replaced:
-                conn.executemany(
-                    "DELETE FROM rollups WHERE carrier_id = ? AND hour = ? AND attempts <= 0",
-                    replaced,
-                )
-            self._relink("SELECT DISTINCT call_id FROM stage")
-        return len(rows), unchanged
-
-    def _relink(self, calls_sql: str) -> None:
-        """Recompute failover links of the calls selected by calls_sql."""
-        conn = self.conn
-        conn.execute(f"DELETE FROM failovers WHERE call_id IN ({calls_sql})")
-        conn.execute(f"DELETE FROM failovers_in WHERE call_id IN ({calls_sql})")
-        # Only calls that have both a 2xx and a non-2xx attempt can link carriers.
-        rows = conn.execute(
-            "SELECT call_id, seq, carrier_id, ts, dst, sip_code, sip_reason, duration_s "
-            f"FROM attempts WHERE call_id IN (SELECT call_id FROM attempts WHERE call_id IN "
-            f"({calls_sql}) GROUP BY call_id HAVING max(sip_code BETWEEN 200 AND 299) "
-            "AND min(sip_code BETWEEN 200 AND 299) = 0) ORDER BY call_id, seq"
-        ).fetchall()
+            conn.execute("DELETE FROM stage")
+        conn.executemany(f"INSERT INTO stage VALUES ({marks})", staged)
+        conn.execute("INSERT OR REPLACE INTO attempts SELECT * FROM stage")
+        conn.execute(
+            "INSERT OR IGNORE INTO attempt_carriers SELECT DISTINCT carrier_id FROM stage"
+        )
+        conn.execute(
+            f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
+            f"{_rollup_select(s.ner_set(), s.sdc_max_s)} FROM stage WHERE true "
+            f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}"
+        )
+        if replaced:
+            conn.executemany(
+                "DELETE FROM rollups WHERE carrier_id = ? AND hour = ? AND attempts <= 0",
+                {(o[2], o[3] // HOUR_MS * HOUR_MS) for o in replaced},
+            )
+        # Failover links of the touched calls, from their merged old and new attempts.
+        by_call: dict[str, dict[int, tuple[Any, ...]]] = {}
+        for call, olds in old_by_call.items():
+            by_call[call] = {o[1]: o for o in olds}
+        for r in staged:
+            by_call.setdefault(r[0], {})[r[1]] = r
         outs: list[tuple[Any, ...]] = []
         ins: list[tuple[Any, ...]] = []
-        i = 0
-        while i < len(rows):
-            j = i
-            while j < len(rows) and rows[j][0] == rows[i][0]:
-                j += 1
-            _link_call(rows[i:j], outs, ins)
-            i = j
+        for attempts in by_call.values():
+            if len(attempts) > 1:
+                _link_call([attempts[k] for k in sorted(attempts)], outs, ins)
+        relinked = [(c,) for c in old_by_call]
+        if relinked:
+            conn.executemany("DELETE FROM failovers WHERE call_id = ?", relinked)
+            conn.executemany("DELETE FROM failovers_in WHERE call_id = ?", relinked)
         if outs:
             conn.executemany(f"INSERT INTO failovers VALUES ({','.join('?' * 11)})", outs)
         if ins:
             conn.executemany("INSERT INTO failovers_in VALUES (?, ?, ?, ?)", ins)
+        return len(rows), len(rows) - len(staged)
+
+    def _relink_all(self) -> None:
+        """Derive every failover link again (after a migration that could not)."""
+        conn = self.conn
+        conn.execute("DELETE FROM failovers")
+        conn.execute("DELETE FROM failovers_in")
+        outs: list[tuple[Any, ...]] = []
+        ins: list[tuple[Any, ...]] = []
+        group: list[tuple[Any, ...]] = []
+        for row in conn.execute(
+            f"SELECT {', '.join(ATTEMPT_COLS)} FROM attempts ORDER BY call_id, seq"
+        ):
+            if group and group[0][0] != row[0]:
+                _link_call(group, outs, ins)
+                group = []
+            group.append(row)
+        if group:
+            _link_call(group, outs, ins)
+        conn.executemany(f"INSERT INTO failovers VALUES ({','.join('?' * 11)})", outs)
+        conn.executemany("INSERT INTO failovers_in VALUES (?, ?, ?, ?)", ins)
 
     def _rerate(self, carrier_ids: set[str]) -> None:
         """Rates changed: re-cost those carriers' connected attempts and their rollups."""
@@ -448,18 +466,18 @@ class Cache:
 def _link_call(
     rows: list[tuple[Any, ...]], outs: list[tuple[Any, ...]], ins: list[tuple[Any, ...]]
 ) -> None:
-    """Failover links of one call, its attempts in seq order."""
-    for k, (call_id, seq, carrier, ts, dst, code, reason, _dur) in enumerate(rows):
-        ok = 200 <= code <= 299
-        if ok:
+    """Failover links of one call; rows are full attempt rows in seq order."""
+    for k, row in enumerate(rows):
+        call_id, seq, carrier, ts, dst, _cli, code, reason = row[:8]
+        if 200 <= code <= 299:
             # failover_in: an earlier attempt on another carrier failed.
-            if any(r[2] != carrier and not 200 <= r[5] <= 299 for r in rows[:k]):
+            if any(r[2] != carrier and not 200 <= r[6] <= 299 for r in rows[:k]):
                 ins.append((call_id, seq, carrier, ts))
             continue
         for later in rows[k + 1:]:
-            if later[2] != carrier and 200 <= later[5] <= 299:
+            if later[2] != carrier and 200 <= later[6] <= 299:
                 outs.append((call_id, seq, carrier, ts, dst, code, reason,
-                             later[1], later[2], later[3], later[7]))
+                             later[1], later[2], later[3], later[9]))
                 break
 
 

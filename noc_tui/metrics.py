@@ -33,6 +33,7 @@ SUMMARY_KEYS = (
 )
 
 _ZERO = dict.fromkeys(ROLLUP_VALUE_COLS, 0)
+_ALL_CARRIERS = "carrier_id IN (SELECT id FROM attempt_carriers)"
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -58,7 +59,8 @@ def _sums(cache: Cache, start: int, end: int, carrier_id: str | None = None) -> 
     last_full = end // HOUR_MS * HOUR_MS
     raw_ranges: list[tuple[int, int]]
     parts: list[tuple[str, tuple[Any, ...]]] = []
-    cfilter = " AND carrier_id = ?" if carrier_id is not None else ""
+    # Every range scan goes through the (carrier_id, ts) index: one range per carrier.
+    cfilter = " AND carrier_id = ?" if carrier_id is not None else f" AND {_ALL_CARRIERS}"
     cargs: tuple[Any, ...] = (carrier_id,) if carrier_id is not None else ()
     if first_full < last_full:
         cols = ", ".join(f"sum({c})" for c in ROLLUP_VALUE_COLS)
@@ -109,7 +111,8 @@ _CONSISTENCY_CTE = """
 WITH cd AS (
     SELECT carrier_id, dst, max(sip_code BETWEEN 200 AND 299) AS ok, max(sip_code = 404) AS nf
     FROM attempts
-    WHERE ts >= ? AND ts < ? AND (sip_code BETWEEN 200 AND 299 OR sip_code = 404)
+    WHERE carrier_id IN (SELECT id FROM attempt_carriers) AND ts >= ? AND ts < ?
+        AND (sip_code BETWEEN 200 AND 299 OR sip_code = 404)
     GROUP BY carrier_id, dst),
 d AS (SELECT dst, sum(ok) AS n_ok, sum(nf) AS n_nf FROM cd GROUP BY dst),
 v AS (
