@@ -154,20 +154,18 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     return EXIT_OK
 
 
-def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_poll(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
     from noc_tui.poller import run_poll_command
 
-    since = args.since and iso_to_ms(args.since)
-    until = args.until and iso_to_ms(args.until)
     return run_poll_command(settings, _cache_path(args, settings), url=args.url,
-                            token=args.token, since=since, until=until)
+                            token=args.token, since=args.since, until=args.until,
+                            config_path=config_path)
 
 
 def cmd_demo_switch(args: argparse.Namespace) -> int:
     from noc_tui.demo_switch import serve_forever
 
-    serve_forever(args.host, args.port, args.seed, token=args.token)
-    return EXIT_OK
+    return serve_forever(args.host, args.port, args.seed, token=args.token)
 
 
 def cmd_dashboard(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
@@ -203,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export":
             return cmd_export(args, settings, sys.stdout)
         if args.command == "poll":
-            return cmd_poll(args, settings)
+            return cmd_poll(args, settings, config_path)
         if args.command == "demo-switch":
             return cmd_demo_switch(args)
         if args.demo:

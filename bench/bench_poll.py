@@ -1,0 +1,184 @@
+"""End-to-end poll throughput: demo switch (its own process) -> HTTP -> poller -> cache.
+
+Run by hand:  .venv/bin/python bench/bench_poll.py [--attempts 1000000]
+
+Three processes: the demo switch (started and stopped by PID), the poller (a child of
+this script, so resource.getrusage's maxrss is the poller's own peak and nothing else),
+and this script, which then measures the raw-insert baseline on the same rows: a plain
+sqlite3 executemany into a bare table. Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Fixed instant so runs are comparable: 35 days of history end here.
+START_MS = 1_790_000_000_000
+DAY_MS = 86_400_000
+# Demo traffic at the default 2.2 calls/min gives ~122k attempts in 35 days.
+ATTEMPTS_PER_CPM_35D = 122_280 / 2.2
+
+
+def _switch_main(port_file: str, calls_per_min: float) -> None:
+    from noc_tui.demo_switch import DemoSwitch
+
+    sw = DemoSwitch(seed=7, start_ms=START_MS, clock=lambda: START_MS,
+                    calls_per_min=calls_per_min).start()
+    Path(port_file).write_text(sw.url)
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    sw.stop()
+
+
+def _poller_main(url: str, cache: str, page_limit: int, prefetch: bool) -> None:
+    from noc_tui.config import Settings
+    from noc_tui.poller import Poller, PollProgress
+
+    settings = Settings(source={"url": url, "page_limit": page_limit})
+    poller = Poller(settings, cache, prefetch=prefetch)
+    marks: dict[str, float] = {}
+
+    def on_progress(p: PollProgress) -> None:
+        # Peak so far when each phase starts: shows which phase sets the peak.
+        if p.phase not in marks:
+            marks[p.phase] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if p.phase == "metrics":
+            marks["attempts_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    result = poller.poll_once(since_ms=START_MS - 35 * DAY_MS, until_ms=START_MS,
+                              on_progress=on_progress)
+    elapsed = time.perf_counter() - t0
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(json.dumps({"status": result.status, "error": result.error,
+                      "attempts": result.attempts, "pages": result.pages,
+                      "seconds": elapsed, "maxrss_mb": rss_kb / 1024, "marks": marks}))
+
+
+def _start_switch(calls_per_min: float, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port_file = tmp / "switch.url"
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--_switch", str(port_file), str(calls_per_min)],
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 30
+    while not port_file.exists() or not port_file.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit("demo switch did not start")
+        time.sleep(0.05)
+    return proc, port_file.read_text()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _raw_baseline(cache: Path, tmp: Path) -> tuple[int, float]:
+    """executemany of the cached attempt rows into a bare table; only the inserts timed."""
+    src = sqlite3.connect(cache)
+    dst = sqlite3.connect(tmp / "raw.db", isolation_level=None)
+    dst.execute("PRAGMA journal_mode = WAL")
+    dst.execute("PRAGMA synchronous = NORMAL")
+    dst.execute(
+        "CREATE TABLE attempts (call_id TEXT, seq INTEGER, carrier_id TEXT, ts INTEGER, "
+        "dst TEXT, cli TEXT, sip_code INTEGER, sip_reason TEXT, pdd_ms INTEGER, "
+        "duration_s INTEGER, release_reason TEXT)"
+    )
+    cur = src.execute(
+        "SELECT call_id, seq, carrier_id, ts, dst, cli, sip_code, sip_reason, pdd_ms, "
+        "duration_s, release_reason FROM attempts"
+    )
+    n, spent = 0, 0.0
+    while rows := cur.fetchmany(5000):
+        t0 = time.perf_counter()
+        dst.execute("BEGIN")
+        dst.executemany(f"INSERT INTO attempts VALUES ({','.join('?' * 11)})", rows)
+        dst.execute("COMMIT")
+        spent += time.perf_counter() - t0
+        n += len(rows)
+    return n, spent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--attempts", type=int, default=1_000_000, help="target size")
+    ap.add_argument("--page-limit", type=int, default=5000)
+    ap.add_argument("--no-prefetch", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the temp folder")
+    ap.add_argument("--_switch", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--_poller", nargs=4, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args._switch:
+        _switch_main(args._switch[0], float(args._switch[1]))
+        return
+    if args._poller:
+        url, cache, limit, prefetch = args._poller
+        _poller_main(url, cache, int(limit), prefetch == "1")
+        return
+
+    cpm = args.attempts / ATTEMPTS_PER_CPM_35D
+    tmp = Path(tempfile.mkdtemp(prefix="bench-poll-"))
+    switch, url = _start_switch(cpm, tmp)
+    try:
+        cache = tmp / "cache.db"
+        out = subprocess.run(
+            [sys.executable, __file__, "--_poller", url, str(cache), str(args.page_limit),
+             "0" if args.no_prefetch else "1"],
+            cwd=ROOT, capture_output=True, text=True, timeout=3600, check=False,
+        )
+        if out.returncode != 0:
+            raise SystemExit(f"poller failed:\n{out.stderr}")
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        if res["status"] != "ok":
+            raise SystemExit(f"poll failed: {res['error']}")
+    finally:
+        _stop(switch)
+    n_raw, raw_s = _raw_baseline(cache, tmp)
+    poll_rate = res["attempts"] / res["seconds"]
+    raw_rate = n_raw / raw_s
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+    print(f"page limit {args.page_limit}, prefetch {'off' if args.no_prefetch else 'on'}, "
+          f"{res['pages']} pages\n")
+    print("| measure | attempts | seconds | attempts/s | peak RSS (MB) |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| poll, HTTP -> cache (end to end) | {res['attempts']:,} | {res['seconds']:.2f} "
+          f"| {poll_rate:,.0f} | {res['maxrss_mb']:.0f} |")
+    print(f"| raw sqlite3 executemany, bare table | {n_raw:,} | {raw_s:.2f} "
+          f"| {raw_rate:,.0f} | |")
+    marks = res["marks"]
+    print("\npeak RSS (MB) when each phase began: "
+          + ", ".join(f"{k} {v:.0f}" for k, v in marks.items() if k != "attempts_s"))
+    print(f"attempts phase {marks.get('attempts_s', 0):.2f} s, metrics refresh "
+          f"{res['seconds'] - marks.get('attempts_s', 0):.2f} s")
+    print(f"\npoll / raw = {poll_rate / raw_rate:.2f}; targets: >= 100,000 attempts/s "
+          f"({'met' if poll_rate >= 100_000 else 'MISSED'}), peak < 150 MB "
+          f"({'met' if res['maxrss_mb'] < 150 else 'MISSED'})")
+    if not args.keep:
+        for p in sorted(tmp.iterdir()):
+            p.unlink()
+        tmp.rmdir()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""`noc-tui --demo`: the embedded demo switch, a backfilled cache, and the dashboard.
+
+Everything a new user needs to see the product move, with nothing configured: the demo
+switch serves API v1 on a free loopback port in this process, the poller backfills its
+35 days of history into a temporary cache (or --cache), then the dashboard opens with
+the poller live on a short interval.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TextIO
+
+from noc_tui.config import Settings
+
+DEMO_INTERVAL = "1m"
+BAR_WIDTH = 30
+
+
+class _Bar:
+    """A one-line progress bar on stderr (plain lines when it is not a terminal)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self.last = 0.0
+
+    def __call__(self, progress: object) -> None:
+        phase = getattr(progress, "phase", "")
+        fraction = getattr(progress, "fraction", None)
+        done = getattr(progress, "done", 0)
+        now = time.monotonic()
+        if phase == "attempts" and fraction is not None:
+            if not self.tty and now - self.last < 1.0:
+                return
+            self.last = now
+            bar = "#" * int(fraction * BAR_WIDTH)
+            line = f"backfilling 35 days [{bar:<{BAR_WIDTH}}] {fraction:4.0%} {done:,} attempts"
+            self.out.write(("\r" + line) if self.tty else line + "\n")
+        elif phase in ("carriers", "contacts", "rates"):
+            if self.tty:
+                self.out.write(f"\rfetching {phase}...".ljust(70))
+        elif phase == "metrics":
+            self.out.write(("\r" if self.tty else "") + "computing carrier metrics...".ljust(70)
+                           + ("" if self.tty else "\n"))
+        self.out.flush()
+
+    def finish(self) -> None:
+        if self.tty:
+            self.out.write("\r" + " " * 70 + "\r")
+            self.out.flush()
+
+
+def demo_settings(settings: Settings, url: str) -> Settings:
+    """The user's settings pointed at the embedded switch, polling every minute."""
+    source = settings.source.model_copy(update={"url": url, "token": None, "username": None,
+                                                "password": None})
+    poll = settings.poll.model_copy(update={"interval": DEMO_INTERVAL})
+    return settings.model_copy(update={"source": source, "poll": poll})
+
+
+def backfill(settings: Settings, cache_path: Path, out: TextIO = sys.stderr) -> bool:
+    """Fill the cache from the switch in settings, with a progress bar; True if it worked."""
+    from noc_tui.poller import Poller
+
+    bar = _Bar(out)
+    result = Poller(settings, cache_path).poll_once(on_progress=bar)
+    bar.finish()
+    if not result.ok:
+        out.write(f"noc-tui --demo: backfill failed ({result.error_kind}): {result.error}\n")
+        return False
+    out.write(f"demo: {result.attempts:,} attempts in {result.duration_s:.1f} s\n")
+    return True
+
+
+def run_demo(
+    settings: Settings,
+    cache_path: Path | None,
+    theme: str | None = None,
+    config_path: Path | None = None,
+    out: TextIO = sys.stderr,
+) -> int:
+    from noc_tui.demo_switch import DemoSwitch
+    from noc_tui.poller import Poller
+    from noc_tui.ui.app import run_dashboard
+
+    tmp = None
+    if cache_path is None:
+        tmp = tempfile.TemporaryDirectory(prefix="noc-tui-demo-")
+        cache_path = Path(tmp.name) / "cache.db"
+    switch = DemoSwitch(seed=1).start()
+    try:
+        out.write(f"demo switch serving API v1 at {switch.url} (loopback only)\n")
+        live = demo_settings(settings, switch.url)
+        if not backfill(live, cache_path, out):
+            return 1
+        return run_dashboard(live, cache_path, poller=Poller(live, cache_path), theme=theme,
+                             config_path=config_path)
+    finally:
+        switch.stop()
+        if tmp is not None:
+            tmp.cleanup()

@@ -1,0 +1,587 @@
+"""The poller: keeps the SQLite cache fresh from the switch API v1.
+
+One poll = reference data (carriers, contacts, rates), then the attempts of the window
+[watermark - overlap, until). Every page is committed in its own transaction and the
+poll's position is stored after it, so a poll killed at any moment loses nothing that
+was committed and, since ingest is idempotent, duplicates nothing when it runs again.
+The watermark (end of the last complete window) moves only when a window is complete.
+
+Only one poller writes at a time: an flock on ``<cache>.poll-lock``. The kernel drops
+it when the holder dies, so a killed poller never leaves it held.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import queue
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from noc_tui.cache import Cache, CacheError, IngestReport
+from noc_tui.config import Settings, default_config_path
+from noc_tui.metrics import refresh_standard_windows
+from noc_tui.source import CANCELLED, Page, SourceClient, SourceError
+from noc_tui.timefmt import TimeFormatError, iso_to_ms, ms_to_iso, now_ms, parse_duration
+
+LOCK_SUFFIX = ".poll-lock"
+# How long a poller tries for the lock: long enough to ride out a dashboard's
+# momentary probe (poll_status), short enough that nobody "waits forever".
+LOCK_TRY_S = 0.5
+POLL_PAGE_CACHE_KIB = 16_384
+WATERMARK_KEY = "watermark"
+PROGRESS_KEY = "progress"
+# Exit statuses of run_poll_command.
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
+
+INTERRUPTED = "interrupted"
+CACHE_ERROR = "cache-error"
+
+ProgressCallback = Callable[["PollProgress"], None]
+
+
+class PollLocked(Exception):
+    """Another poller holds the lock."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+        who = f"pid {pid}" if pid else "pid unknown"
+        super().__init__(f"another poll is running ({who})")
+
+
+class PollConfigError(ValueError):
+    """The poll cannot start: no URL, bad window... (the user's input, exit status 2)."""
+
+
+@dataclass(frozen=True)
+class PollProgress:
+    """Reported after every page, for a progress bar."""
+
+    phase: str  # carriers | contacts | rates | attempts | metrics | done
+    done: int  # records received in this phase so far
+    total_estimate: int | None  # records expected in this phase (attempts: by time covered)
+    taken: int  # valid records stored in this poll so far, all phases
+    quarantined: int  # invalid records quarantined in this poll so far
+    fraction: float | None = None  # share of the attempts window covered, 0..1
+
+
+@dataclass(frozen=True)
+class PollResult:
+    run_id: int
+    status: str  # ok | failed
+    source: str
+    since_ms: int
+    until_ms: int
+    started_ms: int
+    ended_ms: int
+    taken: int
+    attempts: int  # valid attempts among taken
+    quarantined: int
+    pages: int
+    requests: int  # HTTP requests sent, retries included
+    error_kind: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def duration_s(self) -> float:
+        return (self.ended_ms - self.started_ms) / 1000
+
+
+@dataclass(frozen=True)
+class PollStatus:
+    """What the dashboard shows about polling. Times are epoch ms (None = never)."""
+
+    run_id: int | None
+    source: str | None
+    started_at: int | None
+    ended_at: int | None
+    since: int | None
+    until: int | None
+    taken: int
+    quarantined: int
+    pages: int
+    status: str | None  # ok | failed | running (None: never polled)
+    error_kind: str | None
+    error: str | None
+    last_success_end: int | None  # ended_at of the last ok poll
+    watermark: int | None  # end of the last complete window
+    is_running: bool  # a poller holds the lock right now
+
+
+# -- the lock --------------------------------------------------------------------------
+
+
+def lock_path(cache_path: str | Path) -> Path:
+    return Path(str(cache_path) + LOCK_SUFFIX)
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode().strip()
+        return int(text) if text else None
+    except (OSError, ValueError):
+        return None
+
+
+class PollLock:
+    """Exclusive flock on the lock file beside the cache; released on close or death."""
+
+    def __init__(self, cache_path: str | Path, try_s: float = LOCK_TRY_S) -> None:
+        self.path = lock_path(cache_path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + try_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise
+                if time.monotonic() >= deadline:
+                    pid = _read_pid(fd)
+                    os.close(fd)
+                    raise PollLocked(pid) from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            os.close(fd)  # closing drops the flock
+
+    def __enter__(self) -> PollLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def poll_running(cache_path: str | Path) -> bool:
+    """Whether a poller holds the lock now (a momentary shared-lock probe)."""
+    try:
+        fd = os.open(lock_path(cache_path), os.O_RDONLY)
+    except OSError:
+        return False  # no lock file: no poller ever ran here
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also drops the shared lock, if taken
+    return False
+
+
+# -- status for the dashboard ------------------------------------------------------------
+
+
+def _state(conn: sqlite3.Connection, key: str) -> int | None:
+    row = conn.execute("SELECT value FROM poll_state WHERE key = ?", (key,)).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def poll_status(cache: Cache) -> PollStatus:
+    """The last poll run, the last successful end, the watermark and whether one runs."""
+    conn = cache.conn
+    running = poll_running(cache.path)
+    row = conn.execute(
+        "SELECT id, source, started_at, ended_at, since, until, taken, quarantined, pages, "
+        "status, error_kind, error FROM poll_runs ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    last_ok = conn.execute(
+        "SELECT max(ended_at) FROM poll_runs WHERE status = 'ok'"
+    ).fetchone()[0]
+    watermark = _state(conn, WATERMARK_KEY)
+    if row is None:
+        return PollStatus(None, None, None, None, None, None, 0, 0, 0, None, None, None,
+                          last_ok, watermark, running)
+    status, error_kind, error = row[9], row[10], row[11]
+    if status == "running" and not running:
+        # Its process died (killed, power cut): say so rather than "running" forever.
+        status, error_kind, error = "failed", INTERRUPTED, "the poll ended before finishing"
+    return PollStatus(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                      status, error_kind, error, last_ok, watermark, running)
+
+
+# -- the poller -------------------------------------------------------------------------
+
+
+class _Run:
+    """Counters of one poll run, written to poll_runs after every page."""
+
+    def __init__(self, cache: Cache, run_id: int, on_progress: ProgressCallback | None):
+        self.cache = cache
+        self.run_id = run_id
+        self.on_progress = on_progress
+        self.taken = self.attempts = self.quarantined = self.pages = 0
+
+    def store_page(self, page: Page, progress_ms: int | None = None) -> IngestReport:
+        items = page.items
+        wheres = [f"{page.kind} page {page.number} item {i}" for i in range(1, len(items) + 1)]
+        report = self.cache.ingest_batch(page.kind, items, wheres)  # commits the page
+        self.taken += report.taken
+        if page.kind == "attempts":
+            self.attempts += report.taken
+        self.quarantined += report.rejected
+        self.pages += 1
+        now = now_ms()
+        with self.cache.transaction() as conn:
+            for rej in report.rejections:
+                # Keep the record as served (validation fills optional fields in).
+                index = int(rej.where.rsplit(" ", 1)[1]) - 1
+                raw = json.dumps(items[index], ensure_ascii=False, sort_keys=True,
+                                 default=str)
+                # The overlap re-fetches records: quarantine each bad one once.
+                conn.execute(
+                    "INSERT INTO quarantine (run_id, received_at, kind, location, reason, raw) "
+                    "SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
+                    "(SELECT 1 FROM quarantine WHERE kind = ? AND raw = ?)",
+                    (self.run_id, now, page.kind, rej.where, rej.reason, raw, page.kind, raw),
+                )
+            conn.execute(
+                "UPDATE poll_runs SET taken = ?, quarantined = ?, pages = ? WHERE id = ?",
+                (self.taken, self.quarantined, self.pages, self.run_id),
+            )
+            if progress_ms is not None:
+                # Never move backwards: an older explicit window must not undo progress.
+                conn.execute(
+                    "INSERT INTO poll_state VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+                    "value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                    (PROGRESS_KEY, str(progress_ms)),
+                )
+        return report
+
+    def progress(self, phase: str, done: int, total: int | None,
+                 fraction: float | None = None) -> None:
+        if self.on_progress is not None:
+            self.on_progress(PollProgress(phase, done, total, self.taken, self.quarantined,
+                                          fraction))
+
+
+def _last_started(items: list[Any]) -> int | None:
+    """started_at of the last parseable item of an attempts page, in ms."""
+    for item in reversed(items):
+        if isinstance(item, dict) and isinstance(item.get("started_at"), str):
+            try:
+                return iso_to_ms(item["started_at"])
+            except TimeFormatError:
+                continue
+    return None
+
+
+def _prefetch(pages: Iterator[Page], stop: threading.Event, depth: int = 1) -> Iterator[Page]:
+    """Fetch the next page while the caller stores this one (the switch and SQLite then
+    work at the same time); at most ``depth`` pages wait, so memory stays bounded."""
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not put(("page", page)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="poll-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            tag, value = q.get()
+            if tag == "page":
+                yield value
+            elif tag == "end":
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+class Poller:
+    """Polls one switch into one cache. ``poll_once`` may be called repeatedly, from any
+    thread (it opens its own cache connection); concurrent calls get PollLocked."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        cache_path: str | Path,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        backoff_base_s: float = 0.5,
+        retry_after_cap_s: float = 60.0,
+        prefetch: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.cache_path = Path(cache_path)
+        self.url = url or settings.source.url
+        self.token = token
+        self.backoff_base_s = backoff_base_s
+        self.retry_after_cap_s = retry_after_cap_s
+        self.prefetch = prefetch
+        self.overlap_ms = parse_duration(settings.poll.overlap) * 1000
+        self.backfill_ms = parse_duration(settings.poll.backfill) * 1000
+        self.interval_s = parse_duration(settings.poll.interval)
+
+    def status(self) -> PollStatus:
+        with Cache(self.cache_path, self.settings.metrics, readonly=True) as cache:
+            return poll_status(cache)
+
+    def poll_once(
+        self,
+        *,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> PollResult:
+        """One poll. Raises PollLocked if another poll runs, PollConfigError on bad input,
+        CacheError if the cache cannot be opened; any failure of the poll itself is
+        returned as a failed PollResult (and recorded in poll_runs)."""
+        if not self.url:
+            raise PollConfigError("no switch URL configured")
+        if since_ms is not None and until_ms is not None and since_ms >= until_ms:
+            raise PollConfigError(f"--since {ms_to_iso(since_ms)} is not before --until "
+                                  f"{ms_to_iso(until_ms)}")
+        cancel = cancel or threading.Event()
+        try:
+            client = SourceClient(
+                self.settings.source, url=self.url, token=self.token,
+                backoff_base_s=self.backoff_base_s, retry_after_cap_s=self.retry_after_cap_s,
+                cancel=cancel,
+            )
+        except ValueError as exc:
+            raise PollConfigError(str(exc)) from None
+        with client, PollLock(self.cache_path), \
+                Cache(self.cache_path, self.settings.metrics) as cache:
+            # The poller streams: a 16 MiB page cache (not the dashboards' 64 MiB) keeps
+            # its peak memory well under 150 MB (docs/performance.md, "Poll throughput").
+            cache.conn.execute(f"PRAGMA cache_size = -{POLL_PAGE_CACHE_KIB}")
+            return self._poll(cache, client, since_ms, until_ms, on_progress, cancel)
+
+    def _poll(
+        self,
+        cache: Cache,
+        client: SourceClient,
+        since_ms: int | None,
+        until_ms: int | None,
+        on_progress: ProgressCallback | None,
+        cancel: threading.Event,
+    ) -> PollResult:
+        started = now_ms()
+        # A window cannot be complete beyond now: calls still running publish later.
+        until = min(until_ms, started) if until_ms is not None else started
+        with cache.transaction() as conn:
+            # Rows left "running" by a poller that died: we hold the lock, so it is gone.
+            conn.execute(
+                "UPDATE poll_runs SET status = 'failed', error_kind = ?, error = ? "
+                "WHERE status = 'running'",
+                (INTERRUPTED, "the poll ended before finishing"),
+            )
+            watermark = _state(conn, WATERMARK_KEY)
+            progress = _state(conn, PROGRESS_KEY)
+            if since_ms is not None:
+                since = since_ms
+            else:
+                marks = [m for m in (watermark, progress) if m is not None]
+                # Re-fetch the overlap: records of an old window can still be published.
+                since = max(marks) - self.overlap_ms if marks else until - self.backfill_ms
+            since = min(since, until)
+            cur = conn.execute(
+                "INSERT INTO poll_runs (source, started_at, since, until, status) "
+                "VALUES (?, ?, ?, ?, 'running')",
+                (client.display_url, started, since, until),
+            )
+            run_id = int(cur.lastrowid or 0)
+        run = _Run(cache, run_id, on_progress)
+        status, error_kind, error = "ok", None, None
+        try:
+            for kind, listing in (("carriers", client.carriers), ("contacts", client.contacts),
+                                  ("rates", client.rates)):
+                done = 0
+                for page in listing():
+                    run.store_page(page)
+                    done += len(page.items)
+                    run.progress(kind, done, done if page.next_cursor is None else None)
+            self._attempts(run, client, since, until, cancel)
+            if cancel.is_set():
+                raise SourceError(CANCELLED, "cancelled")
+            with cache.transaction() as conn:
+                # The window is complete: the watermark moves (never backwards).
+                new_mark = until if watermark is None else max(watermark, until)
+                conn.execute("INSERT OR REPLACE INTO poll_state VALUES (?, ?)",
+                             (WATERMARK_KEY, str(new_mark)))
+                if progress is not None and progress <= new_mark:
+                    conn.execute("DELETE FROM poll_state WHERE key = ?", (PROGRESS_KEY,))
+            run.progress("metrics", 0, None)
+            refresh_standard_windows(cache, now_ms())
+        except SourceError as exc:
+            status, error_kind, error = "failed", exc.kind, exc.message
+        except (sqlite3.Error, CacheError) as exc:
+            status, error_kind, error = "failed", CACHE_ERROR, f"cache: {exc}"
+        except BaseException as exc:
+            # KeyboardInterrupt or a bug: record it, then let it propagate.
+            self._finish(cache, run, "failed", INTERRUPTED, type(exc).__name__)
+            raise
+        ended = self._finish(cache, run, status, error_kind, error)
+        run.progress("done", run.taken, run.taken)
+        return PollResult(run_id, status, client.display_url, since, until, started, ended,
+                          run.taken, run.attempts, run.quarantined, run.pages,
+                          client.requests_made, error_kind, error)
+
+    def _attempts(self, run: _Run, client: SourceClient, since: int, until: int,
+                  cancel: threading.Event) -> None:
+        if since >= until:
+            return
+        span = until - since
+        done = 0
+        stop = threading.Event()
+        pages: Iterator[Page] = client.attempts(since, until)
+        if self.prefetch:
+            pages = _prefetch(pages, stop)
+        try:
+            for page in pages:
+                last = _last_started(page.items)
+                # Where a killed poll resumes; the last instant may continue on the next
+                # page, which the overlap re-fetches anyway.
+                through = until if page.next_cursor is None else last
+                run.store_page(page, through)
+                done += len(page.items)
+                fraction = (None if through is None
+                            else min(1.0, max(0.0, (through - since) / span)))
+                total = round(done / fraction) if fraction else None
+                run.progress("attempts", done, total, fraction)
+                if cancel.is_set():
+                    raise SourceError(CANCELLED, "cancelled")
+        finally:
+            stop.set()
+
+    @staticmethod
+    def _finish(cache: Cache, run: _Run, status: str, error_kind: str | None,
+                error: str | None) -> int:
+        ended = now_ms()
+        with contextlib.suppress(sqlite3.Error), cache.transaction() as conn:
+            conn.execute(
+                "UPDATE poll_runs SET ended_at = ?, status = ?, error_kind = ?, error = ?, "
+                "taken = ?, quarantined = ?, pages = ? WHERE id = ?",
+                (ended, status, error_kind, error, run.taken, run.quarantined, run.pages,
+                 run.run_id),
+            )
+        return ended
+
+
+def poll(
+    settings: Settings,
+    cache_path: str | Path,
+    *,
+    url: str | None = None,
+    token: str | None = None,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> PollResult:
+    """One poll (see Poller.poll_once)."""
+    return Poller(settings, cache_path, url=url, token=token).poll_once(
+        since_ms=since_ms, until_ms=until_ms, on_progress=on_progress, cancel=cancel)
+
+
+# -- command line ----------------------------------------------------------------------
+
+
+def _tty_progress(out: IO[str]) -> ProgressCallback | None:
+    if not getattr(out, "isatty", lambda: False)():
+        return None
+
+    def show(p: PollProgress) -> None:
+        if p.phase == "attempts" and p.fraction is not None:
+            bar = "#" * int(p.fraction * 30)
+            out.write(f"\r  attempts [{bar:<30}] {p.fraction:4.0%} {p.done:,} ")
+        elif p.phase == "done":
+            out.write("\r" + " " * 60 + "\r")
+        out.flush()
+
+    return show
+
+
+def run_poll_command(
+    settings: Settings,
+    cache_path: str | Path,
+    url: str | None = None,
+    token: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    out: IO[str] = sys.stderr,
+    config_path: str | Path | None = None,
+) -> int:
+    """`noc-tui poll`: one poll, a one-line summary or a clear error; the exit status is
+    0 ok, 1 the poll failed, 2 bad input, 3 another poll is running."""
+
+    def say(text: str) -> None:
+        out.write(f"noc-tui poll: {text}\n")
+        out.flush()
+
+    if not (url or settings.source.url):
+        where = config_path or default_config_path()
+        say(f"no switch URL configured: set source.url in {where} "
+            "(or NOC_TUI_SOURCE__URL), or pass --url")
+        return EXIT_BAD_INPUT
+    try:
+        since_ms = iso_to_ms(since) if since else None
+        until_ms = iso_to_ms(until) if until else None
+    except TimeFormatError as exc:
+        say(str(exc))
+        return EXIT_BAD_INPUT
+    try:
+        result = Poller(settings, cache_path, url=url, token=token).poll_once(
+            since_ms=since_ms, until_ms=until_ms, on_progress=_tty_progress(out))
+    except PollLocked as exc:
+        say(f"{exc}; not starting a second one")
+        return EXIT_LOCKED
+    except PollConfigError as exc:
+        say(str(exc))
+        return EXIT_BAD_INPUT
+    except CacheError as exc:
+        say(str(exc))
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        say("interrupted; what was fetched is kept, the next poll resumes")
+        return EXIT_FAILED
+    window = f"{ms_to_iso(result.since_ms)} .. {ms_to_iso(result.until_ms)}"
+    counts = (f"taken {result.taken:,} ({result.attempts:,} attempts), "
+              f"quarantined {result.quarantined:,}, pages {result.pages:,}, "
+              f"{result.duration_s:.1f} s, window {window}")
+    if result.ok:
+        say(f"ok: {counts}")
+        return EXIT_OK
+    say(f"failed ({result.error_kind}): {result.error} [{counts}]")
+    return EXIT_FAILED

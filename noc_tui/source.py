@@ -1,0 +1,301 @@
+"""Client of the noc-tui switch API v1 (docs/switch-api.md).
+
+One page is one HTTP request; pages are yielded one at a time so a caller never holds
+more than a page of a window. Failures are classified into a few kinds an operator can
+act on (``SourceError.kind``); transient ones are retried with exponential backoff and
+jitter, authorisation failures never are (retrying a wrong token only hammers the
+switch and can get the account locked). Secrets never appear in error messages.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from noc_tui.config import SourceSettings
+from noc_tui.timefmt import ms_to_iso
+
+API_PREFIX = "/api/v1"
+
+# Error kinds, as stored in poll_runs.error_kind and shown by the dashboard.
+UNREACHABLE = "unreachable"
+UNAUTHORISED = "unauthorised"
+RATE_LIMITED = "rate-limited"
+BAD_DATA = "bad-data"
+SERVER_ERROR = "server-error"
+CLIENT_ERROR = "client-error"  # another 4xx: usually a wrong URL (not an API v1 base)
+CANCELLED = "cancelled"
+ERROR_KINDS = (UNREACHABLE, UNAUTHORISED, RATE_LIMITED, BAD_DATA, SERVER_ERROR,
+               CLIENT_ERROR, CANCELLED)
+
+
+class SourceError(Exception):
+    """A request to the switch failed for good (after any retries)."""
+
+    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of records, as served."""
+
+    kind: str  # carriers | contacts | rates | attempts
+    number: int  # 1, 2, ... within this listing
+    items: list[Any]
+    next_cursor: str | None
+    size_bytes: int  # decoded body size: what the page cost in transfer
+
+
+class _Retry(Exception):
+    """A transient failure: retry after ``delay`` (None = use the backoff)."""
+
+    def __init__(self, kind: str, message: str, delay: float | None = None,
+                 status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.delay = delay
+        self.status = status
+
+
+def _display_url(url: httpx.URL) -> str:
+    """The URL without credentials or query: safe for messages and logs."""
+    return str(url.copy_with(username=None, password=None, query=None, fragment=None))
+
+
+def _retry_after(value: str | None, cap: float) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or HTTP date), capped."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        secs = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        secs = when.timestamp() - time.time()
+    return min(cap, max(0.0, secs))
+
+
+class SourceClient:
+    """API v1 client. Not thread-safe: use one per thread (the poller uses one per poll).
+
+    ``cancel`` interrupts backoff waits and stops iteration between requests.
+    ``requests_made`` counts HTTP requests sent (tests use it to prove there is no
+    retry storm).
+    """
+
+    def __init__(
+        self,
+        settings: SourceSettings,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        backoff_base_s: float = 0.5,
+        backoff_cap_s: float = 30.0,
+        retry_after_cap_s: float = 60.0,
+        cancel: threading.Event | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        base = url or settings.url
+        if not base:
+            raise ValueError("no switch URL configured")
+        self.settings = settings
+        self.base_url = httpx.URL(base.rstrip("/"))
+        if self.base_url.scheme not in ("http", "https") or not self.base_url.host:
+            raise ValueError(f"bad switch URL {_display_url(self.base_url)!r}: "
+                             "write it like http://host:port or https://host")
+        path = self.base_url.path.rstrip("/")
+        # Accept the server root or the API base itself.
+        self._prefix = "" if path.endswith(API_PREFIX) else API_PREFIX
+        self.retries = settings.retries
+        self.backoff_base_s = backoff_base_s
+        self.backoff_cap_s = backoff_cap_s
+        self.retry_after_cap_s = retry_after_cap_s
+        self.cancel = cancel or threading.Event()
+        self.requests_made = 0
+        self._rng = random.Random()
+
+        secret = token or (settings.token.get_secret_value() if settings.token else None)
+        headers = {"Accept": "application/json", "Accept-Encoding": "gzip",
+                   "User-Agent": "noc-tui"}
+        auth: httpx.Auth | None = None
+        self._secrets: list[str] = []
+        if secret:
+            headers["Authorization"] = f"Bearer {secret}"
+            self._secrets.append(secret)
+        elif settings.username and settings.password:
+            password = settings.password.get_secret_value()
+            auth = httpx.BasicAuth(settings.username, password)
+            self._secrets.append(password)
+        if self.base_url.password:
+            self._secrets.append(self.base_url.password)
+
+        verify: ssl.SSLContext | bool = settings.verify_tls
+        if settings.verify_tls and settings.ca_bundle:
+            verify = ssl.create_default_context(cafile=str(settings.ca_bundle))
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            auth=auth,
+            verify=verify,
+            timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s),
+            transport=transport,
+            follow_redirects=False,  # a redirect could carry the token elsewhere
+        )
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SourceClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def display_url(self) -> str:
+        return _display_url(self.base_url)
+
+    # -- listings --------------------------------------------------------------------
+
+    def carriers(self) -> Iterator[Page]:
+        return self.pages("carriers", {})
+
+    def contacts(self) -> Iterator[Page]:
+        return self.pages("contacts", {})
+
+    def rates(self, limit: int | None = None) -> Iterator[Page]:
+        return self.pages("rates", {"limit": limit or self.settings.page_limit})
+
+    def attempts(self, since_ms: int, until_ms: int, limit: int | None = None) -> Iterator[Page]:
+        """Attempts with since <= started_at < until, in (started_at, call_id, seq) order."""
+        return self.pages("attempts", {"since": ms_to_iso(since_ms), "until": ms_to_iso(until_ms),
+                                       "limit": limit or self.settings.page_limit})
+
+    def pages(self, kind: str, params: dict[str, Any]) -> Iterator[Page]:
+        """Follow next_cursor until the listing ends; one request per page."""
+        cursor: str | None = None
+        seen: set[str] = set()
+        number = 0
+        while True:
+            if self.cancel.is_set():
+                raise SourceError(CANCELLED, "cancelled")
+            query = dict(params)
+            if cursor is not None:
+                query["cursor"] = cursor
+            body, size = self._get_json(f"{self._prefix}/{kind}", query)
+            items, cursor = self._shape(kind, body)
+            number += 1
+            yield Page(kind, number, items, cursor, size)
+            if cursor is None:
+                return
+            # A server handing back a cursor it already gave would loop forever.
+            if cursor in seen:
+                raise SourceError(BAD_DATA, f"{kind}: the switch repeated cursor {cursor[:40]!r}")
+            seen.add(cursor)
+
+    @staticmethod
+    def _shape(kind: str, body: Any) -> tuple[list[Any], str | None]:
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise SourceError(BAD_DATA, f"{kind}: expected a JSON object with an 'items' "
+                                        f"list, got {type(body).__name__}")
+        cursor = body.get("next_cursor")
+        if cursor is not None and (not isinstance(cursor, str) or not cursor):
+            raise SourceError(BAD_DATA, f"{kind}: next_cursor must be a non-empty string "
+                                        "or null")
+        return body["items"], cursor
+
+    # -- one request, with retries --------------------------------------------------
+
+    def _get_json(self, path: str, params: dict[str, Any]) -> tuple[Any, int]:
+        attempt = 0
+        while True:
+            try:
+                return self._once(path, params)
+            except _Retry as exc:
+                if attempt >= self.retries:
+                    raise SourceError(
+                        exc.kind,
+                        self._redact(f"{exc.message} (gave up after {attempt + 1} tries)"),
+                        exc.status,
+                    ) from None
+                delay = exc.delay
+                if delay is None:
+                    # Exponential backoff, "equal jitter": never zero, never synchronised.
+                    step = min(self.backoff_cap_s, self.backoff_base_s * 2**attempt)
+                    delay = step / 2 + self._rng.uniform(0, step / 2)
+                attempt += 1
+                # wait() returns early when cancelled: a cancelled poll stops promptly.
+                if self.cancel.wait(delay):
+                    raise SourceError(CANCELLED, "cancelled") from None
+
+    def _once(self, path: str, params: dict[str, Any]) -> tuple[Any, int]:
+        where = f"{self.display_url}{path}"
+        self.requests_made += 1
+        try:
+            resp = self._http.get(path, params=params)
+        except httpx.TimeoutException as exc:
+            raise _Retry(UNREACHABLE, f"no answer from {where} in time "
+                                      f"({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            # Refused, reset, or cut off mid-body (RemoteProtocolError): all transient.
+            raise _Retry(UNREACHABLE, f"cannot read from {where}: "
+                                      f"{self._redact(str(exc)) or type(exc).__name__}") from None
+        status = resp.status_code
+        if status in (401, 403):
+            raise SourceError(UNAUTHORISED, f"the switch refused the credentials (HTTP {status}"
+                                            f"{self._server_says(resp)}): check source.token "
+                                            "or source.username/password", status)
+        if status == 429 or status >= 500:
+            kind = RATE_LIMITED if status == 429 else SERVER_ERROR
+            delay = _retry_after(resp.headers.get("Retry-After"), self.retry_after_cap_s)
+            raise _Retry(kind, f"HTTP {status} from {where}{self._server_says(resp)}",
+                         delay, status)
+        if status != 200:
+            raise SourceError(CLIENT_ERROR, f"HTTP {status} from {where}{self._server_says(resp)}"
+                                            ": is source.url the switch's API v1 address?",
+                              status)
+        content = resp.content
+        try:
+            return json.loads(content), len(content)
+        except (ValueError, UnicodeDecodeError):
+            # A truncated body also lands here: worth another try.
+            raise _Retry(BAD_DATA, f"{where} answered with something that is not JSON "
+                                   f"({len(content)} bytes)") from None
+
+    def _server_says(self, resp: httpx.Response) -> str:
+        """The server's own error text, short and with any secret removed."""
+        try:
+            err = resp.json().get("error")
+        except Exception:
+            return ""
+        if not isinstance(err, str) or not err:
+            return ""
+        return f": {self._redact(err)[:200]}"
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
