@@ -181,6 +181,8 @@ class Cache:
                                  "for writing (run noc-tui import or poll) first")
             self.migrate()
         self.ratebook = RateBook(conn)
+        self._known_carriers: set[str] = {
+            r[0] for r in conn.execute("SELECT id FROM attempt_carriers")}
         if not readonly:
             self._check_derived()
 
@@ -354,27 +356,32 @@ class Cache:
             return len(rows), len(rows)
         s = self.settings
         marks = ",".join("?" * len(ATTEMPT_COLS))
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS stage AS SELECT * FROM attempts WHERE 0")
-        conn.execute("DELETE FROM stage")
         if replaced:
             # Take the replaced rows' contributions out of the rollups first.
-            conn.executemany(f"INSERT INTO stage VALUES ({marks})", replaced)
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS replaced AS "
+                         "SELECT * FROM attempts WHERE 0")
+            conn.execute("DELETE FROM replaced")
+            conn.executemany(f"INSERT INTO replaced VALUES ({marks})", replaced)
             conn.execute(
                 f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
-                f"{_rollup_select(s.ner_set(), s.sdc_max_s, '-')} FROM stage WHERE true "
+                f"{_rollup_select(s.ner_set(), s.sdc_max_s, '-')} FROM replaced WHERE true "
                 f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}"
             )
-            conn.execute("DELETE FROM stage")
-        conn.executemany(f"INSERT INTO stage VALUES ({marks})", staged)
-        conn.execute("INSERT OR REPLACE INTO attempts SELECT * FROM stage")
-        conn.execute(
-            "INSERT OR IGNORE INTO attempt_carriers SELECT DISTINCT carrier_id FROM stage"
-        )
+        # REPLACE gives every written row a new rowid above the old maximum, so the rows
+        # of this batch are exactly those past it: aggregate them there, no staging copy.
+        top = conn.execute("SELECT coalesce(max(rowid), 0) FROM attempts").fetchone()[0]
+        conn.executemany(f"INSERT OR REPLACE INTO attempts VALUES ({marks})", staged)
         conn.execute(
             f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
-            f"{_rollup_select(s.ner_set(), s.sdc_max_s)} FROM stage WHERE true "
-            f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}"
+            f"{_rollup_select(s.ner_set(), s.sdc_max_s)} FROM attempts WHERE rowid > ? "
+            f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}",
+            (top,),
         )
+        new_carriers = {r[2] for r in staged} - self._known_carriers
+        if new_carriers:
+            conn.executemany("INSERT OR IGNORE INTO attempt_carriers VALUES (?)",
+                             [(c,) for c in new_carriers])
+            self._known_carriers |= new_carriers
         if replaced:
             conn.executemany(
                 "DELETE FROM rollups WHERE carrier_id = ? AND hour = ? AND attempts <= 0",

@@ -28,6 +28,9 @@ def charge(t: Tariff, duration_s: int) -> float:
     return billed_seconds(duration_s, t.mcd_s, t.pulse_s) / 60 * t.rate + t.connect_fee
 
 
+_MEMO_MAX = 200_000
+
+
 class RateBook:
     """Active rate rows of some carriers, indexed by prefix; loaded lazily per carrier."""
 
@@ -35,10 +38,12 @@ class RateBook:
         self._conn = conn
         self._by_carrier: dict[str, dict[str, list[Tariff]]] = {}
         self._longest: dict[str, int] = {}
+        self._memo: dict[tuple[str, str], tuple[Tariff, ...]] = {}
 
     def forget(self, carrier_ids: Iterable[str]) -> None:
         for cid in carrier_ids:
             self._by_carrier.pop(cid, None)
+        self._memo.clear()
 
     def _load(self, carrier_id: str) -> dict[str, list[Tariff]]:
         book: dict[str, list[Tariff]] = {}
@@ -57,18 +62,26 @@ class RateBook:
         self._longest[carrier_id] = max(map(len, book), default=0)
         return book
 
-    def tariff(self, carrier_id: str, dst: str, ts: int) -> Tariff | None:
+    def _candidates(self, carrier_id: str, dst: str) -> tuple[Tariff, ...]:
+        """Tariffs that could rate dst: longest prefix first, then latest first."""
         book = self._by_carrier.get(carrier_id)
         if book is None:
             book = self._load(carrier_id)
-        if not book:
-            return None
+        out: list[Tariff] = []
         for k in range(min(len(dst), self._longest[carrier_id]), 0, -1):
-            tariffs = book.get(dst[:k])
-            if tariffs:
-                for t in tariffs:
-                    if t.effective_from <= ts:
-                        return t
+            out.extend(book.get(dst[:k], ()))
+        return tuple(out)
+
+    def tariff(self, carrier_id: str, dst: str, ts: int) -> Tariff | None:
+        key = (carrier_id, dst)
+        cands = self._memo.get(key)
+        if cands is None:
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()  # numbers repeat; a bounded memo keeps the hot ones
+            cands = self._memo[key] = self._candidates(carrier_id, dst)
+        for t in cands:
+            if t.effective_from <= ts:
+                return t
         return None
 
     def cost(self, carrier_id: str, dst: str, ts: int, duration_s: int) -> float | None:
