@@ -16,24 +16,29 @@ from __future__ import annotations
 import json
 import math
 import random
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
+from statistics import NormalDist
 from typing import Any
 
 from noc_tui.timefmt import DAY_MS, HOUR_MS, ms_to_iso, now_ms
 
 SLOT_MS = 300_000  # 5 minutes: few enough slots that per-slot RNG seeding stays cheap
 HISTORY_MS = 35 * DAY_MS
-# Bound on (last attempt start - call start): at most 3 attempts, each at most
-# 12 s PDD + 60 s ringing + gaps. Any range query looks back this far for retries.
+# Bound on (last attempt start - call start): at most 3 attempts, so two failed ones
+# before the last, each at most 21 s PDD + 45 s ringing + a gap. Any range query looks
+# back this far for retries of calls that started earlier.
 MAX_SPAN_MS = 300_000
 DEFAULT_CALLS_PER_MIN = 2.2
+_ATTEMPTS_PER_CALL = 1.1  # measured over the default history
 DEFAULT_HALT = frozenset({300, 301, 302, 305, 380, 404, 480, 486})
 
-# Attempt row layout (internal tuples sort by the API order: started_at, call_id, seq).
+# Attempt row layout (a list; the API order is by its first three fields):
 # 0 started_ms, 1 call_id, 2 seq, 3 carrier index, 4 dst, 5 cli, 6 sip_code,
 # 7 pdd_ms|None, 8 duration_s, 9 release index, 10 call end ms, 11 late draw
-Row = tuple[int, str, int, int, str, str, int, "int | None", int, int, int, float]
+Row = list[Any]
 
 REASONS = {
     200: "OK", 404: "Not Found", 408: "Request Timeout", 480: "Temporarily Unavailable",
@@ -119,6 +124,9 @@ class Destination:
     weight: float  # share of calls
     rate_prefix: str  # the rate-card prefix that prices it
     routes: tuple[tuple[float, tuple[str, ...]], ...]  # (weight, LCR order)
+    # Pool indices (0 = most dialled) that are unallocated besides the random few:
+    # numbers customers keep calling although they do not exist (a recycled block).
+    dead: tuple[int, ...] = (0, 3, 7, 12)
 
 
 # Per destination an ordered LCR list of carriers; some split traffic by ratio, as real
@@ -146,8 +154,9 @@ DESTINATIONS: tuple[Destination, ...] = (
                 ((1.0, ("andes", "budget", "meridian")),)),
     Destination("Brazil - Sao Paulo", "5511", 13, 5, "55",
                 ((1.0, ("andes", "helios", "meridian")),)),
-    Destination("Nigeria - Mobile", "234803", 13, 5, "234",
-                ((0.7, ("sunrise", "helios", "meridian")), (0.3, ("meridian", "sunrise")))),
+    Destination("Nigeria - Mobile", "234803", 13, 7, "234",
+                ((0.6, ("sunrise", "helios", "meridian")), (0.4, ("meridian", "sunrise"))),
+                dead=(0, 1, 2, 4, 5, 6, 8, 11)),
     Destination("Philippines - Mobile", "63917", 12, 5, "63",
                 ((0.6, ("budget", "sunrise", "meridian")), (0.4, ("meridian", "budget")))),
     Destination("India - Mobile", "9198", 12, 7, "91",
@@ -157,6 +166,19 @@ POOL_SIZE = 2000  # dialled numbers per destination; popular ones recur many tim
 UNALLOCATED_SHARE = 0.03
 STALE_404_SHARE = 0.3  # numbers the 404 carrier wrongly thinks do not exist
 DOWN_AT_DAY = 26.0  # the down carrier fails for good from this day of history on
+
+
+_started = itemgetter(0)
+_FAS, _DOWN, _DEGRADING, _NF404, _MIS486, _CHEAP = range(1, 7)
+_KIND_CODE = {"fas": _FAS, "down": _DOWN, "degrading": _DEGRADING, "nf404": _NF404,
+              "mis486": _MIS486, "cheap": _CHEAP}
+# Quantile tables replace lognormvariate (slow in pure Python) with one lookup.
+_Q = 4096
+_Z = tuple(NormalDist().inv_cdf((k + 0.5) / _Q) for k in range(_Q))
+# Answered seconds: long-tailed, median ~74 s, mean ~2.3 min, capped at 2 hours.
+_DURATION_Q = tuple(min(7200, max(1, int(math.exp(4.3 + 1.1 * z)))) for z in _Z)
+# PDD relative to a carrier's median, clipped to 0.3 .. 5 times it.
+_PDD_MULT_Q = tuple(min(5.0, max(0.3, math.exp(0.45 * z))) for z in _Z)
 
 
 class Simulator:
@@ -205,7 +227,7 @@ class Simulator:
             self._pools.append(pool)
             # Spread over popular and rare numbers alike (index 0 is the most dialled).
             self._unallocated.append(
-                {i for i in range(POOL_SIZE) if rng.random() < UNALLOCATED_SHARE} | {2, 9}
+                {i for i in range(POOL_SIZE) if rng.random() < UNALLOCATED_SHARE} | set(dest.dead)
             )
             self._stale.append({i for i in range(POOL_SIZE) if rng.random() < STALE_404_SHARE})
         self._clis = [f"4420794{rng.randrange(10**5, 10**6)}" for _ in range(300)]
@@ -222,11 +244,25 @@ class Simulator:
                 acc += w
                 routes.append((acc, tuple(_IDX[c] for c in order)))
             self._routes.append(routes)
+        # Only the cheap trunk's channel limit is tight enough to matter.
         self._limited = [i for i, c in enumerate(CARRIERS) if c.channels and c.kind == "cheap"]
-        self._halt = [
-            frozenset(c.halt_codes) if c.halt_codes is not None else DEFAULT_HALT
-            for c in CARRIERS
+        self._num_status = [
+            [1 if i in un else 2 if i in st else 0 for i in range(POOL_SIZE)]
+            for un, st in zip(self._unallocated, self._stale, strict=True)
         ]
+        self._profile = []
+        for i, c in enumerate(CARRIERS):
+            # Codes on which the switch stops routing the call after this carrier: its
+            # halt set, plus 487 (the caller has gone) and 6xx (global failure). The
+            # misconfigured switch leaves 486 out for one carrier and fails over.
+            halt = set(c.halt_codes if c.halt_codes is not None else DEFAULT_HALT)
+            halt |= {487, 600, 603, 604, 606}
+            if c.kind == "mis486":
+                halt.discard(486)
+            self._profile.append((
+                _KIND_CODE.get(c.kind, 0), c.tech_fail, c.pdd_ms, i in self._limited,
+                frozenset(halt), c.channels,
+            ))
         # Pre-encoded JSON fragments for the server's fast path.
         self._j_carrier = [json.dumps(c.id) for c in CARRIERS]
         self._j_reason = {code: json.dumps(r) for code, r in REASONS.items()}
@@ -289,7 +325,8 @@ class Simulator:
             dests = dests + [e for e in extra if e.rate_prefix[:2] in {d.prefix[:2] for d in dests}]
             cheap = 0.7 if c.kind in ("cheap", "fas") else 1.0
             for j, d in enumerate(dests):
-                rate = round(_BASE_RATE.get(d.rate_prefix, 0.02) * cheap * rng.uniform(0.85, 1.2), 5)
+                base = _BASE_RATE.get(d.rate_prefix, 0.02)
+                rate = round(base * cheap * rng.uniform(0.85, 1.2), 5)
                 row = {
                     "carrier_id": c.id, "card_id": card,
                     "card_name": f"{c.name} standard {c.currency}",
@@ -317,16 +354,19 @@ class Simulator:
     # -- traffic -----------------------------------------------------------------------
 
     def iso(self, ms: int) -> str:
-        """ms_to_iso, memoised by minute (strftime dominates otherwise)."""
+        """ms_to_iso, from memoised pieces (strftime per record would dominate)."""
         minute, rest = divmod(ms, 60_000)
+        head = self._minute_head(minute)
+        return head + _sec_ms()[rest]
+
+    def _minute_head(self, minute: int) -> str:
         head = self._iso_cache.get(minute)
         if head is None:
-            if len(self._iso_cache) > 50_000:
+            if len(self._iso_cache) > 100_000:
                 self._iso_cache.clear()
-            head = ms_to_iso(minute * 60_000)[:-6]  # "YYYY-MM-DDTHH:MM:"
+            head = ms_to_iso(minute * 60_000)[:17]  # "YYYY-MM-DDTHH:MM:"
             self._iso_cache[minute] = head
-        s, msr = divmod(rest, 1000)
-        return f"{head}{s:02d}.{msr:03d}Z"
+        return head
 
     def slot_rows(self, slot: int) -> list[Row]:
         """All attempts of the calls that start in one slot (published or not), unsorted."""
@@ -353,6 +393,7 @@ class Simulator:
         }
         active: dict[int, list[int]] = {i: [] for i in self._limited}
         degrade = 0.45 * min(1.0, max(0.0, (t0 - self.history_start_ms) / HISTORY_MS))
+        n = min(n, 0xFFFFF)  # the call index must fit its five hex digits
         starts = sorted([int(rand() * SLOT_MS) for _ in range(n)])
         rows: list[Row] = []
         append = rows.append
@@ -360,17 +401,19 @@ class Simulator:
         status_all, profile = self._num_status, self._profile
         clis, ncli, down_at = self._clis, len(self._clis), self.down_at_ms
         dur_q, pdd_q, log = _DURATION_Q, _PDD_MULT_Q, math.log
-        prefix = f"s{self.seed}-{slot:x}-"
+        # Fixed-width hex: string order of call ids is (slot, index) order, which lets
+        # iter_chunks order ties on started_at with a stable sort on started_at alone.
+        prefix = f"s{self.seed}-{slot:07x}-"
         for i, off in enumerate(starts):
             start = t0 + off
-            call_id = f"{prefix}{i:x}"
+            call_id = f"{prefix}{i:05x}"
             # Destination, number (skewed: popular numbers recur), LCR order.
             di = bisect_right(dest_cum, rand())
             ni = int(POOL_SIZE * rand() ** 2.2)
             dst = pools[di][ni]
             nstatus = status_all[di][ni]
             u = rand()
-            for cum, order in routes_all[di]:
+            for cum, order in routes_all[di]:  # noqa: B007 (the chosen order is used below)
                 if u <= cum:
                     break
             cli = clis[int(rand() * ncli)]
@@ -386,12 +429,12 @@ class Simulator:
                 outcome = 487  # caller gives up while ringing
             else:
                 outcome = 603  # declined
-            ring_ms = 2000 + int(-6000 * log(1.0 - rand())) % 40_000
-            duration = dur_q[int(rand() * _Q)]
             late_u = rand()
             t = start
-            atts = []
-            for ci in order:
+            # Failed attempts wait here until the call's end (a field of every row) is known.
+            failed: list[tuple[int, int, int, int | None, int]] = []
+            last_i = len(order) - 1
+            for seq_i, ci in enumerate(order):
                 kind, tech_fail, pdd_med, limited, halt, channels = profile[ci]
                 u1, u2 = rand(), rand()
                 pdd: int | None = None
@@ -434,8 +477,9 @@ class Simulator:
                         else:
                             code, resp, pdd = 480, 800 + int(u1 * 2000), None
                     elif outcome == 0:
-                        code, resp = 200, pdd + ring_ms
-                        dur = duration
+                        # Ringing, then a long-tailed conversation.
+                        code, resp = 200, pdd + 2000 + int(-6000 * log(1.0 - rand())) % 40_000
+                        dur = dur_q[int(rand() * _Q)]
                         rel = _R_CALLER if u2 < 0.55 else _R_CALLEE
                     elif outcome == 486:
                         code, resp = 486, pdd + 200
@@ -450,20 +494,85 @@ class Simulator:
                         code, resp, rel = 487, pdd + 1000 + int(u2 * 40_000), _R_CANCEL
                     else:
                         code, resp = 603, pdd + 1000 + int(u2 * 8000)
-                atts.append((t, ci, code, pdd, dur, rel))
                 if code == 200:
                     if limited:
                         active[ci].append(t + resp + dur * 1000)
                     break
-                # halt holds the codes on which this carrier's calls stop (the
-                # misconfigured switch leaves 486 out for one carrier).
-                if code in halt:
+                # halt holds the codes on which the switch stops routing this call (the
+                # misconfigured switch leaves 486 out for one carrier and fails over).
+                if code in halt or seq_i == last_i:
                     break
+                failed.append((t, ci, code, pdd, rel))
                 t += resp + 5 + int(rand() * 40)
             end = t + resp + dur * 1000
-            for seq, (ts, ci, code, pdd, dur, rel) in enumerate(atts, 1):
-                append((ts, call_id, seq, ci, dst, cli, code, pdd, dur, rel, end, late_u))
+            seq = 1
+            for ft, fci, fcode, fpdd, frel in failed:
+                append([ft, call_id, seq, fci, dst, cli, fcode, fpdd, 0, frel, end, late_u])
+                seq += 1
+            append([t, call_id, seq, ci, dst, cli, code, pdd, dur, rel, end, late_u])
         return rows
+
+    def expected_attempts(self, since_ms: int, until_ms: int) -> int:
+        """A cheap estimate of the attempts in a range (for progress bars): the mean
+        call rate over its slots times the mean attempts per call."""
+        first = max(self.first_slot, since_ms // SLOT_MS)
+        last = (until_ms - 1) // SLOT_MS
+        per_slot = self.calls_per_min * SLOT_MS / 60_000 * _ATTEMPTS_PER_CALL
+        return int(sum(traffic_factor(k * SLOT_MS) for k in range(first, last + 1)) * per_slot)
+
+    def iter_chunks(
+        self,
+        since_ms: int,
+        until_ms: int,
+        now: int | None = None,
+        after: tuple[int, str, int] | None = None,
+        late_fraction: float = 0.0,
+        late_delay_ms: int = 0,
+    ) -> Iterator[list[Row]]:
+        """Published attempt rows with since <= started_at < until and key > after, in
+        (started_at, call_id, seq) order, generated lazily slot by slot, in chunks.
+
+        An attempt is published when its call has ended (``late_fraction`` of calls,
+        chosen by a per-call draw, only ``late_delay_ms`` after that)."""
+        now = self.clock() if now is None else now
+        lo = since_ms if after is None else max(since_ms, after[0])
+        first = max(self.first_slot, (lo - MAX_SPAN_MS) // SLOT_MS)
+        # A call that starts after now cannot have ended: no slot beyond now matters.
+        last = min((until_ms - 1) // SLOT_MS, now // SLOT_MS)
+        pending: list[Row] = []
+        for slot in range(first, last + 1):
+            rows = self.slot_rows(slot)
+            if late_fraction > 0:
+                batch = [
+                    r for r in rows
+                    if lo <= r[0] < until_ms
+                    and (r[10] + late_delay_ms if r[11] < late_fraction else r[10]) <= now
+                ]
+            else:
+                batch = [r for r in rows if lo <= r[0] < until_ms and r[10] <= now]
+            if after is not None and slot * SLOT_MS <= after[0]:
+                # Only rows starting at the cursor's very millisecond need the full key.
+                batch = [r for r in batch if r[0] > after[0] or (r[0], r[1], r[2]) > after]
+            if batch:
+                # Rows arrive in (call_id, seq) order (earlier slots first, then this
+                # slot's calls in index order), so a stable sort on started_at alone
+                # gives (started_at, call_id, seq) order.
+                pending += batch
+                pending.sort(key=_started)
+            if not pending:
+                continue
+            # Later slots only hold attempts starting at or after their own start.
+            boundary = (slot + 1) * SLOT_MS
+            if pending[-1][0] < boundary:
+                yield pending
+                pending = []
+            else:
+                cut = bisect_left(pending, boundary, key=_started)
+                if cut:
+                    yield pending[:cut]
+                    del pending[:cut]
+        if pending:
+            yield pending
 
     def iter_rows(
         self,
@@ -474,40 +583,30 @@ class Simulator:
         late_fraction: float = 0.0,
         late_delay_ms: int = 0,
     ) -> Iterator[Row]:
-        """Published attempt rows with since <= started_at < until and key > after, in
-        (started_at, call_id, seq) order, generated lazily slot by slot."""
-        now = self.clock() if now is None else now
-        lo = since_ms if after is None else max(since_ms, after[0])
-        first = max(self.first_slot, (lo - MAX_SPAN_MS) // SLOT_MS)
-        # A call that starts after now cannot have ended: no slot beyond now matters.
-        last = min((until_ms - 1) // SLOT_MS, now // SLOT_MS)
-        pending: list[Row] = []
-        for slot in range(first, last + 1):
-            for r in self.slot_rows(slot):
-                ts = r[0]
-                if ts < lo or ts >= until_ms:
-                    continue
-                if after is not None and ts == after[0] and (ts, r[1], r[2]) <= after:
-                    continue
-                pub = r[10] + late_delay_ms if r[11] < late_fraction else r[10]
-                if pub > now:
-                    continue
-                pending.append(r)
-            if not pending:
-                continue
-            pending.sort()
-            # Later slots only hold attempts starting at or after their own start.
-            boundary = (slot + 1) * SLOT_MS
-            if pending[-1][0] < boundary:
-                yield from pending
-                pending = []
-            else:
-                cut = 0
-                while pending[cut][0] < boundary:
-                    cut += 1
-                yield from pending[:cut]
-                del pending[:cut]
-        yield from pending
+        """iter_chunks, row by row."""
+        for chunk in self.iter_chunks(since_ms, until_ms, now, after, late_fraction,
+                                      late_delay_ms):
+            yield from chunk
+
+    def page(
+        self,
+        since_ms: int,
+        until_ms: int,
+        limit: int,
+        now: int | None = None,
+        after: tuple[int, str, int] | None = None,
+        late_fraction: float = 0.0,
+        late_delay_ms: int = 0,
+    ) -> tuple[list[Row], bool]:
+        """Up to ``limit`` rows after ``after``, and whether more follow."""
+        out: list[Row] = []
+        for chunk in self.iter_chunks(since_ms, until_ms, now, after, late_fraction,
+                                      late_delay_ms):
+            out += chunk
+            if len(out) > limit:
+                del out[limit:]
+                return out, True
+        return out, False
 
     def record(self, r: Row) -> dict[str, Any]:
         code = r[6]
@@ -518,17 +617,31 @@ class Simulator:
             "release_reason": RELEASES[r[9]],
         }
 
+    def render_json(self, rows: list[Row]) -> str:
+        """Rows as a comma-separated run of compact JSON records (the server's hot path).
+        Formatted directly, without escaping: ids, digits and ISO times hold no quote or
+        backslash, and the free-text fields are pre-encoded."""
+        carrier, reason, release = self._j_carrier, self._j_reason, self._j_release
+        cache, sec_ms, minute_head = self._iso_cache, _sec_ms(), self._minute_head
+        parts = []
+        append = parts.append
+        for r in rows:
+            minute, rest = divmod(r[0], 60_000)
+            head = cache.get(minute) or minute_head(minute)
+            pdd = r[7]
+            code = r[6]
+            append(
+                f'{{"call_id":"{r[1]}","seq":{r[2]},"carrier_id":{carrier[r[3]]},'
+                f'"started_at":"{head}{sec_ms[rest]}","dst":"{r[4]}",'
+                f'"cli":"{r[5]}","sip_code":{code},"sip_reason":{reason[code]},'
+                f'"pdd_ms":{"null" if pdd is None else pdd},"duration_s":{r[8]},'
+                f'"release_reason":{release[r[9]]}}}'
+            )
+        return ",".join(parts)
+
     def record_json(self, r: Row) -> str:
-        """The record as compact JSON, formatted directly (the server's hot path).
-        Safe without escaping: ids, digits and ISO times hold no quote or backslash."""
-        pdd = r[7]
-        return (
-            f'{{"call_id":"{r[1]}","seq":{r[2]},"carrier_id":{self._j_carrier[r[3]]},'
-            f'"started_at":"{self.iso(r[0])}","dst":"{r[4]}","cli":"{r[5]}",'
-            f'"sip_code":{r[6]},"sip_reason":{self._j_reason[r[6]]},'
-            f'"pdd_ms":{"null" if pdd is None else pdd},"duration_s":{r[8]},'
-            f'"release_reason":{self._j_release[r[9]]}}}'
-        )
+        """One record as compact JSON (see render_json)."""
+        return self.render_json([r])
 
     def attempts(
         self, since_ms: int, until_ms: int, now: int | None = None
@@ -537,6 +650,17 @@ class Simulator:
         record = self.record
         for r in self.iter_rows(since_ms, until_ms, now):
             yield record(r)
+
+
+_SEC_MS: tuple[str, ...] = ()
+
+
+def _sec_ms() -> tuple[str, ...]:
+    """"SS.mmmZ" for every millisecond of a minute: one lookup instead of three formats."""
+    global _SEC_MS
+    if not _SEC_MS:
+        _SEC_MS = tuple(f"{s:02d}.{m:03d}Z" for s in range(60) for m in range(1000))
+    return _SEC_MS
 
 
 _PEOPLE = ("Maria Lindqvist", "Tomasz Wrona", "Aisha Okafor", "James Whitfield",

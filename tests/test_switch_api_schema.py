@@ -1,0 +1,175 @@
+"""Keep docs/switch-api.openapi.json, docs/switch-api.md and the demo switch in step.
+
+Real responses of a running demo switch are validated against the schema with a small
+validator for the JSON Schema subset the document uses (jsonschema is not a dependency).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from noc_tui.demo_switch import DEFAULT_LIMIT, MAX_LIMIT, ROUTES, DemoSwitch
+from noc_tui.timefmt import DAY_MS, TimeFormatError, iso_to_ms, ms_to_iso
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+SPEC = json.loads((DOCS / "switch-api.openapi.json").read_text())
+START = iso_to_ms("2026-11-01T12:00:00Z")
+_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool,
+          "array": list, "object": dict, "null": type(None)}
+_KNOWN = {"type", "required", "properties", "additionalProperties", "items", "enum",
+          "minimum", "maximum", "minLength", "pattern", "format", "description", "$ref",
+          "default"}
+
+
+def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        node: Any = SPEC
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def errors(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
+    """Violations of ``schema`` by ``value`` (empty when valid)."""
+    schema = resolve(schema)
+    unknown = set(schema) - _KNOWN
+    assert not unknown, f"validator does not understand {unknown} at {where}"
+    types = schema.get("type")
+    if types is not None:
+        names = [types] if isinstance(types, str) else types
+        ok = any(isinstance(value, _TYPES[t]) and not (t in ("integer", "number")
+                 and isinstance(value, bool)) for t in names)
+        if not ok:
+            return [f"{where}: {value!r} is not of type {types}"]
+    out: list[str] = []
+    if "enum" in schema and value not in schema["enum"]:
+        out.append(f"{where}: {value!r} not in {schema['enum']}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            out.append(f"{where}: {value} < {schema['minimum']}")
+        if "maximum" in schema and value > schema["maximum"]:
+            out.append(f"{where}: {value} > {schema['maximum']}")
+    if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0):
+            out.append(f"{where}: shorter than {schema['minLength']}")
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            out.append(f"{where}: {value!r} does not match {schema['pattern']}")
+        if schema.get("format") == "date-time":
+            try:
+                iso_to_ms(value)
+            except TimeFormatError:
+                out.append(f"{where}: {value!r} is not a date-time")
+            if not value.endswith("Z"):
+                out.append(f"{where}: {value!r} is not UTC with Z")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            out += errors(item, schema["items"], f"{where}[{i}]")
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        out += [f"{where}: missing {k!r}" for k in schema.get("required", []) if k not in value]
+        if schema.get("additionalProperties") is False:
+            out += [f"{where}: unexpected {k!r}" for k in value if k not in props]
+        for k, v in value.items():
+            if k in props:
+                out += errors(v, props[k], f"{where}.{k}")
+    return out
+
+
+def response_schema(path: str, status: str) -> dict[str, Any]:
+    resp = resolve(SPEC["paths"][path]["get"]["responses"][status])
+    return resp["content"]["application/json"]["schema"]
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[httpx.Client]:
+    with DemoSwitch(seed=1, start_ms=START, clock=lambda: START, token="t0k") as sw, \
+            httpx.Client(base_url=sw.url, headers={"Authorization": "Bearer t0k"}) as c:
+        yield c
+
+
+def test_document_is_openapi_31_and_paths_match_the_server() -> None:
+    assert SPEC["openapi"].startswith("3.1.")
+    assert set(SPEC["paths"]) == set(ROUTES)
+    assert all(set(ops) == {"get"} for ops in SPEC["paths"].values())
+    md = (DOCS / "switch-api.md").read_text()
+    assert "version 1" in md
+    for path in ROUTES:
+        assert f"GET {path}" in md
+
+
+def test_paging_parameters_match_the_server() -> None:
+    for path in ("/api/v1/rates", "/api/v1/attempts"):
+        params = {p["name"]: p for p in SPEC["paths"][path]["get"]["parameters"]}
+        limit = params["limit"]["schema"]
+        assert (limit["default"], limit["maximum"], limit["minimum"]) == (
+            DEFAULT_LIMIT, MAX_LIMIT, 1)
+        assert not params["cursor"]["required"]
+    params = {p["name"]: p for p in SPEC["paths"]["/api/v1/attempts"]["get"]["parameters"]}
+    assert params["since"]["required"] and params["until"]["required"]
+    assert set(params) == {"since", "until", "cursor", "limit"}
+
+
+def test_record_schemas_match_the_foundation_formats() -> None:
+    """Field names and order as the importer expects (foundation issue, section 4)."""
+    records = pytest.importorskip("noc_tui.records")
+    schemas = SPEC["components"]["schemas"]
+    for kind, name in (("carriers", "Carrier"), ("contacts", "Contact"),
+                       ("rates", "Rate"), ("attempts", "Attempt")):
+        assert tuple(schemas[name]["properties"]) == records.FIELDS[kind]
+        assert tuple(schemas[name]["required"]) == records.FIELDS[kind]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/carriers", "/api/v1/contacts", "/api/v1/rates"])
+def test_static_responses_validate(client: httpx.Client, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["items"]
+    assert errors(body, response_schema(path, "200")) == []
+
+
+def test_attempt_pages_validate(client: httpx.Client) -> None:
+    params: dict[str, Any] = {"since": ms_to_iso(START - 2 * DAY_MS), "until": ms_to_iso(START),
+                              "limit": 3000}
+    seen_null_pdd = seen_pdd = 0
+    for _ in range(3):
+        body = client.get("/api/v1/attempts", params=params).json()
+        assert errors(body, response_schema("/api/v1/attempts", "200")) == []
+        seen_null_pdd += sum(a["pdd_ms"] is None for a in body["items"])
+        seen_pdd += sum(a["pdd_ms"] is not None for a in body["items"])
+        params["cursor"] = body["next_cursor"]
+    assert seen_null_pdd and seen_pdd  # both branches of nullable fields were exercised
+
+
+def test_error_responses_validate(client: httpx.Client) -> None:
+    bad = client.get("/api/v1/attempts", params={"since": "soon", "until": "later"})
+    assert bad.status_code == 400
+    assert errors(bad.json(), response_schema("/api/v1/attempts", "400")) == []
+    unauth = httpx.get(str(client.base_url) + "/api/v1/carriers")
+    assert unauth.status_code == 401
+    assert errors(unauth.json(), response_schema("/api/v1/carriers", "401")) == []
+    rl = resolve(SPEC["paths"]["/api/v1/rates"]["get"]["responses"]["429"])
+    assert rl["headers"]["Retry-After"]["required"]
+
+
+def test_validator_catches_violations() -> None:
+    schema = {"$ref": "#/components/schemas/Attempt"}
+    good = {"call_id": "c", "seq": 1, "carrier_id": "x", "started_at": "2026-11-01T00:00:00Z",
+            "dst": "4420", "cli": None, "sip_code": 200, "sip_reason": "OK", "pdd_ms": None,
+            "duration_s": 3, "release_reason": None}
+    assert errors(good, schema) == []
+    assert errors({**good, "duration_s": 1.5}, schema)
+    assert errors({**good, "dst": "+4420"}, schema)
+    assert errors({**good, "sip_code": 700}, schema)
+    assert errors({**good, "seq": True}, schema)
+    assert errors({**good, "extra": 1}, schema)
+    assert errors({k: v for k, v in good.items() if k != "cli"}, schema)
+    assert errors({**good, "started_at": "yesterday"}, schema)
