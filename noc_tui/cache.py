@@ -94,6 +94,10 @@ MIGRATIONS: list[str] = [
         id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, received_at INTEGER NOT NULL,
         kind TEXT NOT NULL, location TEXT, reason TEXT NOT NULL, raw TEXT);
     """,
+    # 4: the poller quarantines each bad record once; find earlier copies by index.
+    """
+    CREATE INDEX quarantine_kind_raw ON quarantine (kind, raw);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -10,7 +10,6 @@ switch and can get the account locked). Secrets never appear in error messages.
 from __future__ import annotations
 
 import email.utils
-import json
 import random
 import ssl
 import threading
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pydantic_core import from_json
 
 from noc_tui.config import SourceSettings
 from noc_tui.timefmt import ms_to_iso
@@ -278,7 +278,8 @@ class SourceClient:
                               status)
         content = resp.content
         try:
-            return json.loads(content), len(content)
+            # pydantic-core's parser: the same result as json.loads, about twice as fast.
+            return from_json(content), len(content)
         except (ValueError, UnicodeDecodeError):
             # A truncated body also lands here: worth another try.
             raise _Retry(BAD_DATA, f"{where} answered with something that is not JSON "
