@@ -167,7 +167,7 @@ class Cache:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA temp_store = MEMORY")
-            conn.execute("PRAGMA cache_size = -65536")
+            conn.execute("PRAGMA cache_size = -32768")  # 32 MiB: memory stays bounded
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise CacheError(f"{self.path}: not a noc-tui cache ({exc})") from None

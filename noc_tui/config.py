@@ -11,6 +11,7 @@ import os
 import stat
 import tomllib
 from contextvars import ContextVar
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -104,11 +105,20 @@ class MetricSettings(_Section):
 
     _v_codes = field_validator("ner_codes", "halt_codes")(_check_codes)
 
-    def ner_set(self) -> frozenset[int]:
+    # Models are frozen, so the expanded sets can be cached on first use.
+    @cached_property
+    def _ner(self) -> frozenset[int]:
         return expand_codes(self.ner_codes)
 
-    def halt_set(self) -> frozenset[int]:
+    @cached_property
+    def _halt(self) -> frozenset[int]:
         return expand_codes(self.halt_codes)
+
+    def ner_set(self) -> frozenset[int]:
+        return self._ner
+
+    def halt_set(self) -> frozenset[int]:
+        return self._halt
 
 
 class SourceSettings(_Section):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from noc_tui.cache import ROLLUP_VALUE_COLS, Cache, _rollup_select
-from noc_tui.config import MetricSettings, expand_codes
+from noc_tui.config import MetricSettings
 from noc_tui.timefmt import DAY_MS, HOUR_MS, ms_to_dt, ms_to_iso
 
 STANDARD_WINDOWS = (3600, 86400, 7 * 86400)
@@ -209,9 +209,10 @@ def consecutive_failures(cache: Cache, carrier_id: str, now_ms: int) -> tuple[in
 
 
 def halt_set(halt_codes: str | None, settings: MetricSettings) -> frozenset[int]:
+    """A carrier's own halt codes (stored "404,486"), else the configured set."""
     if halt_codes is None:
         return settings.halt_set()
-    return expand_codes([int(c) for c in halt_codes.split(",") if c])
+    return frozenset(int(c) for c in halt_codes.split(",") if c)
 
 
 def _failovers(
@@ -220,6 +221,7 @@ def _failovers(
 ) -> dict[str, list[int]]:
     """Per carrier: [failover_out, failover_in, halt_violations]."""
     out: dict[str, list[int]] = {}
+    default_halts = settings.halt_set()
     # Bare failed_code with min(seq): SQLite takes it from the row holding the minimum.
     for cid, _call, _seq, code in cache.conn.execute(
         "SELECT carrier_id, call_id, min(seq), failed_code FROM failovers "
@@ -228,7 +230,7 @@ def _failovers(
     ):
         acc = out.setdefault(cid, [0, 0, 0])
         acc[0] += 1
-        if code in halts.get(cid, settings.halt_set()):
+        if code in halts.get(cid, default_halts):
             acc[2] += 1
     for cid, n in cache.conn.execute(
         "SELECT carrier_id, count(DISTINCT call_id) FROM failovers_in "
