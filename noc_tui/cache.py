@@ -391,6 +391,13 @@ class Cache:
                 "DELETE FROM rollups WHERE carrier_id = ? AND hour = ? AND attempts <= 0",
                 {(o[2], o[3] // HOUR_MS * HOUR_MS) for o in replaced},
             )
+            # A carrier known only from attempts is gone once none of them is left.
+            gone = {o[2] for o in replaced} - {r[2] for r in staged}
+            for cid in gone:
+                if conn.execute("SELECT 1 FROM attempts WHERE carrier_id = ? LIMIT 1",
+                                (cid,)).fetchone() is None:
+                    conn.execute("DELETE FROM attempt_carriers WHERE id = ?", (cid,))
+                    self._known_carriers.discard(cid)
         # Failover links of the touched calls, from their merged old and new attempts.
         by_call: dict[str, dict[int, tuple[Any, ...]]] = {}
         for call, olds in old_by_call.items():

@@ -45,7 +45,14 @@ def _window(now_ms: int, window_s: int) -> tuple[int, int]:
 
 
 def _settings(cache: Cache, settings: MetricSettings | None) -> MetricSettings:
-    return settings or cache.settings
+    """Thresholds may differ per call; what the rollups were built with may not."""
+    if settings is None:
+        return cache.settings
+    if (settings.ner_set() != cache.settings.ner_set()
+            or settings.sdc_max_s != cache.settings.sdc_max_s):
+        raise ValueError("ner_codes and sdc_max_s are built into the cache's rollups: open "
+                         "the Cache with these settings instead of passing them per call")
+    return settings
 
 
 # -- sums over a window -----------------------------------------------------------------
