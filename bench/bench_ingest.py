@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from synth import NOW, attempts, carriers, rates, write_jsonl  # noqa: E402
+from synth import NOW, attempts, carriers, rates, write_jsonl
 
-from noc_tui import metrics  # noqa: E402
-from noc_tui.cache import Cache  # noqa: E402
-from noc_tui.timefmt import ms_to_iso  # noqa: E402
+from noc_tui import metrics
+from noc_tui.cache import Cache
+from noc_tui.timefmt import ms_to_iso
 
 N_CARRIERS = 2000
 
@@ -122,7 +122,7 @@ def main() -> None:
             cid = "C0001"
             for p in metrics.PERIODS:
                 row[f"summary {p}"] = timed(
-                    lambda p=p: metrics.summary(cache, cid, p, NOW), 20)
+                    lambda p=p, cid=cid: metrics.summary(cache, cid, p, NOW), 20)
             for label, w, now in (("other 6h", 6 * 3600, NOW - 3 * 3600 * 1000),
                                   ("other 24h --now", 86400, NOW - 86400 * 1000 * 2),
                                   ("other 7d", 7 * 86400, NOW)):
@@ -134,8 +134,8 @@ def main() -> None:
     for row in reads:
         cells = [f"{v[0]:.1f} (p95 {v[1]:.1f})" for k, v in row.items() if k != "size"]
         print(f"| {row['size']:,} | " + " | ".join(cells) + " |")
-    print(f"\nbench process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
-          " MB; times in ms")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nbench process peak RSS {rss:.0f} MB; times in ms")
 
 
 if __name__ == "__main__":
