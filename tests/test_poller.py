@@ -250,10 +250,12 @@ def test_late_publication_is_caught_by_the_overlap(make_switch: Callable[..., De
     sw.faults.late_delay_ms = 40 * MINUTE_MS
     path = tmp_path / "cache.db"
     poller = _poller(sw, path)
-    assert poller.poll_once().ok
+    # The poller's window ends at the switch's clock, not the wall clock: the overlap is
+    # then measured against the same time line as the late publication.
+    assert poller.poll_once(until_ms=clock.ms).ok
     first = assert_exact(sw, path)["attempts"]
     clock.ms += 45 * MINUTE_MS  # time passes: the late records are published
-    assert poller.poll_once().ok
+    assert poller.poll_once(until_ms=clock.ms).ok
     second = assert_exact(sw, path)["attempts"]
     old = [a for a in second if a["started_at"] < ms_to_iso(T0 - 30 * MINUTE_MS)]
     assert len(old) > len([a for a in first if a["started_at"] < ms_to_iso(T0 - 30 * MINUTE_MS)])

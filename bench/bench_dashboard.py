@@ -1,0 +1,225 @@
+"""Dashboard benchmark (issue 4, section 7), run by hand:
+
+    .venv/bin/python bench/bench_dashboard.py --attempts 10000000 --carriers 2000
+
+1. Builds (or reuses, --reuse) a cache with N attempts over C carriers: rows written
+   straight into the attempts table in large transactions, then rollups, failover
+   links and the standard windows through the Cache / metrics API.
+2. Startup: time from process start to the first complete frame of the carrier list
+   (every row shown), against a bare Textual app with the same widgets and no data,
+   alternating runs in fresh processes, medians compared.
+3. Enter on a carrier -> complete carrier screen (head loaded and shown), p50/p95.
+4. Peak RSS of the dashboard process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+NOW_ISO = "2026-11-01T12:00:00Z"
+
+
+def build(path: Path, attempts: int, carriers: int, seed: int = 1) -> None:
+    from noc_tui.cache import Cache
+    from noc_tui.metrics import refresh_standard_windows
+    from noc_tui.timefmt import iso_to_ms
+
+    now = iso_to_ms(NOW_ISO)
+    for s in ("", "-wal", "-shm"):
+        Path(f"{path}{s}").unlink(missing_ok=True)
+    Cache(path).close()  # schema
+    rng = random.Random(seed)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = OFF")
+    ids = [f"c{n:04d}" for n in range(carriers)]
+    conn.executemany("INSERT INTO carriers VALUES (?, ?, 'active', 0, 10, 'USD', NULL)",
+                     [(cid, f"Carrier {cid}") for cid in ids])
+    span = 35 * 86400 * 1000
+    codes = [200] * 6 + [486, 480, 503, 404, 408, 487]
+    t0 = time.perf_counter()
+    batch: list[tuple] = []
+    n = 0
+    call = 0
+    while n < attempts:
+        call += 1
+        ts = now - rng.randrange(span)
+        dst = f"44{rng.randrange(10**8):08d}"
+        route = rng.sample(ids, 2)
+        for seq, cid in enumerate(route, 1):
+            code = rng.choice(codes)
+            ok = code == 200
+            batch.append((f"k{call}", seq, cid, ts, dst, None, code, None,
+                          rng.randrange(500, 4000) if ok or code == 486 else None,
+                          rng.randrange(1, 600) if ok else 0, None, None))
+            n += 1
+            ts += 3000
+            if ok or code in (404, 486, 480, 487):
+                break
+        if len(batch) >= 200_000:
+            conn.executemany(f"INSERT INTO attempts VALUES ({','.join('?' * 12)})", batch)
+            conn.commit()
+            batch.clear()
+    if batch:
+        conn.executemany(f"INSERT INTO attempts VALUES ({','.join('?' * 12)})", batch)
+    conn.execute("INSERT OR IGNORE INTO attempt_carriers SELECT id FROM carriers")
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('links_stale', '1')")
+    conn.execute("DELETE FROM meta WHERE key = 'rollup_signature'")  # rebuild rollups
+    conn.commit()
+    conn.close()
+    print(f"  rows written in {time.perf_counter() - t0:.1f}s", flush=True)
+    t1 = time.perf_counter()
+    with Cache(path) as cache:  # rebuilds rollups and failover links
+        print(f"  rollups + links in {time.perf_counter() - t1:.1f}s", flush=True)
+        t2 = time.perf_counter()
+        refresh_standard_windows(cache, now)
+        print(f"  standard windows in {time.perf_counter() - t2:.1f}s", flush=True)
+
+
+# -- the measured processes ----------------------------------------------------------------
+
+CHILD = r"""
+import asyncio, json, resource, sys, time
+T0 = float(sys.argv[3])
+sys.path.insert(0, sys.argv[4])
+mode, path = sys.argv[1], sys.argv[2]
+
+async def main():
+    if mode == "dashboard":
+        from noc_tui.config import Settings, UISettings
+        from noc_tui.timefmt import iso_to_ms
+        from noc_tui.ui.app import NocApp
+        from noc_tui.ui.carrier_list import CarrierListScreen
+        now = iso_to_ms("%s")
+        app = NocApp(Settings(ui=UISettings(animations=False)), path, clock=lambda: now,
+                     watch_interval_s=0)
+        def done():
+            s = app.screen
+            return isinstance(s, CarrierListScreen) and s.loaded and s.rows and \
+                s.query_one("#carriers").row_count == len(s.rows)
+    else:
+        from textual.app import App
+        from textual.widgets import DataTable, Static
+        from noc_tui.ui.carrier_list import FULL_COLS
+        from noc_tui.ui.widgets import KeyHints
+        class Bare(App):
+            def compose(self):
+                yield Static("noc-tui  Carriers")
+                yield Static("Carriers")
+                t = DataTable(cursor_type="row", zebra_stripes=True)
+                for c in FULL_COLS:
+                    t.add_column(c.label, key=c.key, width=c.width)
+                yield t
+                yield KeyHints()
+        app = Bare()
+        def done():
+            return app.screen.query(DataTable) and app.screen.query_one(DataTable).size.height
+    async with app.run_test(size=(200, 50)) as pilot:
+        while not done():
+            await asyncio.sleep(0.002)
+        await pilot.pause()  # the frame is composed and painted
+        first = time.time() - T0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"first_frame_s": first, "rss_mb": rss}))
+
+asyncio.run(main())
+""" % NOW_ISO  # noqa: UP031 (the child source holds braces)
+
+
+def startup(path: Path, runs: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"dashboard": [], "bare": [], "rss": []}
+    for _ in range(runs):
+        for mode in ("bare", "dashboard"):
+            t0 = time.time()
+            res = subprocess.run([sys.executable, "-c", CHILD, mode, str(path), repr(t0),
+                                  str(ROOT)], capture_output=True, text=True, check=True)
+            data = json.loads(res.stdout.strip().splitlines()[-1])
+            out[mode].append(data["first_frame_s"])
+            if mode == "dashboard":
+                out["rss"].append(data["rss_mb"])
+    return out
+
+
+def enter_latency(path: Path, samples: int) -> list[float]:
+    from noc_tui.config import Settings, UISettings
+    from noc_tui.timefmt import iso_to_ms
+    from noc_tui.ui.app import NocApp
+    from noc_tui.ui.carrier_list import CarrierListScreen
+    from noc_tui.ui.carrier_screen import CarrierScreen
+    from noc_tui.ui.render import settle
+
+    now = iso_to_ms(NOW_ISO)
+    app = NocApp(Settings(ui=UISettings(animations=False)), path, clock=lambda: now,
+                 watch_interval_s=0)
+    times: list[float] = []
+
+    async def run() -> None:
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one("#carriers")
+            rng = random.Random(3)
+            for _ in range(samples):
+                table.move_cursor(row=rng.randrange(table.row_count))
+                await pilot.pause()
+                t0 = time.perf_counter()
+                await pilot.press("enter")
+                while True:
+                    s = app.screen
+                    if isinstance(s, CarrierScreen) and "head" in s.loaded and not s.pending:
+                        break
+                    await asyncio.sleep(0.001)
+                await pilot.pause()  # painted
+                times.append(time.perf_counter() - t0)
+                await pilot.press("escape")
+                while not isinstance(app.screen, CarrierListScreen):
+                    await asyncio.sleep(0.001)
+                await pilot.pause()
+
+    asyncio.run(run())
+    return times
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--attempts", type=int, default=1_000_000)
+    ap.add_argument("--carriers", type=int, default=2000)
+    ap.add_argument("--cache", type=Path, default=ROOT / "bench" / "out" / "dashboard.db")
+    ap.add_argument("--reuse", action="store_true", help="keep an existing cache file")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--samples", type=int, default=40)
+    args = ap.parse_args()
+    args.cache.parent.mkdir(parents=True, exist_ok=True)
+    if not (args.reuse and args.cache.exists()):
+        print(f"building {args.attempts:,} attempts over {args.carriers:,} carriers…", flush=True)
+        build(args.cache, args.attempts, args.carriers)
+    st = startup(args.cache, args.runs)
+    dash, bare = statistics.median(st["dashboard"]), statistics.median(st["bare"])
+    lat = sorted(enter_latency(args.cache, args.samples))
+    p50 = lat[len(lat) // 2]
+    p95 = lat[min(len(lat) - 1, int(len(lat) * 0.95))]
+    rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({
+        "attempts": args.attempts, "carriers": args.carriers,
+        "first_frame_dashboard_s": round(dash, 3), "first_frame_bare_s": round(bare, 3),
+        "ratio": round(dash / bare, 2),
+        "enter_p50_ms": round(p50 * 1000, 1), "enter_p95_ms": round(p95 * 1000, 1),
+        "dashboard_rss_mb": round(max(st["rss"]), 1),
+        "enter_bench_process_rss_mb": round(rss_self, 1),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

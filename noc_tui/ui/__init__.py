@@ -1,0 +1,24 @@
+"""The Textual dashboard (issue 4). Import-light: the app is loaded on demand."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from noc_tui.ui.app import NocApp, run_dashboard
+    from noc_tui.ui.render import render_view
+
+__all__ = ["NocApp", "render_view", "run_dashboard"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy so `noc-tui import` never pays for importing Textual.
+    if name in ("NocApp", "run_dashboard"):
+        from noc_tui.ui import app
+
+        return getattr(app, name)
+    if name == "render_view":
+        from noc_tui.ui.render import render_view
+
+        return render_view
+    raise AttributeError(name)

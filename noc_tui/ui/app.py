@@ -1,0 +1,434 @@
+"""NocApp: the dashboard application and its entry point for the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.screen import Screen
+
+from noc_tui.cache import Cache
+from noc_tui.config import Settings, default_config_path
+from noc_tui.timefmt import now_ms as wall_now_ms
+from noc_tui.timefmt import parse_duration
+from noc_tui.ui import cells as fmt
+from noc_tui.ui.commands import NocCommands
+from noc_tui.ui.export import ExportDialog, export_dir
+from noc_tui.ui.messages import ListLoaded, LoadFailed, PollFinished, PollProgressed
+from noc_tui.ui.polling import PollControl, PollInfo, Progress
+from noc_tui.ui.themes import DEFAULT_THEME, HEALTH_DEFAULTS, load_themes
+from noc_tui.ui.widgets import HeaderBar
+
+MAX_ALARM_TOASTS = 5  # per poll; more crossings are summed up in one more toast
+
+
+class NocApp(App[int]):
+    """Carrier list -> carrier -> call, over a read-only view of the cache."""
+
+    TITLE = "noc-tui"
+    COMMANDS = App.COMMANDS | {NocCommands}
+    ENABLE_COMMAND_PALETTE = True
+    CSS = """
+    Screen { background: $background; }
+    Footer { height: 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("colon", "command_palette", "Commands", id="app.palette"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("f1", "help", "Help", show=False, id="app.help_f1"),
+        Binding("r", "poll_now", "Poll now", id="app.poll"),
+        Binding("p", "toggle_pause", "Pause", id="app.pause"),
+        Binding("e", "export", "Export", id="app.export"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        cache_path: str | Path,
+        poller: Any | None = None,
+        clock: Callable[[], int] | None = None,
+        *,
+        theme: str | None = None,
+        config_path: Path | None = None,
+        watch_interval_s: float = 15.0,
+    ) -> None:
+        self.settings = settings
+        self.cache_path = Path(cache_path)
+        self.config_path = config_path or default_config_path()
+        self.clock = clock
+        self.polls = PollControl(poller)
+        self.window: str = settings.ui.window
+        self.generation = 0
+        self.paused = False
+        self.poll_info: PollInfo | None = None
+        self.as_of_ms: int | None = None
+        self.progress: tuple[int, int | None] | None = None
+        self.carrier_names: dict[str, str] = {}
+        self.carrier_rows: dict[str, dict[str, Any]] = {}
+        self.alarm_state: dict[str, set[str]] | None = None
+        self._alarm_window = self.window
+        self._errors_shown: set[str] = set()
+        self._watch_interval_s = watch_interval_s
+        self._watch_mark: tuple[Any, ...] | None = None
+        super().__init__()
+        if not settings.ui.animations:
+            self.animation_level = "none"
+        themes, self.theme_errors = load_themes()
+        for t in themes.values():
+            self.register_theme(t)
+        self._pick_theme(theme or settings.ui.theme)
+        if settings.keys:
+            self.set_keymap(dict(settings.keys))
+
+    # -- themes --------------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return {**super().get_theme_variable_defaults(), **HEALTH_DEFAULTS}
+
+    def theme_names(self) -> list[str]:
+        return list(self.available_themes)
+
+    def _pick_theme(self, name: str) -> None:
+        if name in self.available_themes:
+            self.theme = name
+            return
+        fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        bad = [e for e in self.theme_errors if f"/{name}.toml" in e or f"\\{name}.toml" in e]
+        reason = bad[0] if bad else f"theme {name!r} not found"
+        if bad:  # one message per bad file: the load error, now saying what happens
+            self.theme_errors.remove(bad[0])
+        self.theme_errors.insert(0, f"{reason}; using {fallback}")
+        self.theme = fallback
+
+    def use_theme(self, name: str) -> None:
+        self.theme = name
+
+    def watch_theme(self, _name: str) -> None:
+        self._health_styles: dict[str, str] = {}
+        for screen in self.screen_stack:
+            if hasattr(screen, "render_rows") and getattr(screen, "rows", None):
+                screen.render_rows()  # health colours are baked into cells
+
+    def health_style(self, state: str) -> str:
+        cache = getattr(self, "_health_styles", None)
+        if cache is None:
+            cache = self._health_styles = {}
+        if state not in cache:
+            var = f"health-{state}"
+            cache[state] = self.current_theme.variables.get(var, HEALTH_DEFAULTS[var])
+        return cache[state]
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from noc_tui.ui.carrier_list import CarrierListScreen
+
+        self.push_screen(CarrierListScreen())
+        seen: set[str] = set()
+        for err in self.theme_errors:
+            if err not in seen:  # one clear message per bad file
+                seen.add(err)
+                self.notify(err, title="Theme", severity="warning", timeout=15, markup=False)
+        if not self.is_headless:
+            with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+                # The SSH session went away: exit instead of spinning on a dead tty.
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
+        if self.polls.available:
+            interval = parse_duration(self.settings.poll.interval)
+            self._poll_timer = self.set_interval(interval, self._scheduled_poll)
+        self.set_interval(10, self.update_headers)
+        if self._watch_interval_s:
+            self.set_interval(self._watch_interval_s, self._watch_cache)
+
+    def _hangup(self) -> None:
+        self.polls.cancel.set()
+        self.exit(return_code=129)
+
+    def on_unmount(self) -> None:
+        self.polls.cancel.set()
+
+    def now(self) -> int:
+        return self.clock() if self.clock else wall_now_ms()
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[Cache]:
+        """A read-only cache connection for the calling (worker) thread."""
+        cache = Cache(self.cache_path, self.settings.metrics, readonly=True)
+        try:
+            yield cache
+        finally:
+            cache.close()
+
+    # -- data from the list --------------------------------------------------------------
+
+    def list_loaded(self, msg: ListLoaded) -> None:
+        self.poll_info = msg.poll
+        self.as_of_ms = msg.as_of_ms
+        self.carrier_names = {r["id"]: r.get("name") or r["id"] for r in msg.rows}
+        self.carrier_rows = {r["id"]: r for r in msg.rows}
+        self._process_alarms(msg)
+        self.update_headers()
+
+    def _process_alarms(self, msg: ListLoaded) -> None:
+        current = {r["id"]: set(r.get("alarms") or ()) for r in msg.rows}
+        first = self.alarm_state is None or self._alarm_window != msg.window
+        previous = self.alarm_state or {}
+        self.alarm_state = current
+        self._alarm_window = msg.window
+        if first:
+            n = sum(1 for kinds in current.values() if kinds)
+            if n:
+                self.notify(f"{n} carrier{'s' if n != 1 else ''} in alarm ({msg.window} window)",
+                            title="Alarms", severity="warning", timeout=8, markup=False)
+            return
+        crossings: list[tuple[str, str]] = []
+        for cid, kinds in current.items():
+            for kind in sorted(kinds - previous.get(cid, set())):
+                crossings.append((cid, kind))
+        for cid, kind in crossings[:MAX_ALARM_TOASTS]:
+            row = self.carrier_rows[cid]
+            name = fmt.clean(row.get("name") or cid)
+            self.notify(f"{name}: {row['alarms'][kind]}", title="Alarm", severity="error",
+                        timeout=30, markup=False)
+        if len(crossings) > MAX_ALARM_TOASTS:
+            self.notify(f"and {len(crossings) - MAX_ALARM_TOASTS} more alarm crossings",
+                        title="Alarm", severity="error", timeout=30, markup=False)
+
+    def load_failed(self, msg: LoadFailed) -> None:
+        key = f"{msg.what}: {msg.error}"
+        if key not in self._errors_shown:
+            self._errors_shown.add(key)
+            self.notify(key, title="Cannot read the cache", severity="error", markup=False)
+
+    # -- header --------------------------------------------------------------------------
+
+    def age_line(self) -> tuple[Content, str]:
+        """The data's age and its colour level: ok, warning or error, with the reason."""
+        now = self.now()
+        info = self.poll_info
+        interval_ms = parse_duration(self.settings.poll.interval) * 1000
+        if self.progress is not None or (info and info.status == "running"):
+            return Content("polling…"), "ok"
+        last = info.last_ok_ms if info and info.last_ok_ms else self.as_of_ms
+        parts: list[str] = []
+        level = "ok"
+        if last is None:
+            parts.append("no data yet")
+            level = "warning"
+        else:
+            parts.append(f"updated {fmt.ago(now - last)}")
+            if now - last > interval_ms:
+                level = "warning"
+                parts.append(f"(older than the {self.settings.poll.interval} poll interval)")
+        if info and info.status == "failed":
+            level = "error"
+            why = fmt.clean(info.error or "")[:120]
+            parts.append(f"last poll failed: {info.error_kind or 'error'}"
+                         + (f": {why}" if why else ""))
+        return Content(" ".join(parts)), level
+
+    def update_headers(self) -> None:
+        age, level = self.age_line()
+        for screen in self.screen_stack:
+            for bar in screen.query(HeaderBar):
+                bar.show(age, level, self.paused, self.progress)
+
+    # -- navigation ----------------------------------------------------------------------
+
+    def open_carrier(self, carrier_id: str) -> None:
+        from noc_tui.ui.carrier_screen import CarrierScreen
+
+        self.push_screen(CarrierScreen(carrier_id))
+
+    def open_call(self, call_id: str) -> None:
+        from noc_tui.ui.call_screen import CallScreen
+
+        self.push_screen(CallScreen(call_id))
+
+    def list_screen(self) -> Screen | None:
+        from noc_tui.ui.carrier_list import CarrierListScreen
+
+        for s in self.screen_stack:
+            if isinstance(s, CarrierListScreen):
+                return s
+        return None
+
+    def set_window(self, window: str) -> None:
+        if window == self.window:
+            return
+        self.window = window
+        screen = self.list_screen()
+        if screen is not None:
+            screen.refresh_data()  # type: ignore[attr-defined]
+        if self.screen is not screen and hasattr(self.screen, "refresh_data"):
+            self.screen.refresh_data()  # type: ignore[attr-defined]
+
+    def toggle_alarmed_first(self) -> None:
+        screen = self.list_screen()
+        if screen is not None:
+            screen.action_alarmed_first()  # type: ignore[attr-defined]
+
+    def data_changed(self) -> None:
+        """New data in the cache: every screen reloads what it shows (by key)."""
+        self.generation += 1
+        for screen in self.screen_stack:
+            if hasattr(screen, "refresh_data"):
+                screen.refresh_data()
+
+    # -- polling -------------------------------------------------------------------------
+
+    def action_poll_now(self) -> None:
+        if not self.polls.available:
+            hint = ("set source.url in " + str(self.config_path)) if not \
+                self.settings.source.url else "start the dashboard with the poller"
+            self.notify(f"No poller in this dashboard ({hint}); re-read the cache.",
+                        title="Poll", timeout=6, markup=False)
+            self.data_changed()
+            return
+        if self.polls.running:
+            self.notify("A poll is already running.", title="Poll", markup=False)
+            return
+        self.progress = (0, None)
+        self.update_headers()
+        self._poll_worker()
+
+    def _scheduled_poll(self) -> None:
+        if not self.paused and not self.polls.running:
+            self.progress = (0, None)
+            self.update_headers()
+            self._poll_worker()
+
+    @work(thread=True, exclusive=True, group="poll")
+    def _poll_worker(self) -> None:
+        def progress(p: Progress) -> None:
+            self.post_message(PollProgressed(p.phase, p.done, p.total, p.taken, p.quarantined))
+
+        ok, message = self.polls.run(progress)
+        self.post_message(PollFinished(ok, message))
+
+    def on_poll_progressed(self, msg: PollProgressed) -> None:
+        self.progress = (msg.done, msg.total)
+        self.update_headers()
+
+    def on_poll_finished(self, msg: PollFinished) -> None:
+        self.progress = None
+        if not msg.ok:
+            self.notify(msg.message, title="Poll failed", severity="error", markup=False)
+        self.data_changed()
+        self.update_headers()
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        timer = getattr(self, "_poll_timer", None)
+        if timer is not None:
+            if self.paused:
+                timer.pause()
+            else:
+                timer.resume()
+        self.notify("Polling paused" if self.paused else "Polling resumed", timeout=3,
+                    markup=False)
+        self.update_headers()
+
+    @work(thread=True, exclusive=True, group="watch")
+    def _watch_cache(self) -> None:
+        """Notice polls by other processes (cron, another dashboard) and reload."""
+        if self.paused or not self.cache_path.exists():
+            return
+        try:
+            with self.reader() as cache:
+                mark = (cache.meta("metrics_now_ms"),
+                        cache.conn.execute("SELECT max(id) FROM poll_runs").fetchone()[0])
+        except Exception:
+            return
+        if self._watch_mark is not None and mark != self._watch_mark:
+            self.call_from_thread(self.data_changed)
+        self._watch_mark = mark
+
+    # -- help, export --------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from noc_tui.ui.help import HelpScreen, binding_rows
+
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        title = type(screen).__name__.replace("Screen", "").replace("CarrierList", "carriers")
+        self.push_screen(HelpScreen(binding_rows(screen), title.lower()))
+
+    def action_export(self) -> None:
+        screen = self.screen
+        if isinstance(screen, ExportDialog):
+            return
+        has_table = bool(getattr(screen, "export_table", lambda: None)())
+
+        def done(fmt_: str | None) -> None:
+            if fmt_:
+                self.call_after_refresh(self.export_snapshot, fmt_)
+
+        self.push_screen(ExportDialog(export_dir(self.settings), has_table), done)
+
+    def export_snapshot(self, fmt_: str) -> Path | None:
+        from noc_tui.ui.export import (
+            screen_text,
+            snapshot_name,
+            table_csv,
+            table_json,
+            write_private,
+        )
+
+        screen = self.screen
+        name = getattr(screen, "export_name", lambda: "screen")()
+        try:
+            if fmt_ in ("csv", "json"):
+                table = getattr(screen, "export_table", lambda: None)()
+                if not table:
+                    self.notify("No table on this screen to export.", markup=False)
+                    return None
+                columns, rows = table
+                meta = {"window": self.window, "now": fmt.clean(self.now())}
+                text = table_csv(columns, rows) if fmt_ == "csv" else \
+                    table_json(name, columns, rows, meta)
+            elif fmt_ == "svg":
+                text = self.export_screenshot(title=f"noc-tui {name}")
+            else:
+                text = screen_text(self)
+            path = write_private(export_dir(self.settings),
+                                 snapshot_name(name, self.now(), fmt_), text)
+        except OSError as exc:
+            self.notify(f"Export failed: {exc}", severity="error", markup=False)
+            return None
+        self.last_export = path
+        self.notify(f"Wrote {path}", title="Export", timeout=10, markup=False)
+        return path
+
+    def copy_call_id(self, call_id: str | None) -> None:
+        if not call_id:
+            self.bell()
+            return
+        self.copy_to_clipboard(call_id)  # OSC 52: reaches the operator's clipboard over SSH
+        self.last_copied = call_id
+        self.notify(Text.assemble("Copied call id ", fmt.clean(call_id)).plain, timeout=3,
+                    markup=False)
+
+
+def run_dashboard(
+    settings: Settings,
+    cache_path: str | Path,
+    poller: Any | None = None,
+    theme: str | None = None,
+    config_path: Path | None = None,
+) -> int:
+    """Run the dashboard in the terminal; returns the process exit status."""
+    app = NocApp(settings, cache_path, poller=poller, theme=theme, config_path=config_path)
+    result = app.run()
+    return result if isinstance(result, int) else (app.return_code or 0)

@@ -1,0 +1,83 @@
+"""How values are shown in cells and labels: always literal, never markup.
+
+Everything that comes from data (carrier names, SIP reasons, numbers, paths) goes
+through `lit`, which builds a rich Text (no markup parsing) after making control
+characters, ANSI escapes and bidi overrides visible instead of letting them act on
+the terminal or reorder the line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rich.text import Text
+
+# C0/C1 controls (ESC starts ANSI sequences) and bidi embedding/override/isolate marks.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+DASH = "—"
+
+
+def clean(value: Any) -> str:
+    """A data value as safe, single-line text."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                       else f"\\u{ord(m.group()):04x}", text)
+
+
+def lit(value: Any, style: str = "", justify: str = "left") -> Text:
+    return Text(clean(value), style=style, justify=justify,  # type: ignore[arg-type]
+                no_wrap=True, overflow="ellipsis", end="")
+
+
+def block(value: Any, style: str = "") -> Text:
+    """Multi-line literal text: each line made safe, the line breaks kept."""
+    return Text("\n".join(clean(line) for line in str(value or "").split("\n")), style=style)
+
+
+def num(text: str, style: str = "") -> Text:
+    return Text(text, style=style, justify="right", no_wrap=True, end="")
+
+
+def pct(x: float | None) -> str:
+    return DASH if x is None else f"{x * 100:.1f}%"
+
+
+def secs(x: float | None) -> str:
+    return DASH if x is None else f"{x:.0f}s"
+
+
+def millis(x: float | None) -> str:
+    return DASH if x is None else f"{x:.0f}ms"
+
+
+def count(n: int | float | None) -> str:
+    return DASH if n is None else f"{int(n):,}"
+
+
+def money(x: float | None) -> str:
+    return DASH if x is None else f"{x:,.4f}"
+
+
+def minutes(x: float | None) -> str:
+    return DASH if x is None else f"{x:,.1f}"
+
+
+def ago(delta_ms: int) -> str:
+    """12 s / 12 min / 3 h / 2 d ago, the way an operator reads it at a glance."""
+    s = max(0, delta_ms // 1000)
+    if s < 60:
+        return f"{s} s ago"
+    if s < 3600:
+        return f"{s // 60} min ago"
+    if s < 86400:
+        h, m = divmod(s // 60, 60)
+        return f"{h} h {m} min ago" if m and h < 6 else f"{h} h ago"
+    return f"{s // 86400} d ago"
+
+
+def safe_filename(text: str, limit: int = 48) -> str:
+    out = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")
+    return out[:limit] or "x"

@@ -1,0 +1,67 @@
+"""Messages from worker threads to the UI thread.
+
+Workers only read the cache and compute; they hand results over with post_message
+(thread-safe) and every widget change happens in the receiving handler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+from noc_tui.ui.polling import PollInfo
+from noc_tui.views import DashboardState
+
+
+@dataclass
+class ListLoaded(Message):
+    """The carrier list for one window, with the dashboard state and poll status."""
+
+    state: DashboardState
+    window: str
+    as_of_ms: int | None
+    rows: list[dict[str, Any]]
+    poll: PollInfo | None
+    generation: int
+
+
+@dataclass
+class PartLoaded(Message):
+    """One part of the carrier screen (head, contacts, rates, ...) for one carrier."""
+
+    carrier_id: str
+    part: str
+    data: Any
+    generation: int
+
+
+@dataclass
+class CallLoaded(Message):
+    call_id: str
+    ladder: list[dict[str, Any]]
+    carrier_flags: dict[str, list[str]]
+
+
+@dataclass
+class PollProgressed(Message):
+    phase: str
+    done: int
+    total: int | None
+    taken: int
+    quarantined: int
+
+
+@dataclass
+class PollFinished(Message):
+    ok: bool
+    message: str
+
+
+@dataclass
+class LoadFailed(Message):
+    """A worker could not read the cache; shown once, the screen keeps its last data."""
+
+    what: str
+    error: str

@@ -1,0 +1,435 @@
+"""Screen queries the dashboard needs beyond the metric definitions (no Textual here).
+
+Everything in this module reads the cache and returns plain Python values, so the UI
+can call it from worker threads and the CLI or tests can call it directly. Metric
+figures themselves come from :mod:`noc_tui.metrics`; this module adds the facts, lists
+and classifications around them (health, alarms, the call ladder's "why").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from noc_tui.cache import Cache
+from noc_tui.config import AlarmSettings, HealthSettings, MetricSettings, Settings
+from noc_tui.metrics import (
+    FAS_FLAGS,
+    carrier_metrics,
+    consecutive_failures,
+    halt_set,
+    stored_metrics,
+)
+from noc_tui.timefmt import HOUR_MS, ms_to_iso
+
+WINDOWS: dict[str, int] = {"1h": 3600, "24h": 86400, "7d": 7 * 86400}
+HEALTH_STATES = ("down", "suspect", "degraded", "fine")
+
+# Plain-words meaning of the SIP codes an operator meets most; used by the call ladder.
+SIP_WORDS: dict[int, str] = {
+    200: "answered", 302: "moved temporarily", 403: "forbidden", 404: "number not found",
+    408: "no reply in time", 480: "temporarily unavailable", 486: "busy",
+    487: "cancelled by the caller", 500: "server error", 502: "bad gateway",
+    503: "service unavailable", 504: "gateway timeout", 600: "busy everywhere",
+    603: "declined",
+}
+
+
+# -- dashboard state --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardState:
+    """What the first screen should show: data, or what to do to get some."""
+
+    kind: Literal["ready", "no_cache", "empty", "broken"]
+    message: str = ""
+    has_source: bool = False
+
+
+def dashboard_state(
+    cache_path: Path, settings: Settings, config_path: Path | None
+) -> DashboardState:
+    """Decide between the carrier list and a first-run message (never raises)."""
+    has_source = bool(settings.source.url)
+    where = str(config_path) if config_path else "the config file"
+    todo = (
+        "Run `noc-tui --demo` to try the dashboard on the embedded demo switch, "
+        f"or set source.url in {where} and press r to poll your switch."
+    )
+    if not Path(cache_path).exists():
+        return DashboardState("no_cache", f"No cache yet at {cache_path}.\n\n{todo}", has_source)
+    try:
+        with Cache(cache_path, readonly=True) as cache:
+            has_any = cache.conn.execute(
+                "SELECT EXISTS(SELECT 1 FROM carriers) OR EXISTS(SELECT 1 FROM attempts)"
+            ).fetchone()[0]
+    except Exception as exc:  # a broken file must explain itself, not crash the app
+        return DashboardState("broken", f"Cannot read the cache: {exc}", has_source)
+    if not has_any:
+        if has_source:
+            msg = (f"The cache at {cache_path} is empty. Source: {settings.source.url}.\n\n"
+                   "Press r to poll now, or wait for the next scheduled poll.")
+        else:
+            msg = f"The cache at {cache_path} is empty.\n\n{todo}"
+        return DashboardState("empty", msg, has_source)
+    return DashboardState("ready", "", has_source)
+
+
+# -- carrier list -----------------------------------------------------------------------
+
+
+def carrier_list(
+    cache: Cache, window_s: int, now_ms: int
+) -> tuple[int, list[dict[str, Any]], bool]:
+    """(as-of ms, rows, precomputed?) for a window: the stored standard window when the
+    poller/import computed one, else computed live at now_ms."""
+    stored = stored_metrics(cache, window_s)
+    if stored is not None and stored[1]:
+        return stored[0], stored[1], True
+    return now_ms, carrier_metrics(cache, now_ms, window_s), False
+
+
+def health(row: dict[str, Any], hs: HealthSettings, halt_violations: int = 1) -> str:
+    """down > suspect > degraded > fine, from the configurable thresholds. Suspect: a
+    FAS suspect, or failovers after halt codes (a misrouted switch) at or above
+    `halt_violations` (the alarm threshold)."""
+    cf = row.get("consecutive_failures") or 0
+    if cf >= hs.down_consecutive_failures:
+        return "down"
+    if row.get("fas_suspect") or (row.get("halt_violations") or 0) >= halt_violations:
+        return "suspect"
+    asr = row.get("asr")
+    if (row.get("attempts", 0) >= hs.degraded_min_attempts and asr is not None
+            and asr < hs.degraded_asr) or cf >= hs.degraded_consecutive_failures:
+        return "degraded"
+    return "fine"
+
+
+def alarms(row: dict[str, Any], al: AlarmSettings) -> dict[str, str]:
+    """Alarm kind -> reason in words, for every threshold the row is across."""
+    out: dict[str, str] = {}
+    cf = row.get("consecutive_failures") or 0
+    if cf >= al.consecutive_failures:
+        out["consecutive_failures"] = (
+            f"{cf} consecutive failures (alarm at {al.consecutive_failures})")
+    if al.fas_suspect and row.get("fas_suspect"):
+        out["fas_suspect"] = "FAS suspect: " + ", ".join(row.get("fas_flags") or [])
+    hv = row.get("halt_violations") or 0
+    if hv >= al.halt_violations:
+        out["halt_violations"] = f"{hv} halt violations (alarm at {al.halt_violations})"
+    asr = row.get("asr")
+    if asr is not None and row.get("attempts", 0) >= al.asr_min_attempts and asr < al.asr_floor:
+        out["asr_floor"] = f"ASR {asr:.0%} below the floor of {al.asr_floor:.0%}"
+    return out
+
+
+# -- carrier screen ---------------------------------------------------------------------
+
+
+def carrier_facts(cache: Cache, carrier_id: str, settings: MetricSettings) -> dict[str, Any]:
+    conn = cache.conn
+    row = conn.execute(
+        "SELECT id, name, status, channels, cps, currency, halt_codes FROM carriers "
+        "WHERE id = ?", (carrier_id,)
+    ).fetchone()
+    keys = ("id", "name", "status", "channels", "cps", "currency", "halt_codes")
+    facts: dict[str, Any] = dict(zip(keys, row, strict=True)) if row else dict.fromkeys(keys)
+    facts["id"] = carrier_id
+    facts["known"] = row is not None
+    first, last = conn.execute(
+        "SELECT min(ts), max(ts) FROM attempts WHERE carrier_id = ?", (carrier_id,)
+    ).fetchone()
+    facts["first_seen"] = ms_to_iso(first) if first is not None else None
+    facts["last_seen"] = ms_to_iso(last) if last is not None else None
+    facts["contacts"] = conn.execute(
+        "SELECT count(*) FROM contacts WHERE carrier_id = ?", (carrier_id,)).fetchone()[0]
+    facts["rate_rows"] = conn.execute(
+        "SELECT count(*) FROM rates WHERE carrier_id = ?", (carrier_id,)).fetchone()[0]
+    facts["halts"] = compress_codes(halt_set(facts["halt_codes"], settings))
+    return facts
+
+
+def hourly_series(
+    cache: Cache, carrier_id: str, now_ms: int, hours: int = 24
+) -> list[tuple[int, int, float | None]]:
+    """(hour start ms, attempts, asr) for the hours ending with the one holding now."""
+    end = now_ms // HOUR_MS * HOUR_MS + HOUR_MS
+    start = end - hours * HOUR_MS
+    got = {h: (a, c) for h, a, c in cache.conn.execute(
+        "SELECT hour, attempts, connected FROM rollups "
+        "WHERE carrier_id = ? AND hour >= ? AND hour < ?", (carrier_id, start, end))}
+    out = []
+    for h in range(start, end, HOUR_MS):
+        a, c = got.get(h, (0, 0))
+        out.append((h, a, c / a if a else None))
+    return out
+
+
+def contacts(cache: Cache, carrier_id: str) -> list[dict[str, Any]]:
+    return list(cache.db.query(
+        "SELECT name, role, email, phone, notes FROM contacts WHERE carrier_id = ? "
+        "ORDER BY name", [carrier_id]))
+
+
+def rates(
+    cache: Cache, carrier_id: str, prefix: str = "", now_ms: int | None = None,
+    limit: int = 2000,
+) -> tuple[list[dict[str, Any]], int]:
+    """Rate rows whose prefix starts with `prefix` (or that `prefix` starts with, so
+    typing a full number finds the rows that rate it), and the total count."""
+    where = "carrier_id = ?"
+    args: list[Any] = [carrier_id]
+    if prefix:
+        # Row prefixes under what was typed, or the longest-match candidates for a number.
+        cands = [prefix[:k] for k in range(1, len(prefix) + 1)]
+        where += (f" AND (prefix LIKE ? ESCAPE '\\' OR prefix IN "
+                  f"({','.join('?' * len(cands))}))")
+        args += [_like_prefix(prefix), *cands]
+    total = cache.conn.execute(f"SELECT count(*) FROM rates WHERE {where}", args).fetchone()[0]
+    rows = cache.db.query(
+        "SELECT card_id, card_name, prefix, destination, rate, connect_fee, mcd_s, pulse_s, "
+        f"currency, effective_from, status FROM rates WHERE {where} "
+        "ORDER BY prefix, effective_from DESC, card_id LIMIT ?", [*args, limit])
+    out = []
+    for r in rows:
+        eff = r["effective_from"]
+        r["effective_from"] = ms_to_iso(eff)
+        r["future"] = now_ms is not None and eff > now_ms
+        out.append(r)
+    return out, total
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def failure_history(
+    cache: Cache, carrier_id: str, now_ms: int, limit: int = 50
+) -> dict[str, Any]:
+    """The consecutive-failure counter, its last reset, and the latest attempts with the
+    counter's value after each (None where the fetched history cannot tell)."""
+    count, last_ok = consecutive_failures(cache, carrier_id, now_ms)
+    rows = cache.conn.execute(
+        "SELECT ts, call_id, seq, dst, sip_code, sip_reason FROM attempts "
+        "WHERE carrier_id = ? AND ts < ? ORDER BY ts DESC, call_id DESC, seq DESC LIMIT ?",
+        (carrier_id, now_ms, limit),
+    ).fetchall()
+    hist: list[dict[str, Any]] = []
+    counter: int | None = count
+    for ts, call, seq, dst, code, reason in rows:  # newest first: walk the counter back
+        ok = 200 <= code <= 299
+        if ok:
+            counter = 0
+        hist.append({"started_at": ms_to_iso(ts), "call_id": call, "seq": seq, "dst": dst,
+                     "sip_code": code, "sip_reason": reason, "connected": ok,
+                     "counter": counter})
+        if counter is not None:
+            counter = None if ok else counter - 1
+    # Rows older than the newest 2xx: count forward from the oldest 2xx fetched.
+    run: int | None = None
+    for h in reversed(hist):
+        if h["connected"]:
+            run = 0
+        elif run is not None:
+            run += 1
+        if h["counter"] is None and run is not None:
+            h["counter"] = run
+    return {"count": count, "last_connected": ms_to_iso(last_ok) if last_ok else None,
+            "history": hist}
+
+
+def summaries(cache: Cache, carrier_id: str, now_ms: int) -> dict[str, list[dict[str, Any]]]:
+    from noc_tui.metrics import PERIODS, summary
+
+    return {p: summary(cache, carrier_id, p, now_ms) for p in PERIODS}
+
+
+def compress_codes(codes: frozenset[int] | set[int]) -> str:
+    """{300..399, 404, 480, 486} -> '300-399, 404, 480, 486'."""
+    out: list[str] = []
+    s = sorted(codes)
+    i = 0
+    while i < len(s):
+        j = i
+        while j + 1 < len(s) and s[j + 1] == s[j] + 1:
+            j += 1
+        out.append(str(s[i]) if i == j else f"{s[i]}-{s[j]}")
+        i = j + 1
+    return ", ".join(out)
+
+
+# -- failover ---------------------------------------------------------------------------
+
+
+@dataclass
+class FailoverPage:
+    rows: list[dict[str, Any]]
+    total: int
+    offset: int
+    direction: str
+
+
+def fas_map(cache: Cache, window_s: int, now_ms: int) -> dict[str, bool]:
+    _, rows, _ = carrier_list(cache, window_s, now_ms)
+    return {r["id"]: bool(r["fas_suspect"]) for r in rows}
+
+
+def _halt_map(cache: Cache, settings: MetricSettings) -> dict[str, frozenset[int]]:
+    return {cid: halt_set(hc, settings) for cid, hc in cache.conn.execute(
+        "SELECT id, halt_codes FROM carriers WHERE halt_codes IS NOT NULL")}
+
+
+def _in_list(values: Any) -> str:
+    return ",".join(str(int(v)) for v in sorted(values)) or "NULL"
+
+
+def failover_page(
+    cache: Cache, carrier_id: str, now_ms: int, window_s: int, settings: MetricSettings,
+    *, direction: str = "out", offset: int = 0, limit: int = 500,
+    halt_only: bool = False, fas_only: bool = False, fas: dict[str, bool] | None = None,
+) -> FailoverPage:
+    """One page of the failover calls of metrics.failover_calls, filtered in SQL so a
+    carrier with 100,000 such calls never loads them all."""
+    start, end = now_ms - window_s * 1000, now_ms
+    fas = fas if fas is not None else fas_map(cache, window_s, now_ms)
+    halts = _halt_map(cache, settings)
+    default_halt = settings.halt_set()
+    suspects = [c for c, s in fas.items() if s]
+    sus_ph = ",".join("?" * len(suspects)) or "NULL"
+    if direction == "out":
+        mine = halts.get(carrier_id, default_halt)
+        base = (
+            "SELECT call_id, min(seq) AS seq, ts, dst, failed_code, sip_reason, "
+            "conn_carrier_id, conn_duration_s FROM failovers "
+            "WHERE carrier_id = ? AND ts >= ? AND ts < ? GROUP BY call_id")
+        conds, args = [], [carrier_id, start, end]
+        if halt_only:
+            conds.append(f"failed_code IN ({_in_list(mine)})")
+        if fas_only:
+            conds.append(f"conn_carrier_id IN ({sus_ph})")
+            args += suspects
+        where = f" WHERE {' AND '.join(conds)}" if conds else ""
+        total = cache.conn.execute(f"SELECT count(*) FROM ({base}){where}", args).fetchone()[0]
+        rows = cache.conn.execute(
+            f"SELECT * FROM ({base}){where} ORDER BY ts, call_id LIMIT ? OFFSET ?",
+            [*args, limit, offset]).fetchall()
+        out = [{
+            "call_id": call, "started_at": ms_to_iso(ts), "dst": dst, "failed_code": code,
+            "failed_reason": reason, "connected_carrier_id": conn_c,
+            "connected_duration_s": dur, "halt_violation": code in mine,
+            "fas_suspect": fas.get(conn_c, False),
+        } for call, _seq, ts, dst, code, reason, conn_c, dur in rows]
+        return FailoverPage(out, total, offset, direction)
+    if direction != "in":
+        raise ValueError("direction is 'out' or 'in'")
+    # The failed carrier's halt set decides a halt violation; few carriers override it.
+    halt_sql = "CASE f.carrier_id " + " ".join(
+        f"WHEN ? THEN f.failed_code IN ({_in_list(codes)})" for codes in halts.values()
+    ) + f" ELSE f.failed_code IN ({_in_list(default_halt)}) END" if halts else (
+        f"f.failed_code IN ({_in_list(default_halt)})")
+    halt_args = list(halts)
+    base = (
+        f"SELECT i.call_id, min(f.seq), i.ts, f.carrier_id AS failed_c, f.failed_code, "
+        f"f.sip_reason, f.dst, a.duration_s, ({halt_sql}) AS hv FROM failovers_in i "
+        "JOIN attempts a ON a.call_id = i.call_id AND a.seq = i.seq "
+        "JOIN failovers f ON f.call_id = i.call_id AND f.seq < i.seq "
+        "WHERE i.carrier_id = ? AND i.ts >= ? AND i.ts < ? GROUP BY i.call_id")
+    args = [*halt_args, carrier_id, start, end]
+    conds = []
+    if halt_only:
+        conds.append("hv")
+    mine_fas = fas.get(carrier_id, False)
+    if fas_only and not mine_fas:
+        conds.append("0")
+    where = f" WHERE {' AND '.join(conds)}" if conds else ""
+    total = cache.conn.execute(f"SELECT count(*) FROM ({base}){where}", args).fetchone()[0]
+    rows = cache.conn.execute(
+        f"SELECT * FROM ({base}){where} ORDER BY ts, call_id LIMIT ? OFFSET ?",
+        [*args, limit, offset]).fetchall()
+    out = [{
+        "call_id": call, "started_at": ms_to_iso(ts), "dst": dst, "failed_carrier_id": fc,
+        "failed_code": code, "failed_reason": reason, "connected_duration_s": dur,
+        "halt_violation": bool(hv), "fas_suspect": mine_fas,
+    } for call, _seq, ts, fc, code, reason, dst, dur, hv in rows]
+    return FailoverPage(out, total, offset, direction)
+
+
+@dataclass
+class FailoverPolicy:
+    halts: str  # the codes that stop routing, compressed
+    custom: bool  # the carrier overrides the default halt set
+    seen: list[tuple[int, int, str]] = field(default_factory=list)  # (code, count, action)
+
+
+def failover_policy(
+    cache: Cache, carrier_id: str, now_ms: int, window_s: int, settings: MetricSettings
+) -> FailoverPolicy:
+    """Which codes halt and which fail over, with the codes this carrier returned."""
+    row = cache.conn.execute(
+        "SELECT halt_codes FROM carriers WHERE id = ?", (carrier_id,)).fetchone()
+    hc = row[0] if row else None
+    codes = halt_set(hc, settings)
+    seen = [
+        (code, n, "halt" if code in codes else "fail over")
+        for code, n in cache.conn.execute(
+            "SELECT sip_code, count(*) FROM attempts WHERE carrier_id = ? AND ts >= ? "
+            "AND ts < ? AND sip_code NOT BETWEEN 200 AND 299 GROUP BY sip_code "
+            "ORDER BY 2 DESC, 1", (carrier_id, now_ms - window_s * 1000, now_ms))
+    ]
+    return FailoverPolicy(compress_codes(codes), hc is not None, seen)
+
+
+# -- call ladder ------------------------------------------------------------------------
+
+
+def code_words(code: int | None, reason: str | None = None) -> str:
+    if code is None:
+        return ""
+    return SIP_WORDS.get(code) or reason or ""
+
+
+def call_ladder(
+    cache: Cache, call_id: str, settings: MetricSettings,
+    fas: dict[str, list[str]] | None = None,
+) -> list[dict[str, Any]]:
+    """Every attempt of a call in routing order, each with why routing moved on or
+    stopped there, and the FAS signals that apply to it."""
+    from noc_tui.metrics import call_attempts
+
+    atts = call_attempts(cache, call_id)
+    fas = fas or {}
+    out = []
+    for i, a in enumerate(atts):
+        code = a["sip_code"]
+        ok = 200 <= code <= 299
+        halts = halt_set(a.get("halt_codes"), settings)
+        nxt = atts[i + 1] if i + 1 < len(atts) else None
+        words = code_words(code, a.get("sip_reason"))
+        if ok:
+            why = "answered: the call connected here and routing stopped"
+        elif nxt is not None and code in halts:
+            why = (f"{code} ({words}) is a halt code for this carrier: routing should have "
+                   f"stopped, but moved on to {nxt['carrier_id']} (halt violation)")
+        elif nxt is not None:
+            why = (f"{code} ({words}) is not a halt code: routing failed over to "
+                   f"{nxt['carrier_id']}")
+        elif code in halts:
+            why = f"{code} ({words}) is a halt code: routing stopped, the call failed"
+        elif code == 487:
+            why = "the caller hung up before an answer: routing stopped"
+        else:
+            why = f"{code} ({words}): no further carrier tried, the call failed"
+        signals: list[str] = []
+        if ok:
+            if a.get("pdd_ms") is None:
+                signals.append("answered with no 180/183 before (no ring)")
+            if a["duration_s"] <= settings.sdc_max_s:
+                signals.append(f"short call ({a['duration_s']} s <= {settings.sdc_max_s} s)")
+            flags = fas.get(a["carrier_id"]) or []
+            if flags:
+                signals.append("carrier flags: " + ", ".join(f for f in FAS_FLAGS if f in flags))
+        out.append({**a, "connected": ok, "why": why, "fas_signals": signals,
+                    "halt": code in halts})
+    return out
