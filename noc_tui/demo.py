@@ -11,10 +11,14 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from noc_tui.config import Settings
+
+if TYPE_CHECKING:
+    from noc_tui.poller import Poller
 
 DEMO_INTERVAL = "1m"
 BAR_WIDTH = 30
@@ -76,6 +80,48 @@ def backfill(settings: Settings, cache_path: Path, out: TextIO = sys.stderr) -> 
     return True
 
 
+class DemoError(Exception):
+    """The demo could not start (the backfill failed)."""
+
+
+def prepare_demo(
+    folder: Path | None = None,
+    cache_path: Path | None = None,
+    settings: Settings | None = None,
+    out: TextIO = sys.stderr,
+) -> tuple[Settings, Path, Poller, Callable[[], None]]:
+    """Start the demo switch and backfill a cache from it.
+
+    Returns (settings pointed at the switch, cache path, a live poller, stop); call stop
+    to shut the switch down and remove a temporary cache.
+    """
+    from noc_tui.demo_switch import DemoSwitch
+    from noc_tui.poller import Poller
+
+    tmp = None
+    if cache_path is None:
+        if folder is None:
+            tmp = tempfile.TemporaryDirectory(prefix="noc-tui-demo-")
+            folder = Path(tmp.name)
+        cache_path = folder / "cache.db"
+    switch = DemoSwitch(seed=1).start()
+
+    def stop() -> None:
+        switch.stop()
+        if tmp is not None:
+            tmp.cleanup()
+
+    try:
+        out.write(f"demo switch serving API v1 at {switch.url} (loopback only)\n")
+        live = demo_settings(settings or Settings(), switch.url)
+        if not backfill(live, cache_path, out):
+            raise DemoError("the demo backfill failed")
+    except BaseException:
+        stop()
+        raise
+    return live, cache_path, Poller(live, cache_path), stop
+
+
 def run_demo(
     settings: Settings,
     cache_path: Path | None,
@@ -83,23 +129,13 @@ def run_demo(
     config_path: Path | None = None,
     out: TextIO = sys.stderr,
 ) -> int:
-    from noc_tui.demo_switch import DemoSwitch
-    from noc_tui.poller import Poller
     from noc_tui.ui.app import run_dashboard
 
-    tmp = None
-    if cache_path is None:
-        tmp = tempfile.TemporaryDirectory(prefix="noc-tui-demo-")
-        cache_path = Path(tmp.name) / "cache.db"
-    switch = DemoSwitch(seed=1).start()
     try:
-        out.write(f"demo switch serving API v1 at {switch.url} (loopback only)\n")
-        live = demo_settings(settings, switch.url)
-        if not backfill(live, cache_path, out):
-            return 1
-        return run_dashboard(live, cache_path, poller=Poller(live, cache_path), theme=theme,
-                             config_path=config_path)
+        live, cache, poller, stop = prepare_demo(None, cache_path, settings, out)
+    except DemoError:
+        return 1
+    try:
+        return run_dashboard(live, cache, poller=poller, theme=theme, config_path=config_path)
     finally:
-        switch.stop()
-        if tmp is not None:
-            tmp.cleanup()
+        stop()
