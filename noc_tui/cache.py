@@ -98,6 +98,14 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX quarantine_kind_raw ON quarantine (kind, raw);
     """,
+    # 5: the numbers behind each carrier's code consistency, per standard window.
+    """
+    CREATE TABLE window_numbers (
+        window_s INTEGER NOT NULL, carrier_id TEXT NOT NULL, dst TEXT NOT NULL,
+        ok INTEGER NOT NULL, nf INTEGER NOT NULL, others_ok INTEGER NOT NULL,
+        others_nf INTEGER NOT NULL, verdict TEXT NOT NULL,
+        PRIMARY KEY (window_s, carrier_id, dst));
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -156,28 +156,66 @@ class NumberVerdict:
     why: str
 
 
+_INCONSISTENT = "((ok AND nf) OR (ok AND missing) OR (nf AND exist))"
+NUMBERS_PER_CARRIER = 500  # kept per carrier and window; the figure counts them all
+
+
+def _verdict(dst: str, ok: int, nf: int, o_ok: int, o_nf: int) -> NumberVerdict:
+    exist = o_ok > 0 and o_nf == 0
+    missing = o_nf > 0 and o_ok == 0
+    if ok and nf:
+        why = "answered both 2xx and 404"
+    elif ok and missing:
+        why = "connected a number the other carriers say does not exist"
+    else:
+        why = "answered 404 for a number the other carriers connect"
+    verdict = "exists" if exist else "missing" if missing else "none"
+    return NumberVerdict(dst, bool(ok), bool(nf), o_ok, o_nf, verdict, why)
+
+
 def inconsistent_numbers(
-    cache: Cache, carrier_id: str, now_ms: int, window_s: int, limit: int = 500
+    cache: Cache, carrier_id: str, now_ms: int, window_s: int,
+    limit: int = NUMBERS_PER_CARRIER,
 ) -> list[NumberVerdict]:
-    """The numbers behind a carrier's code consistency figure."""
+    """The numbers behind a carrier's code consistency figure (computed live)."""
     start, end = _window(now_ms, window_s)
     rows = cache.conn.execute(
-        _CONSISTENCY_CTE + """
-        SELECT dst, ok, nf, others_ok, others_nf, exist, missing FROM v
-        WHERE carrier_id = ? AND ((ok AND nf) OR (ok AND missing) OR (nf AND exist))
-        ORDER BY dst LIMIT ?""",
+        _CONSISTENCY_CTE + f"""
+        SELECT dst, ok, nf, others_ok, others_nf FROM v
+        WHERE carrier_id = ? AND {_INCONSISTENT} ORDER BY dst LIMIT ?""",
         (start, end, carrier_id, limit),
     )
+    return [_verdict(*r) for r in rows]
+
+
+def stored_inconsistent_numbers(
+    cache: Cache, carrier_id: str, window_s: int
+) -> list[NumberVerdict] | None:
+    """The same, as computed with the standard windows at the last ingest (None if the
+    window is not a standard one or nothing was computed yet)."""
+    if window_s not in STANDARD_WINDOWS or cache.meta("metrics_now_ms") is None:
+        return None
+    rows = cache.conn.execute(
+        "SELECT dst, ok, nf, others_ok, others_nf FROM window_numbers "
+        "WHERE window_s = ? AND carrier_id = ? ORDER BY dst", (window_s, carrier_id))
+    return [_verdict(*r) for r in rows]
+
+
+def _all_inconsistent(cache: Cache, now_ms: int, window_s: int) -> list[tuple[Any, ...]]:
+    """Rows for window_numbers: up to NUMBERS_PER_CARRIER per carrier."""
+    start, end = _window(now_ms, window_s)
+    kept: dict[str, int] = {}
     out = []
-    for dst, ok, nf, o_ok, o_nf, exist, missing in rows:
-        if ok and nf:
-            why = "answered both 2xx and 404"
-        elif ok and missing:
-            why = "connected a number the other carriers say does not exist"
-        else:
-            why = "answered 404 for a number the other carriers connect"
-        verdict = "exists" if exist else "missing" if missing else "none"
-        out.append(NumberVerdict(dst, bool(ok), bool(nf), o_ok, o_nf, verdict, why))
+    for cid, dst, ok, nf, o_ok, o_nf in cache.conn.execute(
+        _CONSISTENCY_CTE + f"""
+        SELECT carrier_id, dst, ok, nf, others_ok, others_nf FROM v
+        WHERE {_INCONSISTENT} ORDER BY carrier_id, dst""",
+        (start, end),
+    ):
+        if kept.get(cid, 0) < NUMBERS_PER_CARRIER:
+            kept[cid] = kept.get(cid, 0) + 1
+            out.append((window_s, cid, dst, ok, nf, o_ok, o_nf,
+                        _verdict(dst, ok, nf, o_ok, o_nf).verdict))
     return out
 
 
@@ -307,13 +345,16 @@ def carrier_metrics(
 def refresh_standard_windows(cache: Cache, now_ms: int) -> None:
     """Compute the dashboard's windows once per ingest and store them."""
     computed = {w: carrier_metrics(cache, now_ms, w) for w in STANDARD_WINDOWS}
+    numbers = [row for w in STANDARD_WINDOWS for row in _all_inconsistent(cache, now_ms, w)]
     with cache.transaction() as conn:
         conn.execute("DELETE FROM window_metrics")
+        conn.execute("DELETE FROM window_numbers")
         for w, rows in computed.items():
             conn.executemany(
                 "INSERT INTO window_metrics VALUES (?, ?, ?)",
                 [(w, r["id"], json.dumps(r)) for r in rows],
             )
+        conn.executemany("INSERT INTO window_numbers VALUES (?, ?, ?, ?, ?, ?, ?, ?)", numbers)
         cache.set_meta("metrics_now_ms", str(now_ms))
 
 

@@ -269,13 +269,18 @@ class CarrierScreen(Screen):
 
     @work(thread=True, exclusive=True, group="consistency")
     def _load_consistency(self) -> None:
-        from noc_tui.metrics import inconsistent_numbers
+        from noc_tui.metrics import inconsistent_numbers, stored_inconsistent_numbers
 
         app = self.noc
         try:
             with app.reader() as cache:
-                nums = inconsistent_numbers(cache, self.carrier_id, app.now(),
-                                            WINDOWS[app.window])
+                # The numbers kept with the carrier list's figures (same now); computed
+                # live only when none were kept.
+                nums = stored_inconsistent_numbers(cache, self.carrier_id,
+                                                   WINDOWS[app.window])
+                if nums is None:
+                    nums = inconsistent_numbers(cache, self.carrier_id, app.now(),
+                                                WINDOWS[app.window])
                 row = self._row(cache)
         except Exception as exc:
             self._fail("consistency", exc)
