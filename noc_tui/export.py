@@ -58,8 +58,12 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
-        return ";".join(map(str, value))
+    if isinstance(value, dict):
+        value = "; ".join(str(x) for x in value.values())
+    elif isinstance(value, list | tuple):
+        value = ";".join(map(str, value))
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value  # a spreadsheet must not run a carrier name as a formula
     return value
 
 

@@ -95,7 +95,8 @@ def _sums(cache: Cache, start: int, end: int, carrier_id: str | None = None) -> 
     return out
 
 
-def _basic(sums: dict[str, float], settings: MetricSettings) -> dict[str, Any]:
+def _traffic(sums: dict[str, float]) -> dict[str, Any]:
+    """The traffic figures shared by the carrier list and the summary rows."""
     att, conn = sums["attempts"], sums["connected"]
     return {
         "attempts": att,
@@ -105,6 +106,13 @@ def _basic(sums: dict[str, float], settings: MetricSettings) -> dict[str, Any]:
         "minutes": sums["dur_all"] / 60,
         "pdd_avg_ms": _ratio(sums["pdd_sum"], sums["pdd_n"]),
         "ner": _ratio(sums["ner_hits"], att - sums["n3xx"]),
+    }
+
+
+def _basic(sums: dict[str, float], settings: MetricSettings) -> dict[str, Any]:
+    att, conn = sums["attempts"], sums["connected"]
+    return {
+        **_traffic(sums),
         "n200": sums["n200"],
         "n404": sums["n404"],
         "never_404": att >= settings.never_404_min_attempts and sums["n404"] == 0,
@@ -420,16 +428,9 @@ def summary(
         sm = dict(zip(ROLLUP_VALUE_COLS, row[1:], strict=True))
         if not sm["attempts"]:
             continue
-        att, conn = sm["attempts"], sm["connected"]
         out.append({
             "start": ms_to_iso(bucket),
-            "attempts": att,
-            "connected": conn,
-            "asr": _ratio(conn, att),
-            "acd_s": _ratio(sm["dur_conn"], conn),
-            "minutes": sm["dur_all"] / 60,
-            "pdd_avg_ms": _ratio(sm["pdd_sum"], sm["pdd_n"]),
-            "ner": _ratio(sm["ner_hits"], att - sm["n3xx"]),
+            **_traffic(sm),
             "cost": float(sm["cost"]),
             "unrated": sm["unrated"],
         })

@@ -8,7 +8,6 @@ created 0600 (they may hold customer numbers) and never overwrite another.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -22,6 +21,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 
 from noc_tui.config import Settings
+from noc_tui.export import to_csv
 from noc_tui.timefmt import ms_to_dt
 from noc_tui.ui.cells import safe_filename
 
@@ -67,23 +67,8 @@ def write_private(folder: Path, name: str, text: str) -> Path:
     raise FileExistsError(f"{folder}: too many exports named {name}")
 
 
-def _csv_cell(v: Any) -> Any:
-    if isinstance(v, dict):
-        v = "; ".join(str(x) for x in v.values())
-    elif isinstance(v, list | tuple):
-        v = ";".join(str(x) for x in v)
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
-        return "'" + v  # a spreadsheet must not run a carrier name as a formula
-    return "" if v is None else v
-
-
 def table_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow([_csv_cell(r.get(c)) for c in columns])
-    return buf.getvalue()
+    return to_csv(rows, columns)
 
 
 def table_json(screen: str, columns: list[str], rows: list[dict[str, Any]],
