@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,11 +210,10 @@ def stored_inconsistent_numbers(
     return [_verdict(*r) for r in rows]
 
 
-def _all_inconsistent(cache: Cache, now_ms: int, window_s: int) -> list[tuple[Any, ...]]:
-    """Rows for window_numbers: up to NUMBERS_PER_CARRIER per carrier."""
+def _all_inconsistent(cache: Cache, now_ms: int, window_s: int) -> Iterator[tuple[Any, ...]]:
+    """Rows for window_numbers, up to NUMBERS_PER_CARRIER per carrier, streamed."""
     start, end = _window(now_ms, window_s)
     kept: dict[str, int] = {}
-    out = []
     for cid, dst, ok, nf, o_ok, o_nf in cache.conn.execute(
         _CONSISTENCY_CTE + f"""
         SELECT carrier_id, dst, ok, nf, others_ok, others_nf FROM v
@@ -222,9 +222,8 @@ def _all_inconsistent(cache: Cache, now_ms: int, window_s: int) -> list[tuple[An
     ):
         if kept.get(cid, 0) < NUMBERS_PER_CARRIER:
             kept[cid] = kept.get(cid, 0) + 1
-            out.append((window_s, cid, dst, ok, nf, o_ok, o_nf,
-                        _verdict(dst, ok, nf, o_ok, o_nf).verdict))
-    return out
+            yield (window_s, cid, dst, ok, nf, o_ok, o_nf,
+                   _verdict(dst, ok, nf, o_ok, o_nf).verdict)
 
 
 # -- consecutive failures ---------------------------------------------------------------
@@ -353,7 +352,6 @@ def carrier_metrics(
 def refresh_standard_windows(cache: Cache, now_ms: int) -> None:
     """Compute the dashboard's windows once per ingest and store them."""
     computed = {w: carrier_metrics(cache, now_ms, w) for w in STANDARD_WINDOWS}
-    numbers = [row for w in STANDARD_WINDOWS for row in _all_inconsistent(cache, now_ms, w)]
     with cache.transaction() as conn:
         conn.execute("DELETE FROM window_metrics")
         conn.execute("DELETE FROM window_numbers")
@@ -362,7 +360,10 @@ def refresh_standard_windows(cache: Cache, now_ms: int) -> None:
                 "INSERT INTO window_metrics VALUES (?, ?, ?)",
                 [(w, r["id"], json.dumps(r)) for r in rows],
             )
-        conn.executemany("INSERT INTO window_numbers VALUES (?, ?, ?, ?, ?, ?, ?, ?)", numbers)
+        for w in STANDARD_WINDOWS:
+            # Streamed from the query into the table: memory stays flat however many.
+            conn.executemany("INSERT INTO window_numbers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             _all_inconsistent(cache, now_ms, w))
         cache.set_meta("metrics_now_ms", str(now_ms))
 
 
