@@ -38,7 +38,9 @@ def attempts(n: int, n_carriers: int = 2000, days: int = 35, seed: int = 7) -> I
     """About n attempts spread over `days` before NOW, ordered by started_at."""
     rng = random.Random(seed)
     start = NOW - days * DAY_MS
-    step = days * DAY_MS / n * 1.4  # ~1.4 attempts per call
+    hops = (1, 1, 1, 2, 2, 3)
+    # Calls are spaced so that the last one lands just before NOW.
+    step = days * DAY_MS / (n / (sum(hops) / len(hops)))
     t = float(start)
     made = 0
     call = 0
@@ -49,10 +51,10 @@ def attempts(n: int, n_carriers: int = 2000, days: int = 35, seed: int = 7) -> I
         ts = int(t)
         dst = rng.choice(pool)
         cli = f"1{rng.randrange(10**9, 10**10)}"
-        hops = rng.choice((1, 1, 1, 2, 2, 3))
-        for seq in range(1, hops + 1):
-            code = 200 if seq == hops and rng.random() < 0.6 else rng.choice(CODES)
-            if seq < hops and 200 <= code < 300:
+        n_hops = rng.choice(hops)
+        for seq in range(1, n_hops + 1):
+            code = 200 if seq == n_hops and rng.random() < 0.6 else rng.choice(CODES)
+            if seq < n_hops and 200 <= code < 300:
                 code = 503
             ok = 200 <= code < 300
             yield {
