@@ -102,9 +102,11 @@ def main() -> None:
         t = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-c",
-             "import resource, sys; from noc_tui.cli import main; rc = main(sys.argv[1:]); "
-             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
-             "sys.exit(rc)",
+             # VmHWM, not getrusage: Linux folds the forking parent's peak into the
+             # child's ru_maxrss at exec, and this parent holds the baseline's rows.
+             "import re, sys; from noc_tui.cli import main; rc = main(sys.argv[1:]); "
+             "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()); "
+             "print(hwm.group(1), file=sys.stderr); sys.exit(rc)",
              "--cache", str(cache_db), "import", str(jsonl), "--now", ms_to_iso(NOW)],
             capture_output=True, text=True, check=True,
         )
