@@ -305,12 +305,18 @@ def _carrier_rows(cache: Cache) -> list[tuple[str, str | None, str | None, str |
 
 
 def carrier_metrics(
-    cache: Cache, now_ms: int, window_s: int, settings: MetricSettings | None = None
+    cache: Cache, now_ms: int, window_s: int, settings: MetricSettings | None = None,
+    *, failures: dict[str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every metric of every carrier for the window ending at now (computed live)."""
+    """Every metric of every carrier for the window ending at now (computed live).
+
+    `failures` may pass consecutive failures already counted for this now: they do not
+    depend on the window."""
     st = _settings(cache, settings)
     start, end = _window(now_ms, window_s)
     carriers = _carrier_rows(cache)
+    if failures is None:
+        failures = {cid: consecutive_failures(cache, cid, now_ms)[0] for cid, *_ in carriers}
     halts = {cid: halt_set(hc, st) for cid, _n, _s, hc in carriers}
     sums = _sums(cache, start, end)
     cons = _consistency(cache, start, end)
@@ -338,7 +344,7 @@ def carrier_metrics(
         row: dict[str, Any] = {"id": cid, "name": name, "status": status, **b}
         row.update(
             code_consistency=(1 - inconsistent / comparable) if comparable else None,
-            consecutive_failures=consecutive_failures(cache, cid, now_ms)[0],
+            consecutive_failures=failures[cid],
             failover_out=f_out,
             failover_in=f_in,
             halt_violations=halt_v,
@@ -351,7 +357,10 @@ def carrier_metrics(
 
 def refresh_standard_windows(cache: Cache, now_ms: int) -> None:
     """Compute the dashboard's windows once per ingest and store them."""
-    computed = {w: carrier_metrics(cache, now_ms, w) for w in STANDARD_WINDOWS}
+    failures = {cid: consecutive_failures(cache, cid, now_ms)[0]
+                for cid, *_ in _carrier_rows(cache)}
+    computed = {w: carrier_metrics(cache, now_ms, w, failures=failures)
+                for w in STANDARD_WINDOWS}
     with cache.transaction() as conn:
         conn.execute("DELETE FROM window_metrics")
         conn.execute("DELETE FROM window_numbers")
