@@ -106,27 +106,41 @@ async def main():
         now = iso_to_ms("%s")
         app = NocApp(Settings(ui=UISettings(animations=False)), path, clock=lambda: now,
                      watch_interval_s=0)
-        def done():
+        def table():
             s = app.screen
-            return isinstance(s, CarrierListScreen) and s.loaded and s.rows and \
-                s.query_one("#carriers").row_count == len(s.rows)
+            if isinstance(s, CarrierListScreen) and s.loaded and s.rows:
+                return s, s.query_one("#carriers")
+            return None, None
+        def done():
+            # The first complete frame: data loaded and every carrier row in the table.
+            s, t = table()
+            return s is not None and t.row_count == len(s.rows)
     else:
+        # The same widgets as the carrier list screen, with no data, and none of the
+        # dashboard's own modules beyond the widget and column definitions.
         from textual.app import App
-        from textual.widgets import DataTable, Static
+        from textual.containers import Vertical
+        from textual.widgets import ContentSwitcher, Input, Static
         from noc_tui.ui.carrier_list import FULL_COLS
-        from noc_tui.ui.widgets import KeyHints
+        from noc_tui.ui.widgets import HeaderBar, KeyHints, NavTable, Note
         class Bare(App):
             def compose(self):
-                yield Static("noc-tui  Carriers")
-                yield Static("Carriers")
-                t = DataTable(cursor_type="row", zebra_stripes=True)
-                for c in FULL_COLS:
-                    t.add_column(c.label, key=c.key, width=c.width)
-                yield t
+                yield HeaderBar("Carriers")
+                with Vertical():
+                    yield Static("Carriers", id="list-title")
+                    with ContentSwitcher(initial="carriers"):
+                        t = NavTable(id="carriers")
+                        for c in FULL_COLS:
+                            t.add_column(c.label, key=c.key, width=c.width)
+                        yield t
+                        yield Note("Loading…", id="empty")
+                yield Input(placeholder="filter by name or id", id="filter")
                 yield KeyHints()
+            def update_headers(self):  # HeaderBar calls it on mount
+                pass
         app = Bare()
         def done():
-            return app.screen.query(DataTable) and app.screen.query_one(DataTable).size.height
+            return app.screen.query(NavTable) and app.screen.query_one(NavTable).size.height
     async with app.run_test(size=(200, 50)) as pilot:
         while not done():
             await asyncio.sleep(0.002)

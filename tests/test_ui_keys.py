@@ -555,3 +555,47 @@ def test_demo_path_headless_drill_and_export(tmp_path: Path, monkeypatch: pytest
     finally:
         stop()
     assert os.listdir(tmp_path / "noc-tui" / "exports")
+
+
+async def test_reused_carrier_screen_shows_only_the_new_carrier(cache_path: Path,
+                                                                tmp_path: Path):
+    """The app reuses one carrier screen: a second carrier starts from a clean screen
+    (Main > Contacts, live period, no prefix filter) with none of the first one's rows."""
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_carrier("misroute")
+        await settle(pilot)
+        first = app.screen
+        await pilot.press("slash", "4", "4", "enter", "s", "6", "h")
+        await settle(pilot)
+        assert first.rate_prefix == "44" and first.halt_only  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await settle(pilot)
+        app.open_carrier("tier1")
+        await settle(pilot)
+        screen: CarrierScreen = app.screen  # type: ignore[assignment]
+        assert screen is first and screen.carrier_id == "tier1"
+        assert screen.current_part() == "contacts" and screen.period == "live"
+        assert screen.rate_prefix == "" and not screen.halt_only and screen.direction == "out"
+        text = screen_text(app)
+        assert "Tier One Telecom" in text and "Misrouted Switch Co" not in text
+        from noc_tui.cache import Cache
+        from noc_tui.views import contacts, rates
+
+        with Cache(cache_path, readonly=True) as cache:
+            want_contacts = contacts(cache, "tier1")
+            want_rates = [r["prefix"] for r in rates(cache, "tier1", "", FROZEN_NOW)[0]]
+        got = table(app, "#t-contacts").export_rows()[1]
+        assert [r["name"] for r in got if r] == [r["name"] for r in want_contacts]
+        screen.action_tab("rates")  # reloaded for tier1, with no prefix filter
+        await settle(pilot)
+        assert [r["prefix"] for r in table(app, "#t-rates").export_rows()[1]] == want_rates
+        for part in ("summary", "failover"):
+            screen.action_tab(part)
+            await settle(pilot)
+            assert screen.loaded.get(part) == app.generation
+        assert screen.query_one("#rate-prefix").value == ""  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CarrierListScreen)

@@ -7,7 +7,7 @@ import contextlib
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -16,13 +16,14 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
 
-from noc_tui.cache import Cache
+if TYPE_CHECKING:
+    from noc_tui.cache import Cache
+
 from noc_tui.config import Settings, default_config_path
 from noc_tui.timefmt import now_ms as wall_now_ms
 from noc_tui.timefmt import parse_duration
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.commands import NocCommands
-from noc_tui.ui.export import ExportDialog, export_dir
 from noc_tui.ui.messages import ListLoaded, LoadFailed, PollFinished, PollProgressed
 from noc_tui.ui.polling import PollControl, PollInfo, Progress
 from noc_tui.ui.themes import DEFAULT_THEME, HEALTH_DEFAULTS, load_themes
@@ -75,6 +76,7 @@ class NocApp(App[int]):
         self.progress: tuple[int, int | None] | None = None
         self.carrier_names: dict[str, str] = {}
         self.carrier_rows: dict[str, dict[str, Any]] = {}
+        self._carrier_screen: Any = None  # the reused CarrierScreen, once opened
         self.alarm_state: dict[str, set[str]] | None = None
         self._alarm_window = self.window
         self._errors_shown: set[str] = set()
@@ -163,6 +165,7 @@ class NocApp(App[int]):
     @contextlib.contextmanager
     def reader(self) -> Iterator[Cache]:
         """A read-only cache connection for the calling (worker) thread."""
+        from noc_tui.cache import Cache  # lazy: only workers open the cache
         cache = Cache(self.cache_path, self.settings.metrics, readonly=True)
         try:
             yield cache
@@ -248,7 +251,18 @@ class NocApp(App[int]):
     def open_carrier(self, carrier_id: str) -> None:
         from noc_tui.ui.carrier_screen import CarrierScreen
 
-        self.push_screen(CarrierScreen(carrier_id))
+        # One installed carrier screen, switched to each carrier: composing and styling
+        # the nested tabs again on every Enter cost most of the time to the screen.
+        screen = self._carrier_screen
+        if screen is None:
+            screen = self._carrier_screen = CarrierScreen(carrier_id)
+            self.install_screen(screen, name="carrier")
+        elif screen in self.screen_stack:  # jumped to from the palette over itself
+            self.push_screen(CarrierScreen(carrier_id))
+            return
+        else:
+            screen.show_carrier(carrier_id)
+        self.push_screen(screen)
 
     def open_call(self, call_id: str) -> None:
         from noc_tui.ui.call_screen import CallScreen
@@ -366,6 +380,8 @@ class NocApp(App[int]):
         self.push_screen(HelpScreen(binding_rows(screen), title.lower()))
 
     def action_export(self) -> None:
+        from noc_tui.ui.export import ExportDialog, export_dir
+
         screen = self.screen
         if isinstance(screen, ExportDialog):
             return
@@ -379,6 +395,7 @@ class NocApp(App[int]):
 
     def export_snapshot(self, fmt_: str) -> Path | None:
         from noc_tui.ui.export import (
+            export_dir,
             screen_text,
             snapshot_name,
             table_csv,

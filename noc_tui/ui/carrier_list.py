@@ -17,7 +17,6 @@ from noc_tui.ui import cells as fmt
 from noc_tui.ui.messages import ListLoaded, LoadFailed
 from noc_tui.ui.polling import read_poll_info
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
-from noc_tui.views import WINDOWS, alarms, carrier_list, dashboard_state, health
 
 if TYPE_CHECKING:
     from noc_tui.ui.app import NocApp
@@ -132,6 +131,10 @@ class CarrierListScreen(Screen):
 
     @work(thread=True, exclusive=True, group="list")
     def load(self) -> None:
+        # Imported here, in the worker thread: the data layer (SQLite helpers, metrics)
+        # is not needed to compose the first frame.
+        from noc_tui.views import WINDOWS, alarms, carrier_list, dashboard_state, health
+
         app = self.noc
         window = app.window
         gen = app.generation
@@ -301,6 +304,8 @@ class CarrierListScreen(Screen):
         self.noc.set_window(window)
 
     def action_cycle_window(self) -> None:
+        from noc_tui.views import WINDOWS
+
         names = list(WINDOWS)
         self.noc.set_window(names[(names.index(self.noc.window) + 1) % len(names)])
 

@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import (
     DataTable,
@@ -129,6 +130,9 @@ class CarrierScreen(Screen):
 
     def __init__(self, carrier_id: str) -> None:
         super().__init__()
+        self._reset(carrier_id)
+
+    def _reset(self, carrier_id: str) -> None:
         self.carrier_id = carrier_id
         self.loaded: dict[str, int] = {}  # part -> generation it was loaded for
         self.pending: set[str] = set()
@@ -147,11 +151,13 @@ class CarrierScreen(Screen):
     def noc(self) -> NocApp:
         return self.app  # type: ignore[return-value]
 
-    def compose(self) -> ComposeResult:
-        name = self.noc.carrier_names.get(self.carrier_id, self.carrier_id)
+    def _crumb(self) -> Text:
         crumb = Text("Carriers › ")
-        crumb.append_text(fmt.lit(name))
-        yield HeaderBar(crumb)
+        crumb.append_text(fmt.lit(self.noc.carrier_names.get(self.carrier_id, self.carrier_id)))
+        return crumb
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(self._crumb())
         with Horizontal(id="top"):
             yield Note("Loading…", id="facts")
             with Vertical(id="sparks"):
@@ -174,6 +180,33 @@ class CarrierScreen(Screen):
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < 100, "-compact")
+        self.load_part("head")
+        self.query_one("#t-contacts").focus()
+
+    def show_carrier(self, carrier_id: str) -> None:
+        """Make this (installed, not shown) screen show another carrier, as if new: the
+        app reuses one carrier screen instead of composing one per Enter."""
+        self._reset(carrier_id)
+        self.set_class(self.app.size.width < 100, "-compact")
+        self.query_one(HeaderBar).set_crumb(self._crumb())
+        self.query_one("#facts", Note).update(Content("Loading…"))
+        for spark in self.query(Sparkline):
+            spark.data = []
+        for label in ("#spark-att-label", "#spark-asr-label"):
+            self.query_one(label, Static).update("")
+        for table in self.query(NavTable):
+            table.reset()  # no row of the previous carrier stays on screen
+        for note in self.query(".info"):
+            note.update("")  # type: ignore[attr-defined]
+        for box in self.query("#rate-prefix").results(Input):
+            with box.prevent(Input.Changed):
+                box.value = ""
+            box.can_focus = False
+        for tabs in self.query("#period").results(Tabs):
+            with tabs.prevent(Tabs.TabActivated):
+                tabs.active = "live"
+        self.query_one("#outer", TabbedContent).active = "main"
+        self.query_one("#parts", TabbedContent).active = "contacts"
         self.load_part("head")
         self.query_one("#t-contacts").focus()
 

@@ -7,12 +7,13 @@ Workers only read the cache and compute; they hand results over with post_messag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from noc_tui.ui.polling import PollInfo
-from noc_tui.views import DashboardState
+if TYPE_CHECKING:  # annotations only: keeps the data layer out of the import path
+    from noc_tui.ui.polling import PollInfo
+    from noc_tui.views import DashboardState
 
 
 @dataclass

@@ -12,9 +12,10 @@ import inspect
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from noc_tui.cache import Cache
+if TYPE_CHECKING:  # the data layer loads in the worker, not before the first frame
+    from noc_tui.cache import Cache
 
 
 @dataclass(frozen=True)

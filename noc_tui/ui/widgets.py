@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, ProgressBar, Static
+from textual.widgets.data_table import RowKey
 
 
 class HeaderBar(Horizontal):
@@ -104,6 +105,16 @@ class NavTable(DataTable):
         self.more_below = False
         self.more_above = False
 
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # Textual measures every cell of every new row to size auto-width columns. Ours
+        # all have fixed widths and rows one line high, so that is pure cost (2,000
+        # carriers x 16 cells: ~0.6 s before the first frame). Measure only rows that
+        # can change a size; the virtual size is still recomputed by the base class.
+        if not any(c.auto_width for c in self.columns.values()):
+            new_rows = [k for k in new_rows if (r := self.rows.get(k)) is not None
+                        and (r.label is not None or r.auto_height)]
+        super()._update_dimensions(new_rows)
+
     # -- data --------------------------------------------------------------------------
 
     def sync(self, cols: Sequence[Col], rows: Sequence[tuple[str, list[Any], dict[str, Any]]],
@@ -116,7 +127,9 @@ class NavTable(DataTable):
             for key, cells, _ in rows:
                 old = self._cells.get(key)
                 for i, cell in enumerate(cells):
-                    if old is None or old[i] != cell:
+                    # Text equality ignores the base style: compare it too (health colour).
+                    if old is None or old[i] != cell or \
+                            getattr(old[i], "style", None) != getattr(cell, "style", None):
                         self.update_cell(key, cols[i].key, cell)
                 self._cells[key] = cells
             return
@@ -138,6 +151,14 @@ class NavTable(DataTable):
                      else min(old_index, len(keys) - 1))
             self.move_cursor(row=max(0, index), animate=False, scroll=True)
 
+    def reset(self) -> None:
+        """No rows (the columns stay): a reused screen shows nothing stale."""
+        self.clear()
+        self._order = []
+        self._cells = {}
+        self.raw = {}
+        self.more_below = self.more_above = False
+
     @property
     def cursor_key(self) -> str | None:
         if not self._order or not 0 <= self.cursor_row < len(self._order):
@@ -153,6 +174,7 @@ class NavTable(DataTable):
         return self.raw_columns, [self.raw[k] for k in self._order]
 
     # -- paging at the edges -----------------------------------------------------------
+
 
     def action_cursor_down(self) -> None:
         if self.more_below and self.cursor_row >= self.row_count - 1:
