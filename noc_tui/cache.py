@@ -12,15 +12,17 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from noc_tui.config import MetricSettings
 from noc_tui.ratebook import RateBook
 from noc_tui.records import FIELDS, KINDS, Rejection, to_row, validate, validate_json_lines
 from noc_tui.timefmt import HOUR_MS
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BUSY_TIMEOUT_MS = 10_000
 BATCH = 5_000
@@ -180,7 +182,6 @@ class Cache:
         except sqlite3.DatabaseError as exc:
             raise CacheError(f"{self.path}: not a noc-tui cache ({exc})") from None
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
         if version > SCHEMA_VERSION:
             raise CacheError(
@@ -197,6 +198,14 @@ class Cache:
             r[0] for r in conn.execute("SELECT id FROM attempt_carriers")}
         if not readonly:
             self._check_derived()
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over the same connection, for row-dict queries; imported on
+        first use because the dashboard's first frame does not need it."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     # -- schema -----------------------------------------------------------------------
 
