@@ -32,7 +32,7 @@ except ImportError:  # tests/ itself on sys.path (rootdir import mode)
 from noc_tui.ui.app import NocApp
 from noc_tui.ui.call_screen import CallScreen
 from noc_tui.ui.carrier_list import CarrierListScreen
-from noc_tui.ui.carrier_screen import PAGE, CarrierScreen
+from noc_tui.ui.carrier_screen import HEAD_WAIT_S, PAGE, CarrierScreen
 from noc_tui.ui.export import ExportDialog, screen_text
 from noc_tui.ui.help import HelpScreen
 from noc_tui.ui.render import render_view, settle
@@ -599,3 +599,39 @@ async def test_reused_carrier_screen_shows_only_the_new_carrier(cache_path: Path
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, CarrierListScreen)
+
+
+async def test_enter_paints_the_carrier_screen_once_with_its_head(
+        cache_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Painting waits for the head (no "Loading…" frame first); a head that does not
+    come within HEAD_WAIT_S shows "Loading…", and keys reach the screen meanwhile."""
+    app = make_app(cache_path, tmp_path)
+    painted: list[tuple[str, bool]] = []
+    display = app._display
+
+    def watched(screen: Any, renderable: Any) -> None:
+        display(screen, renderable)
+        if renderable is not None and not app._batch_count and isinstance(screen, CarrierScreen):
+            painted.append((screen.carrier_id, "head" in screen.loaded))
+
+    app._display = watched  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for cid in ("misroute", "tier1"):  # composed, then the reused screen
+            painted.clear()
+            app.open_carrier(cid)
+            await settle(pilot)
+            assert painted and all(p == (cid, True) for p in painted), painted
+            await pilot.press("escape")
+            await settle(pilot)
+        monkeypatch.setattr(CarrierScreen, "_load_head", lambda self: None)  # never comes
+        painted.clear()
+        app.open_carrier("misroute")
+        await pilot.press("2")  # while painting is held
+        await pilot.pause(HEAD_WAIT_S + 0.2)
+        screen: CarrierScreen = app.screen  # type: ignore[assignment]
+        assert ("misroute", False) in painted and not app._batch_count
+        assert screen.current_part() == "rates"
+        screen.action_tab("contacts")
+        await pilot.pause()
+        assert "Loading…" in screen_text(app)

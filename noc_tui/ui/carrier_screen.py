@@ -7,10 +7,11 @@ tab is shown, each in its own worker group, and reloads when new data arrives.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -53,6 +54,10 @@ PARTS = ("contacts", "rates", "consistency", "failures", "summary")
 TAB_KEYS = {"1": "contacts", "2": "rates", "3": "consistency", "4": "failures",
             "5": "summary", "6": "failover"}
 PAGE = 500  # failover rows per page: 100,000 calls never sit in the table at once
+# Enter on a carrier holds the first paint until the head has arrived (a few ms at
+# 10^7 attempts), so the screen is painted once, complete; a slower read shows
+# "Loading…" after this long.
+HEAD_WAIT_S = 0.2
 
 CONTACT_COLS = (Col("name", "Name", 22), Col("role", "Role", 12), Col("email", "Email", 28),
                 Col("phone", "Phone", 16), Col("notes", "Notes", 30))
@@ -130,6 +135,8 @@ class CarrierScreen(Screen):
 
     def __init__(self, carrier_id: str) -> None:
         super().__init__()
+        self._hold: AbstractContextManager[None] | None = None
+        self._styled_for: tuple[Any, ...] | None = None
         self._reset(carrier_id)
 
     def _reset(self, carrier_id: str) -> None:
@@ -180,8 +187,56 @@ class CarrierScreen(Screen):
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < 100, "-compact")
+        self.hold_paint()
         self.load_part("head")
         self.query_one("#t-contacts").focus()
+
+    # -- one paint per Enter ---------------------------------------------------------------
+
+    def hold_paint(self) -> None:
+        """Suspend repaints until the head is shown or HEAD_WAIT_S has passed: one
+        complete paint instead of "Loading…" then the data. Keys still reach the screen
+        meanwhile (only painting waits)."""
+        if self._hold is None:
+            hold = self._hold = self.app.batch_update()
+            hold.__enter__()
+            # Only this hold: an earlier timer must not end a later hold early.
+            self.set_timer(HEAD_WAIT_S, lambda: self.release_paint(hold))
+
+    def release_paint(self, only: AbstractContextManager[None] | None = None) -> None:
+        hold = self._hold
+        if hold is None or (only is not None and only is not hold):
+            return
+        self._hold = None
+        hold.__exit__(None, None, None)
+        # Wake the paused update timer: the layout and dirty widgets are still queued
+        # (a refresh() here would add a second, full repaint in the same tick).
+        self.check_idle()
+
+    def _style_signature(self) -> tuple[Any, ...]:
+        app = self.app
+        # The parsed rules are a new list after any CSS change (theme, new source).
+        return (app.stylesheet.rules, app.theme, frozenset(app.classes), app.size,
+                app.ansi_color, app.app_focus)
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual re-applies the whole stylesheet to every node of a resumed screen
+        # (~50 ms here). Class and focus changes on this screen are applied as they
+        # happen, even while it is not shown; so re-apply only if the CSS itself, the
+        # theme or the app's classes changed since the screen was last styled.
+        # Textual calls Screen._on_screen_resume after this one (handlers run down the
+        # MRO), so only the event is changed here.
+        sig = self._style_signature()
+        if self._styled_for is not None and all(
+                a is b or a == b for a, b in zip(sig, self._styled_for, strict=True)):
+            event.refresh_styles = False
+        self._styled_for = sig
+
+    def on_screen_suspend(self) -> None:
+        self.release_paint()
+
+    def on_unmount(self) -> None:
+        self.release_paint()
 
     def show_carrier(self, carrier_id: str) -> None:
         """Make this (installed, not shown) screen show another carrier, as if new: the
@@ -207,6 +262,7 @@ class CarrierScreen(Screen):
                 tabs.active = "live"
         self.query_one("#outer", TabbedContent).active = "main"
         self.query_one("#parts", TabbedContent).active = "contacts"
+        self.hold_paint()
         self.load_part("head")
         self.query_one("#t-contacts").focus()
 
@@ -368,9 +424,12 @@ class CarrierScreen(Screen):
         self.pending.discard(msg.part)
         self.loaded[msg.part] = msg.generation
         getattr(self, f"_show_{msg.part}")(msg.data)
+        if msg.part == "head":
+            self.release_paint()
 
     def on_load_failed(self, msg: LoadFailed) -> None:
         self.pending.discard(msg.what.removeprefix("carrier "))
+        self.release_paint()
         self.noc.load_failed(msg)
 
     @on(TabbedContent.TabActivated)

@@ -6,12 +6,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import DataTable, ProgressBar, Static
 from textual.widgets.data_table import RowKey
 
@@ -104,6 +107,21 @@ class NavTable(DataTable):
         self.raw_columns: list[str] = []
         self.more_below = False
         self.more_above = False
+        self._paint_style: Style | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # DataTable asks for `rich_style` once per line, and each time it walks every
+        # ancestor (eight in the carrier screen's tabs): take it once per paint.
+        self._paint_style = None
+        self._paint_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_style = None
+
+    @property
+    def rich_style(self) -> Style:
+        return self._paint_style if self._paint_style is not None else super().rich_style
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # Textual measures every cell of every new row to size auto-width columns. Ours
