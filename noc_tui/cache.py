@@ -176,7 +176,8 @@ class Cache:
             if not readonly:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA temp_store = MEMORY")
+            # Temp B-trees of big GROUP BYs spill to a file: memory stays bounded.
+            conn.execute("PRAGMA temp_store = FILE")
             conn.execute("PRAGMA cache_size = -32768")  # 32 MiB: memory stays bounded
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:

@@ -277,7 +277,7 @@ def _failovers(
     # Bare failed_code with min(seq): SQLite takes it from the row holding the minimum.
     for cid, _call, _seq, code in cache.conn.execute(
         "SELECT carrier_id, call_id, min(seq), failed_code FROM failovers "
-        "WHERE ts >= ? AND ts < ? GROUP BY carrier_id, call_id",
+        f"WHERE {_ALL_CARRIERS} AND ts >= ? AND ts < ? GROUP BY carrier_id, call_id",
         (start, end),
     ):
         acc = out.setdefault(cid, [0, 0, 0])
@@ -286,7 +286,7 @@ def _failovers(
             acc[2] += 1
     for cid, n in cache.conn.execute(
         "SELECT carrier_id, count(DISTINCT call_id) FROM failovers_in "
-        "WHERE ts >= ? AND ts < ? GROUP BY carrier_id",
+        f"WHERE {_ALL_CARRIERS} AND ts >= ? AND ts < ? GROUP BY carrier_id",
         (start, end),
     ):
         out.setdefault(cid, [0, 0, 0])[1] = n
