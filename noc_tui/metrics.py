@@ -19,6 +19,7 @@ from noc_tui.config import MetricSettings
 from noc_tui.timefmt import DAY_MS, HOUR_MS, ms_to_dt, ms_to_iso
 
 STANDARD_WINDOWS = (3600, 86400, 7 * 86400)
+REFRESH_CACHE_KIB = -8192  # SQLite page cache during a refresh (negative = KiB)
 PERIODS = ("live", "daily", "monthly")
 FAS_FLAGS = ("NO_RING", "SHORT_CALLS", "NEVER_404", "ANSWERS_UNALLOCATED")
 
@@ -357,6 +358,18 @@ def carrier_metrics(
 
 def refresh_standard_windows(cache: Cache, now_ms: int) -> None:
     """Compute the dashboard's windows once per ingest and store them."""
+    conn = cache.conn
+    saved = conn.execute("PRAGMA cache_size").fetchone()[0]
+    # Each sorter and materialised CTE of the window queries may grow to cache_size:
+    # a small one keeps the refresh's memory flat whatever the cache holds.
+    conn.execute(f"PRAGMA cache_size = {REFRESH_CACHE_KIB}")
+    try:
+        _refresh(cache, now_ms)
+    finally:
+        conn.execute(f"PRAGMA cache_size = {saved}")
+
+
+def _refresh(cache: Cache, now_ms: int) -> None:
     failures = {cid: consecutive_failures(cache, cid, now_ms)[0]
                 for cid, *_ in _carrier_rows(cache)}
     computed = {w: carrier_metrics(cache, now_ms, w, failures=failures)
