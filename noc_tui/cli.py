@@ -137,8 +137,16 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     if args.format in ("svg", "txt"):
         from noc_tui.ui.render import render_view
 
-        text = render_view(settings, path, args.view, args.carrier, args.format,
-                           now_ms=now, window_s=window_s, period=args.period)
+        # svg and txt render the dashboard's own screen, which shows 1h, 24h or 7d.
+        window = {3600: "1h", 86400: "24h", 7 * 86400: "7d"}.get(window_s)
+        if window is None:
+            raise UsageError("--format svg/txt render the dashboard, whose windows are "
+                             "1h, 24h and 7d; use json or csv for other windows")
+        if args.view != "carriers" and not args.carrier:
+            raise UsageError(f"the {args.view} view needs --carrier ID")
+        ui = settings.ui.model_copy(update={"window": window})
+        text = render_view(settings.model_copy(update={"ui": ui}), path, args.view,
+                           args.carrier, args.format, now_ms=now, period=args.period)
     else:
         try:
             with Cache(path, settings.metrics) as cache:

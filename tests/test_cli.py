@@ -119,3 +119,20 @@ def test_cache_from_environment_and_help(cache: Path) -> None:
         h = subprocess.run([sys.executable, "-m", "noc_tui", cmd, "--help"], capture_output=True,
                            text=True, env=env, timeout=60, check=False)
         assert h.returncode == 0 and "usage: noc-tui" in h.stdout
+
+
+def test_export_renders_the_dashboard_screen_as_text_and_svg(
+    cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, out, _ = _run(capsys, "--cache", str(cache), "export", "summary", "--carrier", "B",
+                      "--period", "daily", "--format", "txt", "--now", NOW)
+    assert rc == 0
+    assert "Beta Voice" in out and "2026-11-01" in out  # the daily bucket's row
+    svg = tmp_path / "list.svg"
+    rc, _, _ = _run(capsys, "--cache", str(cache), "export", "carriers", "--format", "svg",
+                    "--window", "1h", "--now", NOW, "-o", str(svg))
+    assert rc == 0 and svg.read_text().startswith("<svg")
+    assert "Alpha" in svg.read_text() and svg.stat().st_mode & 0o777 == 0o600
+    rc, _, err = _run(capsys, "--cache", str(cache), "export", "carriers", "--format", "txt",
+                      "--window", "6h")
+    assert rc == 2 and "1h, 24h and 7d" in err

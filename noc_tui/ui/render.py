@@ -36,7 +36,8 @@ async def settle(pilot: Pilot, rounds: int = 200) -> None:
     raise TimeoutError("the dashboard did not settle")
 
 
-async def _drive(app: Any, pilot: Pilot, view: str, carrier_id: str | None) -> None:
+async def _drive(app: Any, pilot: Pilot, view: str, carrier_id: str | None,
+                 period: str = "live") -> None:
     await settle(pilot)
     if view == "carriers":
         return
@@ -47,6 +48,10 @@ async def _drive(app: Any, pilot: Pilot, view: str, carrier_id: str | None) -> N
     if view != "carrier":
         app.screen.action_tab(view)
         await settle(pilot)
+    if view == "summary":
+        while app.screen.period != period:
+            await app.screen.action_cycle_period()
+            await settle(pilot)
 
 
 def render_view(
@@ -58,11 +63,13 @@ def render_view(
     size: tuple[int, int] = (120, 40),
     now_ms: int | None = None,
     config_path: Path | None = None,
+    period: str = "live",
 ) -> str:
     """Render one screen without a terminal and return it as SVG or plain text.
 
     view: carriers | carrier | contacts | rates | consistency | failures | summary |
-    failover (all but carriers need carrier_id). now_ms freezes the clock.
+    failover (all but carriers need carrier_id). now_ms freezes the clock; the window
+    is settings.ui.window; period picks the summary's Live/Daily/Monthly table.
     """
     import asyncio
 
@@ -82,7 +89,7 @@ def render_view(
     async def run() -> None:
         async with app.run_test(size=size, notifications=False) as pilot:
             app.clear_notifications()
-            await _drive(app, pilot, view, carrier_id)
+            await _drive(app, pilot, view, carrier_id, period)
             app.clear_notifications()
             await pilot.pause()
             out.append(app.export_screenshot(title=f"noc-tui {view}") if fmt == "svg"
