@@ -179,6 +179,11 @@ def cmd_demo_switch(args: argparse.Namespace) -> int:
 def cmd_dashboard(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
     from noc_tui.ui.app import run_dashboard
 
+    path = _cache_path(args, settings)
+    if path.exists():
+        # The dashboard reads through read-only connections: bring an older cache to
+        # the current schema first.
+        Cache(path, settings.metrics).close()
     poller = None
     if settings.source.url:
         from noc_tui.poller import Poller
