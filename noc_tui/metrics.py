@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,20 +210,43 @@ def stored_inconsistent_numbers(
     return [_verdict(*r) for r in rows]
 
 
-def _all_inconsistent(cache: Cache, now_ms: int, window_s: int) -> Iterator[tuple[Any, ...]]:
-    """Rows for window_numbers, up to NUMBERS_PER_CARRIER per carrier, streamed."""
+def _consistency_pass(
+    cache: Cache, now_ms: int, window_s: int
+) -> dict[str, tuple[int, int, int]]:
+    """One scan for a refresh: the per-carrier figures of _consistency, while the
+    inconsistent numbers (up to NUMBERS_PER_CARRIER a carrier) go to temp.numbers."""
     start, end = _window(now_ms, window_s)
-    kept: dict[str, int] = {}
-    for cid, dst, ok, nf, o_ok, o_nf in cache.conn.execute(
-        _CONSISTENCY_CTE + f"""
+    conn = cache.conn
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS numbers AS "
+                 "SELECT * FROM main.window_numbers WHERE 0")
+    agg: dict[str, list[int]] = {}
+    buf: list[tuple[Any, ...]] = []
+    rows = conn.execute(
+        _CONSISTENCY_CTE + """
         SELECT carrier_id, dst, ok, nf, others_ok, others_nf FROM v
-        WHERE {_INCONSISTENT} ORDER BY carrier_id, dst""",
+        WHERE (ok AND nf) OR exist OR missing ORDER BY carrier_id, dst""",
         (start, end),
-    ):
-        if kept.get(cid, 0) < NUMBERS_PER_CARRIER:
-            kept[cid] = kept.get(cid, 0) + 1
-            yield (window_s, cid, dst, ok, nf, o_ok, o_nf,
-                   _verdict(dst, ok, nf, o_ok, o_nf).verdict)
+    ).fetchmany
+    while batch := rows(10_000):
+        for cid, dst, ok, nf, o_ok, o_nf in batch:
+            exist = o_ok > 0 and o_nf == 0
+            missing = o_nf > 0 and o_ok == 0
+            a = agg.get(cid)
+            if a is None:
+                a = agg[cid] = [0, 0, 0, 0]  # comparable, inconsistent, unallocated, kept
+            a[0] += 1
+            if ok and missing:
+                a[2] += 1
+            if (ok and nf) or (ok and missing) or (nf and exist):
+                a[1] += 1
+                if a[3] < NUMBERS_PER_CARRIER:
+                    a[3] += 1
+                    buf.append((window_s, cid, dst, ok, nf, o_ok, o_nf,
+                                _verdict(dst, ok, nf, o_ok, o_nf).verdict))
+        # Temp writes need no lock on the cache file; memory stays one batch deep.
+        conn.executemany("INSERT INTO temp.numbers VALUES (?, ?, ?, ?, ?, ?, ?, ?)", buf)
+        buf.clear()
+    return {cid: (a[0], a[1], a[2]) for cid, a in agg.items()}
 
 
 # -- consecutive failures ---------------------------------------------------------------
@@ -308,11 +330,12 @@ def _carrier_rows(cache: Cache) -> list[tuple[str, str | None, str | None, str |
 def carrier_metrics(
     cache: Cache, now_ms: int, window_s: int, settings: MetricSettings | None = None,
     *, failures: dict[str, int] | None = None,
+    consistency: dict[str, tuple[int, int, int]] | None = None,
 ) -> list[dict[str, Any]]:
     """Every metric of every carrier for the window ending at now (computed live).
 
-    `failures` may pass consecutive failures already counted for this now: they do not
-    depend on the window."""
+    `failures` may pass consecutive failures already counted for this now (they do not
+    depend on the window), `consistency` the figures of a refresh's consistency pass."""
     st = _settings(cache, settings)
     start, end = _window(now_ms, window_s)
     carriers = _carrier_rows(cache)
@@ -320,7 +343,7 @@ def carrier_metrics(
         failures = {cid: consecutive_failures(cache, cid, now_ms)[0] for cid, *_ in carriers}
     halts = {cid: halt_set(hc, st) for cid, _n, _s, hc in carriers}
     sums = _sums(cache, start, end)
-    cons = _consistency(cache, start, end)
+    cons = _consistency(cache, start, end) if consistency is None else consistency
     fo = _failovers(cache, start, end, halts, st)
     tot_att = sum(v["attempts"] for v in sums.values())
     tot_404 = sum(v["n404"] for v in sums.values())
@@ -372,8 +395,12 @@ def refresh_standard_windows(cache: Cache, now_ms: int) -> None:
 def _refresh(cache: Cache, now_ms: int) -> None:
     failures = {cid: consecutive_failures(cache, cid, now_ms)[0]
                 for cid, *_ in _carrier_rows(cache)}
-    computed = {w: carrier_metrics(cache, now_ms, w, failures=failures)
-                for w in STANDARD_WINDOWS}
+    cache.conn.execute("DROP TABLE IF EXISTS temp.numbers")
+    computed = {
+        w: carrier_metrics(cache, now_ms, w, failures=failures,
+                           consistency=_consistency_pass(cache, now_ms, w))
+        for w in STANDARD_WINDOWS
+    }
     with cache.transaction() as conn:
         conn.execute("DELETE FROM window_metrics")
         conn.execute("DELETE FROM window_numbers")
@@ -382,11 +409,9 @@ def _refresh(cache: Cache, now_ms: int) -> None:
                 "INSERT INTO window_metrics VALUES (?, ?, ?)",
                 [(w, r["id"], json.dumps(r)) for r in rows],
             )
-        for w in STANDARD_WINDOWS:
-            # Streamed from the query into the table: memory stays flat however many.
-            conn.executemany("INSERT INTO window_numbers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             _all_inconsistent(cache, now_ms, w))
+        conn.execute("INSERT INTO main.window_numbers SELECT * FROM temp.numbers")
         cache.set_meta("metrics_now_ms", str(now_ms))
+    cache.conn.execute("DROP TABLE temp.numbers")
 
 
 def stored_metrics(cache: Cache, window_s: int) -> tuple[int, list[dict[str, Any]]] | None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from noc_tui import metrics
 from noc_tui.cache import Cache
-from noc_tui.timefmt import iso_to_ms
+from noc_tui.timefmt import iso_to_ms, ms_to_iso
 from tests.sample_data import ATTEMPTS, CARRIERS, NOW, attempt
 
 
@@ -34,3 +34,32 @@ def test_stored_windows_equal_live_computation(tmp_path: Path) -> None:
         assert b is not None
         assert [(n.dst, n.verdict) for n in b] == [("448888", "missing"), ("449999", "exists")]
         assert metrics.stored_inconsistent_numbers(cache, "B", 6 * 3600) is None
+
+
+def test_refresh_pass_matches_live_at_scale_and_caps_numbers(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(5)
+    now = iso_to_ms(NOW)
+    recs = []
+    for i in range(3000):
+        dst = f"44{rng.randrange(900):04d}"
+        at = ms_to_iso(now - rng.randrange(1, 6 * 86400) * 1000)  # the 6 days before now
+        carrier = rng.choice("XYZ")
+        code = rng.choice((200, 200, 404, 486, 503))
+        recs.append(attempt(f"r{i}", 1, carrier, at, code, 20 if code == 200 else 0, dst=dst))
+    # X answers 404 for 700 numbers that Y connects: more than the 500 kept.
+    for i in range(700):
+        recs.append(attempt(f"x{i}", 1, "X", "2026-11-01T11:00:00Z", 404, dst=f"55{i:04d}"))
+        recs.append(attempt(f"y{i}", 1, "Y", "2026-11-01T11:01:00Z", 200, 9, dst=f"55{i:04d}"))
+    with Cache(tmp_path / "c.db") as cache:
+        assert cache.ingest("attempts", recs).rejected == 0
+        metrics.refresh_standard_windows(cache, now)
+        for window in metrics.STANDARD_WINDOWS:
+            assert metrics.stored_metrics(cache, window)[1] == metrics.carrier_metrics(
+                cache, now, window)
+            for cid in "XYZ":
+                kept = metrics.stored_inconsistent_numbers(cache, cid, window)
+                assert kept == metrics.inconsistent_numbers(cache, cid, now, window)
+        x = metrics.stored_inconsistent_numbers(cache, "X", 86400)
+        assert x is not None and len(x) == metrics.NUMBERS_PER_CARRIER
