@@ -488,63 +488,106 @@ def summary(
 # -- failover calls ---------------------------------------------------------------------
 
 
+@dataclass
+class FailoverPage:
+    rows: list[dict[str, Any]]
+    total: int
+    offset: int
+    direction: str
+
+
+def _halt_map(cache: Cache, settings: MetricSettings) -> dict[str, frozenset[int]]:
+    return {cid: halt_set(hc, settings) for cid, hc in cache.conn.execute(
+        "SELECT id, halt_codes FROM carriers WHERE halt_codes IS NOT NULL")}
+
+
+def _in_list(values: Any) -> str:
+    return ",".join(str(int(v)) for v in sorted(values)) or "NULL"
+
+
+def failover_page(
+    cache: Cache, carrier_id: str, now_ms: int, window_s: int, settings: MetricSettings,
+    *, direction: str = "out", offset: int = 0, limit: int | None = 500,
+    halt_only: bool = False, fas_only: bool = False, fas: dict[str, bool] | None = None,
+) -> FailoverPage:
+    """A page of the calls that failed on the carrier and connected elsewhere (direction
+    "out"), or that it picked up after another carrier failed ("in"), in the window;
+    filtered and paged in SQL so 100,000 such calls are never loaded at once.
+    limit None: every call. fas: carrier id -> fas_suspect (default: computed live)."""
+    start, end = now_ms - window_s * 1000, now_ms
+    if fas is None:
+        fas = {r["id"]: r["fas_suspect"] for r in carrier_metrics(cache, now_ms, window_s,
+                                                                 settings)}
+    halts = _halt_map(cache, settings)
+    default_halt = settings.halt_set()
+    suspects = [c for c, s in fas.items() if s]
+    sus_ph = ",".join("?" * len(suspects)) or "NULL"
+    if direction == "out":
+        mine = halts.get(carrier_id, default_halt)
+        base = (
+            "SELECT call_id, min(seq) AS seq, ts, dst, failed_code, sip_reason, "
+            "conn_carrier_id, conn_duration_s FROM failovers "
+            "WHERE carrier_id = ? AND ts >= ? AND ts < ? GROUP BY call_id")
+        conds, args = [], [carrier_id, start, end]
+        if halt_only:
+            conds.append(f"failed_code IN ({_in_list(mine)})")
+        if fas_only:
+            conds.append(f"conn_carrier_id IN ({sus_ph})")
+            args += suspects
+        where = f" WHERE {' AND '.join(conds)}" if conds else ""
+        total = cache.conn.execute(f"SELECT count(*) FROM ({base}){where}", args).fetchone()[0]
+        rows = cache.conn.execute(
+            f"SELECT * FROM ({base}){where} ORDER BY ts, call_id LIMIT ? OFFSET ?",
+            [*args, -1 if limit is None else limit, offset]).fetchall()
+        out = [{
+            "call_id": call, "started_at": ms_to_iso(ts), "dst": dst, "failed_code": code,
+            "failed_reason": reason, "connected_carrier_id": conn_c,
+            "connected_duration_s": dur, "halt_violation": code in mine,
+            "fas_suspect": fas.get(conn_c, False),
+        } for call, _seq, ts, dst, code, reason, conn_c, dur in rows]
+        return FailoverPage(out, total, offset, direction)
+    if direction != "in":
+        raise ValueError("direction is 'out' or 'in'")
+    # The failed carrier's halt set decides a halt violation; few carriers override it.
+    halt_sql = "CASE f.carrier_id " + " ".join(
+        f"WHEN ? THEN f.failed_code IN ({_in_list(codes)})" for codes in halts.values()
+    ) + f" ELSE f.failed_code IN ({_in_list(default_halt)}) END" if halts else (
+        f"f.failed_code IN ({_in_list(default_halt)})")
+    halt_args = list(halts)
+    base = (
+        f"SELECT i.call_id, min(f.seq), i.ts, f.carrier_id AS failed_c, f.failed_code, "
+        f"f.sip_reason, f.dst, a.duration_s, ({halt_sql}) AS hv FROM failovers_in i "
+        "JOIN attempts a ON a.call_id = i.call_id AND a.seq = i.seq "
+        "JOIN failovers f ON f.call_id = i.call_id AND f.seq < i.seq "
+        "WHERE i.carrier_id = ? AND i.ts >= ? AND i.ts < ? GROUP BY i.call_id")
+    args = [*halt_args, carrier_id, start, end]
+    conds = []
+    if halt_only:
+        conds.append("hv")
+    mine_fas = fas.get(carrier_id, False)
+    if fas_only and not mine_fas:
+        conds.append("0")
+    where = f" WHERE {' AND '.join(conds)}" if conds else ""
+    total = cache.conn.execute(f"SELECT count(*) FROM ({base}){where}", args).fetchone()[0]
+    rows = cache.conn.execute(
+        f"SELECT * FROM ({base}){where} ORDER BY ts, call_id LIMIT ? OFFSET ?",
+        [*args, -1 if limit is None else limit, offset]).fetchall()
+    out = [{
+        "call_id": call, "started_at": ms_to_iso(ts), "dst": dst, "failed_carrier_id": fc,
+        "failed_code": code, "failed_reason": reason, "connected_duration_s": dur,
+        "halt_violation": bool(hv), "fas_suspect": mine_fas,
+    } for call, _seq, ts, fc, code, reason, dst, dur, hv in rows]
+    return FailoverPage(out, total, offset, direction)
+
+
 def failover_calls(
     cache: Cache, carrier_id: str, now_ms: int, window_s: int,
     settings: MetricSettings | None = None, *, direction: str = "out",
     fas: dict[str, bool] | None = None,
 ) -> list[dict[str, Any]]:
-    """The calls that failed on the carrier and connected elsewhere (direction "out"),
-    or that the carrier picked up after another failed ("in"), in the window."""
-    st = _settings(cache, settings)
-    start, end = _window(now_ms, window_s)
-    if fas is None:
-        fas = {r["id"]: r["fas_suspect"] for r in carrier_metrics(cache, now_ms, window_s, st)}
-    hc = cache.conn.execute("SELECT halt_codes FROM carriers WHERE id = ?",
-                            (carrier_id,)).fetchone()
-    if direction == "out":
-        halts = halt_set(hc[0] if hc else None, st)
-        rows = cache.conn.execute(
-            "SELECT call_id, min(seq), ts, dst, failed_code, sip_reason, conn_carrier_id, "
-            "conn_duration_s FROM failovers WHERE carrier_id = ? AND ts >= ? AND ts < ? "
-            "GROUP BY call_id ORDER BY ts, call_id",
-            (carrier_id, start, end),
-        ).fetchall()
-        return [
-            {
-                "call_id": call, "started_at": ms_to_iso(ts), "dst": dst,
-                "failed_code": code, "failed_reason": reason,
-                "connected_carrier_id": conn_c, "connected_duration_s": dur,
-                "halt_violation": code in halts, "fas_suspect": fas.get(conn_c, False),
-            }
-            for call, _seq, ts, dst, code, reason, conn_c, dur in rows
-        ]
-    if direction != "in":
-        raise ValueError("direction is 'out' or 'in'")
-    # Calls this carrier connected after a failure elsewhere: the earlier failed attempt.
-    rows = cache.conn.execute(
-        "SELECT i.call_id, i.ts, f.carrier_id, f.failed_code, f.sip_reason, f.dst, "
-        "a.duration_s, f.seq FROM failovers_in i "
-        "JOIN attempts a ON a.call_id = i.call_id AND a.seq = i.seq "
-        "JOIN failovers f ON f.call_id = i.call_id AND f.seq < i.seq "
-        "WHERE i.carrier_id = ? AND i.ts >= ? AND i.ts < ? ORDER BY i.ts, i.call_id, f.seq",
-        (carrier_id, start, end),
-    ).fetchall()
-    seen: set[str] = set()
-    out = []
-    for call, ts, failed_c, code, reason, dst, dur, _seq in rows:
-        if call in seen:
-            continue
-        seen.add(call)
-        fhc = cache.conn.execute("SELECT halt_codes FROM carriers WHERE id = ?",
-                                 (failed_c,)).fetchone()
-        out.append({
-            "call_id": call, "started_at": ms_to_iso(ts), "dst": dst,
-            "failed_carrier_id": failed_c, "failed_code": code, "failed_reason": reason,
-            "connected_duration_s": dur,
-            "halt_violation": code in halt_set(fhc[0] if fhc else None, st),
-            "fas_suspect": fas.get(carrier_id, False),
-        })
-    return out
+    """Every failover call of the carrier in the window (see failover_page)."""
+    return failover_page(cache, carrier_id, now_ms, window_s, _settings(cache, settings),
+                         direction=direction, limit=None, fas=fas).rows
 
 
 def call_attempts(cache: Cache, call_id: str) -> list[dict[str, Any]]:

@@ -263,97 +263,9 @@ def compress_codes(codes: frozenset[int] | set[int]) -> str:
 # -- failover ---------------------------------------------------------------------------
 
 
-@dataclass
-class FailoverPage:
-    rows: list[dict[str, Any]]
-    total: int
-    offset: int
-    direction: str
-
-
 def fas_map(cache: Cache, window_s: int, now_ms: int) -> dict[str, bool]:
     _, rows, _ = carrier_list(cache, window_s, now_ms)
     return {r["id"]: bool(r["fas_suspect"]) for r in rows}
-
-
-def _halt_map(cache: Cache, settings: MetricSettings) -> dict[str, frozenset[int]]:
-    return {cid: halt_set(hc, settings) for cid, hc in cache.conn.execute(
-        "SELECT id, halt_codes FROM carriers WHERE halt_codes IS NOT NULL")}
-
-
-def _in_list(values: Any) -> str:
-    return ",".join(str(int(v)) for v in sorted(values)) or "NULL"
-
-
-def failover_page(
-    cache: Cache, carrier_id: str, now_ms: int, window_s: int, settings: MetricSettings,
-    *, direction: str = "out", offset: int = 0, limit: int = 500,
-    halt_only: bool = False, fas_only: bool = False, fas: dict[str, bool] | None = None,
-) -> FailoverPage:
-    """One page of the failover calls of metrics.failover_calls, filtered in SQL so a
-    carrier with 100,000 such calls never loads them all."""
-    start, end = now_ms - window_s * 1000, now_ms
-    fas = fas if fas is not None else fas_map(cache, window_s, now_ms)
-    halts = _halt_map(cache, settings)
-    default_halt = settings.halt_set()
-    suspects = [c for c, s in fas.items() if s]
-    sus_ph = ",".join("?" * len(suspects)) or "NULL"
-    if direction == "out":
-        mine = halts.get(carrier_id, default_halt)
-        base = (
-            "SELECT call_id, min(seq) AS seq, ts, dst, failed_code, sip_reason, "
-            "conn_carrier_id, conn_duration_s FROM failovers "
-            "WHERE carrier_id = ? AND ts >= ? AND ts < ? GROUP BY call_id")
-        conds, args = [], [carrier_id, start, end]
-        if halt_only:
-            conds.append(f"failed_code IN ({_in_list(mine)})")
-        if fas_only:
-            conds.append(f"conn_carrier_id IN ({sus_ph})")
-            args += suspects
-        where = f" WHERE {' AND '.join(conds)}" if conds else ""
-        total = cache.conn.execute(f"SELECT count(*) FROM ({base}){where}", args).fetchone()[0]
-        rows = cache.conn.execute(
-            f"SELECT * FROM ({base}){where} ORDER BY ts, call_id LIMIT ? OFFSET ?",
-            [*args, limit, offset]).fetchall()
-        out = [{
-            "call_id": call, "started_at": ms_to_iso(ts), "dst": dst, "failed_code": code,
-            "failed_reason": reason, "connected_carrier_id": conn_c,
-            "connected_duration_s": dur, "halt_violation": code in mine,
-            "fas_suspect": fas.get(conn_c, False),
-        } for call, _seq, ts, dst, code, reason, conn_c, dur in rows]
-        return FailoverPage(out, total, offset, direction)
-    if direction != "in":
-        raise ValueError("direction is 'out' or 'in'")
-    # The failed carrier's halt set decides a halt violation; few carriers override it.
-    halt_sql = "CASE f.carrier_id " + " ".join(
-        f"WHEN ? THEN f.failed_code IN ({_in_list(codes)})" for codes in halts.values()
-    ) + f" ELSE f.failed_code IN ({_in_list(default_halt)}) END" if halts else (
-        f"f.failed_code IN ({_in_list(default_halt)})")
-    halt_args = list(halts)
-    base = (
-        f"SELECT i.call_id, min(f.seq), i.ts, f.carrier_id AS failed_c, f.failed_code, "
-        f"f.sip_reason, f.dst, a.duration_s, ({halt_sql}) AS hv FROM failovers_in i "
-        "JOIN attempts a ON a.call_id = i.call_id AND a.seq = i.seq "
-        "JOIN failovers f ON f.call_id = i.call_id AND f.seq < i.seq "
-        "WHERE i.carrier_id = ? AND i.ts >= ? AND i.ts < ? GROUP BY i.call_id")
-    args = [*halt_args, carrier_id, start, end]
-    conds = []
-    if halt_only:
-        conds.append("hv")
-    mine_fas = fas.get(carrier_id, False)
-    if fas_only and not mine_fas:
-        conds.append("0")
-    where = f" WHERE {' AND '.join(conds)}" if conds else ""
-    total = cache.conn.execute(f"SELECT count(*) FROM ({base}){where}", args).fetchone()[0]
-    rows = cache.conn.execute(
-        f"SELECT * FROM ({base}){where} ORDER BY ts, call_id LIMIT ? OFFSET ?",
-        [*args, limit, offset]).fetchall()
-    out = [{
-        "call_id": call, "started_at": ms_to_iso(ts), "dst": dst, "failed_carrier_id": fc,
-        "failed_code": code, "failed_reason": reason, "connected_duration_s": dur,
-        "halt_violation": bool(hv), "fas_suspect": mine_fas,
-    } for call, _seq, ts, fc, code, reason, dst, dur, hv in rows]
-    return FailoverPage(out, total, offset, direction)
 
 
 @dataclass

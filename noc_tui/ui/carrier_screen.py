@@ -28,7 +28,7 @@ from textual.widgets import (
     Tabs,
 )
 
-from noc_tui.metrics import PERIODS
+from noc_tui.metrics import PERIODS, failover_page
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.messages import LoadFailed, PartLoaded
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
@@ -38,7 +38,6 @@ from noc_tui.views import (
     carrier_list,
     compress_codes,
     contacts,
-    failover_page,
     failover_policy,
     failure_history,
     fas_map,
