@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -21,41 +20,6 @@ if TYPE_CHECKING:
     from noc_tui.poller import Poller
 
 DEMO_INTERVAL = "1m"
-BAR_WIDTH = 30
-
-
-class _Bar:
-    """A one-line progress bar on stderr (plain lines when it is not a terminal)."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.tty = out.isatty()
-        self.last = 0.0
-
-    def __call__(self, progress: object) -> None:
-        phase = getattr(progress, "phase", "")
-        fraction = getattr(progress, "fraction", None)
-        done = getattr(progress, "done", 0)
-        now = time.monotonic()
-        if phase == "attempts" and fraction is not None:
-            if not self.tty and now - self.last < 1.0:
-                return
-            self.last = now
-            bar = "#" * int(fraction * BAR_WIDTH)
-            line = f"backfilling 35 days [{bar:<{BAR_WIDTH}}] {fraction:4.0%} {done:,} attempts"
-            self.out.write(("\r" + line) if self.tty else line + "\n")
-        elif phase in ("carriers", "contacts", "rates"):
-            if self.tty:
-                self.out.write(f"\rfetching {phase}...".ljust(70))
-        elif phase == "metrics":
-            self.out.write(("\r" if self.tty else "") + "computing carrier metrics...".ljust(70)
-                           + ("" if self.tty else "\n"))
-        self.out.flush()
-
-    def finish(self) -> None:
-        if self.tty:
-            self.out.write("\r" + " " * 70 + "\r")
-            self.out.flush()
 
 
 def demo_settings(settings: Settings, url: str) -> Settings:
@@ -68,9 +32,9 @@ def demo_settings(settings: Settings, url: str) -> Settings:
 
 def backfill(settings: Settings, cache_path: Path, out: TextIO = sys.stderr) -> bool:
     """Fill the cache from the switch in settings, with a progress bar; True if it worked."""
-    from noc_tui.poller import Poller
+    from noc_tui.poller import Poller, ProgressBar
 
-    bar = _Bar(out)
+    bar = ProgressBar(out, "backfilling 35 days")
     result = Poller(settings, cache_path).poll_once(on_progress=bar)
     bar.finish()
     if not result.ok:

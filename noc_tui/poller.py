@@ -518,19 +518,43 @@ def poll(
 # -- command line ----------------------------------------------------------------------
 
 
-def _tty_progress(out: IO[str]) -> ProgressCallback | None:
-    if not getattr(out, "isatty", lambda: False)():
-        return None
+BAR_WIDTH = 30
 
-    def show(p: PollProgress) -> None:
-        if p.phase == "attempts" and p.fraction is not None:
-            bar = "#" * int(p.fraction * 30)
-            out.write(f"\r  attempts [{bar:<30}] {p.fraction:4.0%} {p.done:,} ")
-        elif p.phase == "done":
-            out.write("\r" + " " * 60 + "\r")
-        out.flush()
 
-    return show
+class ProgressBar:
+    """A poll's progress as one line (plain lines, at most one a second, when the output
+    is not a terminal): `noc-tui poll` on a terminal and the --demo backfill."""
+
+    def __init__(self, out: IO[str], label: str = "attempts") -> None:
+        self.out = out
+        self.label = label
+        self.tty = getattr(out, "isatty", lambda: False)()
+        self.last = 0.0
+
+    def __call__(self, progress: PollProgress) -> None:
+        phase, fraction, done = progress.phase, progress.fraction, progress.done
+        now = time.monotonic()
+        if phase == "attempts" and fraction is not None:
+            if not self.tty and now - self.last < 1.0:
+                return
+            self.last = now
+            bar = "#" * int(fraction * BAR_WIDTH)
+            line = f"{self.label} [{bar:<{BAR_WIDTH}}] {fraction:4.0%} {done:,} attempts"
+            self.out.write(("\r" + line) if self.tty else line + "\n")
+        elif phase in ("carriers", "contacts", "rates"):
+            if self.tty:
+                self.out.write(f"\rfetching {phase}...".ljust(70))
+        elif phase == "metrics":
+            self.out.write(("\r" if self.tty else "") + "computing carrier metrics...".ljust(70)
+                           + ("" if self.tty else "\n"))
+        elif phase == "done":
+            self.finish()
+        self.out.flush()
+
+    def finish(self) -> None:
+        if self.tty:
+            self.out.write("\r" + " " * 70 + "\r")
+            self.out.flush()
 
 
 def run_poll_command(
@@ -563,7 +587,9 @@ def run_poll_command(
         return EXIT_BAD_INPUT
     try:
         result = Poller(settings, cache_path, url=url, token=token).poll_once(
-            since_ms=since_ms, until_ms=until_ms, on_progress=_tty_progress(out))
+            since_ms=since_ms, until_ms=until_ms,
+            # cron logs get the one-line summary only, a terminal also the bar
+            on_progress=ProgressBar(out) if out.isatty() else None)
     except PollLocked as exc:
         say(f"{exc}; not starting a second one")
         return EXIT_LOCKED
