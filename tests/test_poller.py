@@ -358,13 +358,16 @@ class _CorruptSwitch(DemoSwitch):
 def test_malformed_records_are_quarantined_and_the_rest_ingested(
     make_switch: Callable[..., DemoSwitch], tmp_path: Path
 ) -> None:
-    sw = make_switch(_CorruptSwitch)
+    # Enough traffic that even a night hour has calls in the 2 h overlap.
+    sw = make_switch(_CorruptSwitch, cpm=4.0)
     path = tmp_path / "cache.db"
     poller = _poller(sw, path)
     expected = _served(sw, T0 - 24 * HOUR_MS, T0 + 2 * HOUR_MS)["attempts"]
     bad = expected[-3:-1]  # recent ones, so the next poll's overlap sees them again
+    assert min(a["started_at"] for a in bad) >= ms_to_iso(T0 - HOUR_MS)
     sw.bad = frozenset((a["call_id"], a["seq"]) for a in bad)  # type: ignore[attr-defined]
-    result = poller.poll_once()
+    # Windows end at the switch's clock (T0), so the overlap is measured from there.
+    result = poller.poll_once(until_ms=T0)
     assert result.ok and result.quarantined == 2
     assert _runs(path)[-1]["quarantined"] == 2
     got = _cached(path)["attempts"]
@@ -376,7 +379,7 @@ def test_malformed_records_are_quarantined_and_the_rest_ingested(
     assert all("sip_code" in r["reason"] and r["kind"] == "attempts" for r in rows)
     assert all(r["run_id"] == result.run_id and "page" in r["location"] for r in rows)
     # The overlap re-fetches them: counted again in the run, quarantined once.
-    again = poller.poll_once()
+    again = poller.poll_once(until_ms=T0)
     assert again.ok and again.quarantined == 2
     with Cache(path, readonly=True) as cache:
         assert cache.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 2
