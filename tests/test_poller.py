@@ -131,8 +131,13 @@ def _cached(path: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def _polled_window(path: Path) -> tuple[int, int]:
+    """The window of the polls that succeeded or committed a page. A failed poll that
+    committed nothing began its window a moment earlier (its "now" was earlier); an
+    attempt in that moment is not the cache's to hold."""
     with Cache(path, readonly=True) as cache:
-        lo, hi = cache.conn.execute("SELECT min(since), max(until) FROM poll_runs").fetchone()
+        lo, hi = cache.conn.execute(
+            "SELECT min(since), max(until) FROM poll_runs "
+            "WHERE status = 'ok' OR pages > 0").fetchone()
     return lo, hi
 
 
