@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,15 +18,19 @@ from typing import TYPE_CHECKING, Any
 
 from noc_tui.config import MetricSettings
 from noc_tui.ratebook import RateBook
-from noc_tui.records import FIELDS, KINDS, Rejection, to_row, validate, validate_json_lines
 from noc_tui.timefmt import HOUR_MS
 
 if TYPE_CHECKING:
     import sqlite_utils
 
+    from noc_tui.records import Rejection
+
+
 BUSY_TIMEOUT_MS = 10_000
 BATCH = 5_000
-_PROBE_CHUNK = 900  # bound parameters per probe, under every SQLite build's limit
+# Attempts from JSON go in bigger batches: each commit writes every index page the batch
+# touched (with many carriers, most of them), so fewer commits write far less.
+JSON_ATTEMPT_BATCH = 25_000
 
 ATTEMPT_COLS = (
     "call_id", "seq", "carrier_id", "ts", "dst", "cli", "sip_code", "sip_reason",
@@ -151,6 +155,115 @@ ROLLUP_VALUE_COLS = (
 )
 _ROLLUP_UPSERT_SET = ", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_VALUE_COLS)
 
+# -- the attempts ingest engine ---------------------------------------------------------
+# Attempts are parsed, checked and stored by set-based SQL over a staging table, so the
+# per-record work runs in SQLite's C code, not in a Python loop. Only the plain,
+# canonical form is taken in SQL: a JSON object whose fields have exactly the JSON types
+# of the record format and whose started_at is YYYY-MM-DDTHH:MM:SS[.f{1,3}]Z. Anything
+# else (true/false, nested values, \u escapes, numbers as strings, other time forms,
+# bad values) goes through pydantic, which either accepts it as before or words the
+# rejection, so both paths take exactly the same records.
+
+# A text that may be JSON of that plain form (?2 is the text). Malformed JSON is found
+# when the extraction fails on it (rare), not by a second parse of every text.
+_PLAIN_SQL = ("substr(?2, 1, 1) = '{' AND instr(substr(?2, 2), '{') = 0 "
+              "AND instr(?2, '[') = 0 AND instr(?2, 'true') = 0 AND instr(?2, 'false') = 0 "
+              "AND instr(?2, '\\u') = 0")
+
+
+
+def _raw_rows(lines: list[bytes]) -> Iterator[tuple[int, str, bool]]:
+    """stage_db.raw rows of JSON lines; _PLAIN_SQL is tested here, as bytes searches are
+    cheaper in Python. A line that is not UTF-8 goes to pydantic, which says so."""
+    for i, line in enumerate(lines):
+        try:
+            text = line.decode()
+        except UnicodeDecodeError:
+            yield i, line.decode("utf-8", "replace"), False
+            continue
+        yield i, text, (line.count(b"{") == 1 and b"[" not in line and b"true" not in line
+                        and b"false" not in line and b"\\u" not in line)
+
+
+_EXTRACT = (
+    "INSERT INTO stage_db.stage (n, call_id, seq, carrier_id, ts, dst, cli, sip_code, "
+    "sip_reason, pdd_ms, duration_s, release_reason, started) "
+    "SELECT n, line->>'call_id', line->>'seq', line->>'carrier_id', "
+    "CAST(round((julianday(line->>'started_at') - 2440587.5) * 86400000.0) AS INTEGER), "
+    "line->>'dst', line->>'cli', line->>'sip_code', line->>'sip_reason', line->>'pdd_ms', "
+    "line->>'duration_s', line->>'release_reason', line->>'started_at' "
+    "FROM stage_db.raw WHERE plain"
+)
+
+_DIGITS19 = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
+# Typed and in range, as the record format says (on stage_db.stage's columns). Ordered so
+# that the cheap tests decide most rows.
+_CANONICAL_SQL = (
+    "typeof(seq) = 'integer' AND seq >= 1 AND typeof(sip_code) = 'integer' "
+    "AND sip_code BETWEEN 100 AND 699 AND typeof(duration_s) = 'integer' "
+    "AND duration_s >= 0 AND (pdd_ms IS NULL OR typeof(pdd_ms) = 'integer' AND pdd_ms >= 0) "
+    "AND typeof(call_id) = 'text' AND call_id <> '' "
+    "AND typeof(carrier_id) = 'text' AND carrier_id <> '' "
+    "AND typeof(dst) = 'text' AND dst <> '' AND rtrim(dst, '0123456789') = '' "
+    "AND typeof(cli) IN ('text', 'null') AND typeof(sip_reason) IN ('text', 'null') "
+    "AND typeof(release_reason) IN ('text', 'null') AND typeof(started) = 'text' "
+    # YYYY-MM-DDTHH:MM:SS, then Z or a fraction of 1 to 3 digits and Z.
+    f"AND substr(started, 1, 19) GLOB '{_DIGITS19}' AND substr(started, -1) = 'Z' "
+    "AND (length(started) = 20 OR length(started) BETWEEN 22 AND 24 "
+    "AND substr(started, 20, 1) = '.' "
+    "AND rtrim(substr(started, 21, length(started) - 21), '0123456789') = '') "
+    # A real calendar instant. SQLite reads 02-30 as 03-02 and 25:00 as the next day,
+    # so the fields are bounded and days past the 28th are compared back.
+    "AND substr(started, 6, 2) BETWEEN '01' AND '12' AND substr(started, 9, 2) >= '01' "
+    "AND substr(started, 12, 2) < '24' AND substr(started, 15, 2) < '60' "
+    "AND substr(started, 18, 2) < '60' AND (substr(started, 9, 2) <= '28' "
+    "OR date(ts / 1000, 'unixepoch') = substr(started, 1, 10))"
+)
+
+_STAGE_INSERT = (
+    "INSERT INTO stage_db.stage (n, call_id, seq, carrier_id, ts, dst, cli, sip_code, "
+    "sip_reason, pdd_ms, duration_s, release_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+_CONN = "BETWEEN 200 AND 299"
+# A call fails over out of C at a non-2xx attempt when a later attempt (the first such,
+# by seq) on another carrier got 2xx; it fails over into C at a 2xx attempt after an
+# earlier failed attempt on another carrier (docs/metrics.md). These link the calls of
+# `src` whose call_id is (IN) or is not (NOT IN) in stage_db.calls.
+
+
+def _link_out(src: str, which: str) -> str:
+    if src == "attempts":
+        # Driven by stage_db.calls (CROSS JOIN: the planner has no statistics to see it small).
+        rows = "stage_db.calls c CROSS JOIN attempts a ON a.call_id = c.call_id"
+        keep = "true"
+    else:
+        rows = f"{src} a"
+        keep = f"a.call_id {which} (SELECT call_id FROM stage_db.calls)"
+    return (
+        "INSERT INTO failovers SELECT a.call_id, a.seq, a.carrier_id, a.ts, a.dst, "
+        "a.sip_code, a.sip_reason, b.seq, b.carrier_id, b.ts, b.duration_s "
+        f"FROM {rows} CROSS JOIN {src} b ON b.call_id = a.call_id AND b.seq = "
+        f"(SELECT min(x.seq) FROM {src} x WHERE x.call_id = a.call_id AND x.seq > a.seq "
+        f"AND x.carrier_id <> a.carrier_id AND x.sip_code {_CONN}) "
+        f"WHERE a.sip_code NOT {_CONN} AND {keep}"
+    )
+
+
+def _link_in(src: str, which: str) -> str:
+    if src == "attempts":
+        rows = "stage_db.calls c CROSS JOIN attempts b ON b.call_id = c.call_id"
+        keep = "true"
+    else:
+        rows = f"{src} b"
+        keep = f"b.call_id {which} (SELECT call_id FROM stage_db.calls)"
+    return (
+        "INSERT INTO failovers_in SELECT b.call_id, b.seq, b.carrier_id, b.ts "
+        f"FROM {rows} WHERE b.sip_code {_CONN} AND {keep} AND EXISTS (SELECT 1 FROM {src} a "
+        "WHERE a.call_id = b.call_id AND a.seq < b.seq AND a.carrier_id <> b.carrier_id "
+        f"AND a.sip_code NOT {_CONN})"
+    )
+
 
 class Cache:
     """A connection to the cache file. Use one per thread."""
@@ -195,6 +308,7 @@ class Cache:
                                  "for writing (run noc-tui import or poll) first")
             self.migrate()
         self.ratebook = RateBook(conn)
+        self._staged = False  # temp staging tables made on this connection
         self._known_carriers: set[str] = {
             r[0] for r in conn.execute("SELECT id FROM attempt_carriers")}
         if not readonly:
@@ -285,6 +399,8 @@ class Cache:
         batch: int = BATCH,
     ) -> IngestReport:
         """Validate and store records; each batch commits in its own transaction."""
+        from noc_tui.records import KINDS
+
         if kind not in KINDS:
             raise ValueError(f"unknown record kind {kind!r}")
         report = IngestReport(kind)
@@ -303,21 +419,58 @@ class Cache:
 
     def ingest_batch(self, kind: str, raws: list[Any], wheres: list[str]) -> IngestReport:
         """Validate parsed records and store the good ones in one transaction."""
+        from noc_tui.records import validate
+
         return self._store(kind, *validate(kind, raws, wheres))
 
     def ingest_json_lines(
         self, kind: str, lines: list[bytes], wheres: list[str]
     ) -> IngestReport:
-        """Parse, validate and store raw JSON records in one transaction."""
-        return self._store(kind, *validate_json_lines(kind, lines, wheres))
+        """Parse, validate and store raw JSON records (one per line) in one transaction."""
+        if kind != "attempts":
+            from noc_tui.records import validate_json_lines
+
+            return self._store(kind, *validate_json_lines(kind, lines, wheres))
+        with self.transaction() as conn:
+            self._stage_tables()
+            conn.execute("DELETE FROM stage_db.raw")
+            conn.executemany("INSERT INTO stage_db.raw (n, line, plain) VALUES (?, ?, ?)",
+                             _raw_rows(lines))
+            return self._store_raw_attempts(wheres.__getitem__)
+
+    def ingest_json_page(self, kind: str, body: str, where: Callable[[int], str]) -> IngestReport:
+        """Store the items of one API page (``{"items": [...], ...}`` as text) in one
+        transaction; ``where(i)`` names item i (0-based) in a rejection."""
+        if kind != "attempts":
+            from pydantic_core import from_json
+
+            items = from_json(body)["items"]
+            return self.ingest_batch(kind, items, [where(i) for i in range(len(items))])
+        with self.transaction() as conn:
+            self._stage_tables()
+            conn.execute("DELETE FROM stage_db.raw")
+            # json_each hands each item over as its own JSON text, still inside SQLite.
+            conn.execute(
+                "INSERT INTO stage_db.raw (n, line, plain) SELECT key, value, "
+                f"type = 'object' AND {_PLAIN_SQL.replace('?2', 'value')} "
+                "FROM json_each(?, '$.items')",
+                (body,),
+            )
+            return self._store_raw_attempts(where)
 
     def _store(self, kind: str, good: list[dict[str, Any]], bad: list[Rejection]) -> IngestReport:
+        from noc_tui.records import to_row
+
         report = IngestReport(kind, rejected=len(bad), rejections=bad)
         if good:
             rows = [to_row(kind, r) for r in good]
-            with self.transaction():
+            with self.transaction() as conn:
                 if kind == "attempts":
-                    taken, unchanged = self._store_attempts(rows)
+                    self._stage_tables()
+                    conn.execute("DELETE FROM stage_db.stage")
+                    conn.executemany(_STAGE_INSERT, ((i, *r) for i, r in enumerate(rows)))
+                    written = self._apply_stage()
+                    taken, unchanged = len(rows), len(rows) - written
                 else:
                     taken, unchanged = self._store_reference(kind, rows)
             report.taken = taken
@@ -325,6 +478,8 @@ class Cache:
         return report
 
     def _store_reference(self, kind: str, rows: list[tuple[Any, ...]]) -> tuple[int, int]:
+        from noc_tui.records import FIELDS
+
         cols = FIELDS[kind]
         placeholders = ",".join("?" * len(cols))
         before = self.conn.total_changes
@@ -344,118 +499,146 @@ class Cache:
             self._rerate({r[0] for r in rows})
         return len(rows), len(rows) - changed
 
-    def _store_attempts(self, rows: list[tuple[Any, ...]]) -> tuple[int, int]:
+    # -- attempts: a set-based engine over a staging table --------------------------
+
+    def _stage_tables(self) -> None:
+        if self._staged:
+            return
         conn = self.conn
-        # Last record wins within a batch, as across batches.
-        latest: dict[tuple[str, int], tuple[Any, ...]] = {}
-        for r in rows:
-            latest[(r[0], r[1])] = r
-        # One probe for every cached attempt of the calls this batch touches: it tells
-        # identical re-ingests, replaced rows, and calls that span batches.
-        old_by_call: dict[str, list[tuple[Any, ...]]] = {}
-        calls = list({k[0] for k in latest})
-        cols = ", ".join(ATTEMPT_COLS)
-        for i in range(0, len(calls), _PROBE_CHUNK):
-            chunk = calls[i:i + _PROBE_CHUNK]
-            for old in conn.execute(
-                f"SELECT {cols} FROM attempts WHERE call_id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ):
-                old_by_call.setdefault(old[0], []).append(old)
-        old_rows = {(o[0], o[1]): o for olds in old_by_call.values() for o in olds}
-        book = self.ratebook
-        staged: list[tuple[Any, ...]] = []
-        replaced: list[tuple[Any, ...]] = []
-        for key, r in latest.items():
-            new = (*r, book.cost(r[2], r[4], r[3], r[9]) if 200 <= r[6] <= 299 else None)
-            old = old_rows.get(key)
-            if old is not None:
-                if old == new:
-                    continue
-                replaced.append(old)
-            staged.append(new)
-        if not staged:
-            return len(rows), len(rows)
+        # Staging lives in an attached in-memory database: temp tables would go to a
+        # file (temp_store is FILE so that big sorts stay out of memory).
+        conn.execute("ATTACH DATABASE ':memory:' AS stage_db")
+        conn.execute("CREATE TABLE IF NOT EXISTS stage_db.raw ("
+                     "n INTEGER PRIMARY KEY, line TEXT NOT NULL, plain INTEGER NOT NULL)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS stage_db.stage (n INTEGER PRIMARY KEY, call_id, seq, "
+            "carrier_id, ts, dst, cli, sip_code, sip_reason, pdd_ms, duration_s, "
+            "release_reason, cost, started)")
+        # Covering for the failover links of the batch's calls.
+        conn.execute("CREATE INDEX IF NOT EXISTS stage_db.stage_key "
+                     "ON stage (call_id, seq, carrier_id, sip_code)")
+        conn.execute("CREATE TABLE IF NOT EXISTS stage_db.old AS SELECT * FROM attempts WHERE 0")
+        conn.execute("CREATE TABLE IF NOT EXISTS stage_db.calls (call_id TEXT PRIMARY KEY)")
+        # Cost is computed in SQL statements by the same RateBook as everywhere else.
+        conn.create_function("noc_cost", 4, self.ratebook.cost, deterministic=True)
+        self._staged = True
+
+    def _store_raw_attempts(self, where: Callable[[int], str]) -> IngestReport:
+        """stage_db.raw holds JSON texts: parse the plain ones in SQLite, send the rest
+        through pydantic (which also words every rejection), store them all."""
+        from noc_tui.records import Rejection, to_row, validate_json_each
+
+        conn = self.conn
+        conn.execute("DELETE FROM stage_db.stage")
+        try:
+            conn.execute("SAVEPOINT extract")
+            conn.execute(_EXTRACT)
+        except sqlite3.OperationalError:  # malformed JSON somewhere in the batch
+            conn.execute("ROLLBACK TO extract")
+            conn.execute("UPDATE stage_db.raw SET plain = 0 WHERE plain AND NOT json_valid(line)")
+            conn.execute(_EXTRACT)
+        conn.execute("RELEASE extract")
+        odd_ns = [n for (n,) in conn.execute(
+            f"SELECT n FROM stage_db.stage WHERE NOT ({_CANONICAL_SQL})")]
+        if odd_ns:
+            conn.executemany("DELETE FROM stage_db.stage WHERE n = ?", ((n,) for n in odd_ns))
+            conn.executemany("UPDATE stage_db.raw SET plain = 0 WHERE n = ?",
+                             ((n,) for n in odd_ns))
+        odd = conn.execute("SELECT n, line FROM stage_db.raw WHERE NOT plain").fetchall()
+        total = conn.execute("SELECT count(*) FROM stage_db.raw").fetchone()[0]
+        report = IngestReport("attempts")
+        if odd:
+            results = validate_json_each(
+                "attempts", [line.encode() for _n, line in odd], [where(n) for n, _l in odd])
+            bad = [r for r in results if isinstance(r, Rejection)]
+            conn.executemany(_STAGE_INSERT, (
+                (n, *to_row("attempts", r)) for (n, _line), r in zip(odd, results, strict=True)
+                if not isinstance(r, Rejection)))
+            report.rejected = len(bad)
+            report.rejections = bad
+        report.taken = total - report.rejected
+        report.unchanged = report.taken - self._apply_stage()
+        return report
+
+    def _apply_stage(self) -> int:
+        """Store the rows of stage_db.stage (valid, typed; n = position in the batch) with
+        their rollups and failover links. Returns how many rows were written."""
+        conn = self.conn
         s = self.settings
-        marks = ",".join("?" * len(ATTEMPT_COLS))
+        # The last record wins within a batch, as across batches.
+        conn.execute("DELETE FROM stage_db.stage WHERE EXISTS (SELECT 1 FROM stage_db.stage l "
+                     "WHERE l.call_id = stage.call_id AND l.seq = stage.seq AND l.n > stage.n)")
+        conn.execute("UPDATE stage_db.stage SET cost = noc_cost(carrier_id, dst, ts, duration_s) "
+                     "WHERE sip_code BETWEEN 200 AND 299")
+        # A record ingested again unchanged changes nothing.
+        same = " AND ".join(f"a.{c} IS stage.{c}" for c in ATTEMPT_COLS[2:])
+        conn.execute("DELETE FROM stage_db.stage WHERE EXISTS (SELECT 1 FROM attempts a WHERE "
+                     f"a.call_id = stage.call_id AND a.seq = stage.seq AND {same})")
+        written = conn.execute("SELECT count(*) FROM stage_db.stage").fetchone()[0]
+        if not written:
+            return 0
+        cols = ", ".join(ATTEMPT_COLS)
+        conn.execute("DELETE FROM stage_db.old")
+        conn.execute(f"INSERT INTO stage_db.old SELECT {', '.join('a.' + c for c in ATTEMPT_COLS)} "
+                     "FROM stage_db.stage s CROSS JOIN attempts a ON a.call_id = s.call_id "
+                     "AND a.seq = s.seq")
+        replaced = conn.execute("SELECT count(*) FROM stage_db.old").fetchone()[0]
         if replaced:
             # Take the replaced rows' contributions out of the rollups first.
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS replaced AS "
-                         "SELECT * FROM attempts WHERE 0")
-            conn.execute("DELETE FROM replaced")
-            conn.executemany(f"INSERT INTO replaced VALUES ({marks})", replaced)
             conn.execute(
                 f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
-                f"{_rollup_select(s.ner_set(), s.sdc_max_s, '-')} FROM replaced WHERE true "
-                f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}"
-            )
-        # REPLACE gives every written row a new rowid above the old maximum, so the rows
-        # of this batch are exactly those past it: aggregate them there, no staging copy.
-        top = conn.execute("SELECT coalesce(max(rowid), 0) FROM attempts").fetchone()[0]
-        conn.executemany(f"INSERT OR REPLACE INTO attempts VALUES ({marks})", staged)
+                f"{_rollup_select(s.ner_set(), s.sdc_max_s, '-')} FROM stage_db.old WHERE true "
+                f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}")
+        # Calls with attempts cached before this batch are linked from the attempts table
+        # once stored; all others from the batch alone, which holds all their attempts.
+        conn.execute("DELETE FROM stage_db.calls")
+        conn.execute("INSERT INTO stage_db.calls SELECT DISTINCT call_id FROM stage_db.stage s "
+                     "WHERE EXISTS (SELECT 1 FROM attempts a WHERE a.call_id = s.call_id)")
+        conn.execute(_link_out("stage_db.stage", "NOT IN"))
+        conn.execute(_link_in("stage_db.stage", "NOT IN"))
+        conn.execute(f"INSERT OR REPLACE INTO attempts ({cols}) SELECT {cols} FROM stage_db.stage")
         conn.execute(
             f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
-            f"{_rollup_select(s.ner_set(), s.sdc_max_s)} FROM attempts WHERE rowid > ? "
-            f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}",
-            (top,),
-        )
-        new_carriers = {r[2] for r in staged} - self._known_carriers
+            f"{_rollup_select(s.ner_set(), s.sdc_max_s)} FROM stage_db.stage WHERE true "
+            f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}")
+        new_carriers = {r[0] for r in conn.execute(
+            "SELECT DISTINCT carrier_id FROM stage_db.stage")} - self._known_carriers
         if new_carriers:
             conn.executemany("INSERT OR IGNORE INTO attempt_carriers VALUES (?)",
                              [(c,) for c in new_carriers])
             self._known_carriers |= new_carriers
         if replaced:
-            conn.executemany(
-                "DELETE FROM rollups WHERE carrier_id = ? AND hour = ? AND attempts <= 0",
-                {(o[2], o[3] // HOUR_MS * HOUR_MS) for o in replaced},
-            )
+            conn.execute(
+                "DELETE FROM rollups WHERE attempts <= 0 AND (carrier_id, hour) IN "
+                f"(SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS} FROM stage_db.old)")
             # A carrier known only from attempts is gone once none of them is left.
-            gone = {o[2] for o in replaced} - {r[2] for r in staged}
-            for cid in gone:
+            for (cid,) in conn.execute(
+                    "SELECT DISTINCT carrier_id FROM stage_db.old WHERE carrier_id NOT IN "
+                    "(SELECT carrier_id FROM stage_db.stage)").fetchall():
                 if conn.execute("SELECT 1 FROM attempts WHERE carrier_id = ? LIMIT 1",
                                 (cid,)).fetchone() is None:
                     conn.execute("DELETE FROM attempt_carriers WHERE id = ?", (cid,))
                     self._known_carriers.discard(cid)
-        # Failover links of the touched calls, from their merged old and new attempts.
-        by_call: dict[str, dict[int, tuple[Any, ...]]] = {}
-        for call, olds in old_by_call.items():
-            by_call[call] = {o[1]: o for o in olds}
-        for r in staged:
-            by_call.setdefault(r[0], {})[r[1]] = r
-        outs: list[tuple[Any, ...]] = []
-        ins: list[tuple[Any, ...]] = []
-        for attempts in by_call.values():
-            if len(attempts) > 1:
-                _link_call([attempts[k] for k in sorted(attempts)], outs, ins)
-        relinked = [(c,) for c in old_by_call]
-        if relinked:
-            conn.executemany("DELETE FROM failovers WHERE call_id = ?", relinked)
-            conn.executemany("DELETE FROM failovers_in WHERE call_id = ?", relinked)
-        if outs:
-            conn.executemany(f"INSERT INTO failovers VALUES ({','.join('?' * 11)})", outs)
-        if ins:
-            conn.executemany("INSERT INTO failovers_in VALUES (?, ?, ?, ?)", ins)
-        return len(rows), len(rows) - len(staged)
+        if conn.execute("SELECT 1 FROM stage_db.calls LIMIT 1").fetchone():
+            conn.execute("DELETE FROM failovers WHERE call_id IN "
+                         "(SELECT call_id FROM stage_db.calls)")
+            conn.execute("DELETE FROM failovers_in WHERE call_id IN "
+                         "(SELECT call_id FROM stage_db.calls)")
+            conn.execute(_link_out("attempts", "IN"))
+            conn.execute(_link_in("attempts", "IN"))
+        return int(written)
 
     def _relink_all(self) -> None:
         """Derive every failover link again (after a migration that could not)."""
         conn = self.conn
+        self._stage_tables()
         conn.execute("DELETE FROM failovers")
         conn.execute("DELETE FROM failovers_in")
-        outs: list[tuple[Any, ...]] = []
-        ins: list[tuple[Any, ...]] = []
-        group: list[tuple[Any, ...]] = []
-        for row in conn.execute(
-            f"SELECT {', '.join(ATTEMPT_COLS)} FROM attempts ORDER BY call_id, seq"
-        ):
-            if group and group[0][0] != row[0]:
-                _link_call(group, outs, ins)
-                group = []
-            group.append(row)
-        if group:
-            _link_call(group, outs, ins)
-        conn.executemany(f"INSERT INTO failovers VALUES ({','.join('?' * 11)})", outs)
-        conn.executemany("INSERT INTO failovers_in VALUES (?, ?, ?, ?)", ins)
+        conn.execute("DELETE FROM stage_db.calls")
+        conn.execute("INSERT INTO stage_db.calls SELECT DISTINCT call_id FROM attempts")
+        conn.execute(_link_out("attempts", "IN"))
+        conn.execute(_link_in("attempts", "IN"))
+        conn.execute("DELETE FROM stage_db.calls")
 
     def _rerate(self, carrier_ids: set[str]) -> None:
         """Rates changed: re-cost those carriers' connected attempts and their rollups."""
@@ -494,27 +677,11 @@ class Cache:
         return list(self.db.query("SELECT * FROM carriers ORDER BY id"))
 
     def counts(self) -> dict[str, int]:
+        from noc_tui.records import KINDS
+
         return {
             k: self.conn.execute(f"SELECT count(*) FROM {k}").fetchone()[0] for k in KINDS
         }
-
-
-def _link_call(
-    rows: list[tuple[Any, ...]], outs: list[tuple[Any, ...]], ins: list[tuple[Any, ...]]
-) -> None:
-    """Failover links of one call; rows are full attempt rows in seq order."""
-    for k, row in enumerate(rows):
-        call_id, seq, carrier, ts, dst, _cli, code, reason = row[:8]
-        if 200 <= code <= 299:
-            # failover_in: an earlier attempt on another carrier failed.
-            if any(r[2] != carrier and not 200 <= r[6] <= 299 for r in rows[:k]):
-                ins.append((call_id, seq, carrier, ts))
-            continue
-        for later in rows[k + 1:]:
-            if later[2] != carrier and 200 <= later[6] <= 299:
-                outs.append((call_id, seq, carrier, ts, dst, code, reason,
-                             later[1], later[2], later[3], later[9]))
-                break
 
 
 def _statements(script: str) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from noc_tui.cache import BATCH, Cache, IngestReport
+from noc_tui.cache import BATCH, JSON_ATTEMPT_BATCH, Cache, IngestReport
 from noc_tui.records import KINDS, Rejection
 
 # Reference data first, so attempts are rated as they arrive.
@@ -139,12 +139,13 @@ def import_file(
 
     try:
         if fmt == "jsonl":
+            size = JSON_ATTEMPT_BATCH if kind == "attempts" else BATCH
             with _open_bytes(path, gz) as fb:
                 for n, line in enumerate(fb, 1):
                     if line.strip():
                         buf.append(line)
                         wheres.append(f"{label}:{n}")
-                        if len(buf) >= BATCH:
+                        if len(buf) >= size:
                             flush()
         else:
             with _open_text(path, gz) as ft:

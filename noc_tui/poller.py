@@ -234,9 +234,11 @@ class _Run:
         self.taken = self.attempts = self.quarantined = self.pages = 0
 
     def store_page(self, page: Page, progress_ms: int | None = None) -> IngestReport:
-        items = page.items
-        wheres = [f"{page.kind} page {page.number} item {i}" for i in range(1, len(items) + 1)]
-        report = self.cache.ingest_batch(page.kind, items, wheres)  # commits the page
+        def where(i: int) -> str:
+            return f"{page.kind} page {page.number} item {i + 1}"
+
+        # Commits the page. Attempts are parsed from the page's text inside SQLite.
+        report = self.cache.ingest_json_page(page.kind, page.body, where)
         self.taken += report.taken
         if page.kind == "attempts":
             self.attempts += report.taken
@@ -245,10 +247,10 @@ class _Run:
         now = now_ms()
         with self.cache.transaction() as conn:
             for rej in report.rejections:
-                # Keep the record as served (validation fills optional fields in).
-                index = int(rej.where.rsplit(" ", 1)[1]) - 1
-                raw = json.dumps(items[index], ensure_ascii=False, sort_keys=True,
-                                 default=str)
+                # Keep the record as served: its JSON text (same text for the same record,
+                # so the overlap's re-fetch finds it).
+                raw = rej.raw if isinstance(rej.raw, str) else json.dumps(
+                    rej.raw, ensure_ascii=False, sort_keys=True, default=str)
                 # The overlap re-fetches records: quarantine each bad one once.
                 conn.execute(
                     "INSERT INTO quarantine (run_id, received_at, kind, location, reason, raw) "
@@ -276,14 +278,13 @@ class _Run:
                                           fraction))
 
 
-def _last_started(items: list[Any]) -> int | None:
-    """started_at of the last parseable item of an attempts page, in ms."""
-    for item in reversed(items):
-        if isinstance(item, dict) and isinstance(item.get("started_at"), str):
-            try:
-                return iso_to_ms(item["started_at"])
-            except TimeFormatError:
-                continue
+def _last_started(page: Page) -> int | None:
+    """started_at of an attempts page's last item, in ms (None if it is not a time)."""
+    if isinstance(page.last_started_at, str):
+        try:
+            return iso_to_ms(page.last_started_at)
+        except TimeFormatError:
+            return None
     return None
 
 
@@ -430,7 +431,7 @@ class Poller:
                 done = 0
                 for page in listing():
                     run.store_page(page)
-                    done += len(page.items)
+                    done += page.count
                     run.progress(kind, done, done if page.next_cursor is None else None)
             self._attempts(run, client, since, until, cancel)
             if cancel.is_set():
@@ -470,12 +471,12 @@ class Poller:
             pages = _prefetch(pages, stop)
         try:
             for page in pages:
-                last = _last_started(page.items)
+                last = _last_started(page)
                 # Where a killed poll resumes; the last instant may continue on the next
                 # page, which the overlap re-fetches anyway.
                 through = until if page.next_cursor is None else last
                 run.store_page(page, through)
-                done += len(page.items)
+                done += page.count
                 fraction = (None if through is None
                             else min(1.0, max(0.0, (through - since) / span)))
                 total = round(done / fraction) if fraction else None

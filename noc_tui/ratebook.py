@@ -73,7 +73,10 @@ class RateBook:
         return tuple(out)
 
     def tariff(self, carrier_id: str, dst: str, ts: int) -> Tariff | None:
-        key = (carrier_id, dst)
+        # Only the first `longest` digits can match a prefix: memoise on them, so numbers
+        # that share them (most, with short prefixes) share one entry.
+        longest = self._longest.get(carrier_id)
+        key = (carrier_id, dst if longest is None else dst[:longest])
         cands = self._memo.get(key)
         if cands is None:
             if len(self._memo) >= _MEMO_MAX:

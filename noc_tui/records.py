@@ -158,6 +158,20 @@ def validate_json_lines(
     return _one_by_one(kind, lines, wheres, from_json=True)
 
 
+def validate_json_each(
+    kind: str, lines: Sequence[bytes], wheres: Sequence[str]
+) -> list[dict[str, Any] | Rejection]:
+    """Each JSON text on its own: the record, or the Rejection naming what is wrong."""
+    one = _ONE[kind]
+    out: list[dict[str, Any] | Rejection] = []
+    for raw, where in zip(lines, wheres, strict=True):
+        try:
+            out.append(one.validate_json(raw))
+        except ValidationError as exc:
+            out.append(Rejection(where, _reason(exc), raw.decode("utf-8", "replace").rstrip()))
+    return out
+
+
 def to_row(kind: str, rec: dict[str, Any]) -> tuple[Any, ...]:
     """A validated record as a cache row (instants as epoch milliseconds)."""
     g = rec.get

@@ -24,6 +24,7 @@ import pytest
 from noc_tui.cache import Cache
 from noc_tui.config import Settings
 from noc_tui.demo_switch import DemoSwitch
+from noc_tui.demo_switch.server import Payload
 from noc_tui.poller import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -351,13 +352,11 @@ class _CorruptSwitch(DemoSwitch):
 
     def page_attempts(self, params: dict[str, str], *args: Any, **kwargs: Any) -> Any:
         out = super().page_attempts(params, *args, **kwargs)  # type: ignore[misc]
-        raw = getattr(out, "raw", out)  # a Payload (raw + lazy gzip) or plain bytes
-        body = json.loads(raw)
+        body = json.loads(out.raw)
         for item in body["items"]:
             if (item["call_id"], item["seq"]) in self.bad:
                 item["sip_code"] = 999
-        fixed = json.dumps(body).encode()
-        return type(out)(fixed) if hasattr(out, "raw") else fixed
+        return Payload(json.dumps(body).encode())
 
 
 def test_malformed_records_are_quarantined_and_the_rest_ingested(

@@ -1,0 +1,104 @@
+"""The cache parses plain JSON attempts in SQLite and sends everything else through
+pydantic. Both paths must take exactly the same records with the same values: checked
+here against pydantic alone, over records that mix valid values with every odd form
+(booleans, floats, numbers as strings, other time forms, escapes, broken JSON)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from noc_tui.cache import ATTEMPT_COLS, Cache
+from noc_tui.records import Rejection, to_row, validate_json_each
+
+MISSING = object()
+
+# Values that send a record to pydantic (which takes or rejects it) or are rejected.
+ODD = st.one_of(
+    st.sampled_from([None, True, False, 1.0, 1.5, "1", "", [], {}, [1], {"a": 1}, -1, 0,
+                     "x{y", "a[b", "true", "\\u0041", "[/]", "[@click=app.quit]", "12a",
+                     "\uff10\uff11", "44 77", "\x00nul", 99, 700]),
+    st.text(max_size=6),
+)
+TEXT = st.sampled_from(["c1", "C2", "caf\u00e9", "\u202eevil", "\u4e2d\u6587", "a b"])
+STARTED = st.one_of(
+    st.sampled_from([
+        "2026-10-16T12:00:26.700Z", "2026-10-16T12:00:26Z", "2026-10-16T12:00:26.5Z",
+        "2026-10-16T12:00:26.25Z", "2026-10-31T10:00:00Z", "2024-02-29T00:00:00Z",
+        "2026-02-28T23:59:59.999Z", "0001-01-01T00:00:00Z",
+    ]),
+    st.sampled_from([
+        "2026-10-16T12:00:26.123456Z", "2026-10-16T12:00:26.1234Z",
+        "2026-10-16T12:00:26+02:00", "2026-10-16T12:00:26", "2026-10-16 12:00:26Z",
+        "2026-02-30T12:00:00Z", "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z",
+        "2026-10-16T24:00:00Z", "2026-10-16T23:60:00Z", "2026-10-16T23:59:60Z",
+        "2026-11-31T10:00:00Z", "2025-02-29T10:00:00Z", "now", "2460000.5",
+        "2026-10-16T12:00Z", "2026-10-16t12:00:26Z", "2026-10-16T12:00:26.Z",
+        "2026-10-16T12:00:26X",
+    ]),
+    st.integers(1_600_000_000, 1_900_000_000),
+)
+VALID: dict[str, st.SearchStrategy[Any]] = {
+    "call_id": st.sampled_from(["k1", "k2", "k3"]),
+    "seq": st.integers(1, 3),
+    "carrier_id": TEXT,
+    "started_at": STARTED,
+    "dst": st.sampled_from(["447700900123", "1"]),
+    "cli": TEXT,
+    "sip_code": st.sampled_from([200, 204, 404, 486, 503, 100, 699]),
+    "sip_reason": TEXT,
+    "pdd_ms": st.sampled_from([0, 1500, None]),
+    "duration_s": st.sampled_from([0, 7, 3600]),
+    "release_reason": TEXT,
+}
+# Mostly well-formed records (so that SQLite's path is taken often), some with a field
+# or two replaced by an odd value or left out.
+RECORD = st.builds(
+    lambda rec, odd: {**rec, **odd},
+    st.fixed_dictionaries(VALID),
+    st.dictionaries(st.sampled_from(sorted(VALID)), st.one_of(ODD, st.just(MISSING)),
+                    max_size=2),
+)
+
+
+def _line(rec: dict[str, Any], ascii_only: bool, extra: bool) -> bytes:
+    obj = {k: v for k, v in rec.items() if v is not MISSING}
+    if extra:
+        obj["vendor_field"] = "kept out"
+    return json.dumps(obj, ensure_ascii=ascii_only).encode()
+
+
+LINE = st.one_of(
+    st.builds(_line, RECORD, st.booleans(), st.booleans()),
+    st.sampled_from([b'{"call_id": ', b"null", b"[1]", b"{} {}", b"\xff\xfe{}", b'"x"',
+                     b'{"call_id":"k1"},{"call_id":"k2"}']),
+)
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(LINE, min_size=1, max_size=25))
+def test_sqlite_parse_takes_what_pydantic_takes(tmp_path: Path, lines: list[bytes]) -> None:
+    wheres = [f"f.jsonl:{i + 1}" for i in range(len(lines))]
+    results = validate_json_each("attempts", lines, wheres)
+    expected: dict[tuple[str, int], tuple[Any, ...]] = {}
+    for r in results:
+        if not isinstance(r, Rejection):
+            row = to_row("attempts", r)
+            expected[(row[0], row[1])] = row  # the last record of a key wins
+    rejected = [r.where for r in results if isinstance(r, Rejection)]
+
+    path = tmp_path / "c.db"
+    path.unlink(missing_ok=True)
+    with Cache(path) as cache:
+        report = cache.ingest_json_lines("attempts", lines, wheres)
+        cols = ", ".join(ATTEMPT_COLS[:-1])  # all but cost (no rates here)
+        got = {(r[0], r[1]): tuple(r) for r in cache.conn.execute(
+            f"SELECT {cols} FROM attempts")}
+    assert [r.where for r in report.rejections] == rejected
+    assert report.taken == len(lines) - len(rejected)
+    assert got == expected
