@@ -458,12 +458,18 @@ class Cache:
             self._stage_tables()
             conn.execute("DELETE FROM stage_db.raw")
             # json_each hands each item over as its own JSON text, still inside SQLite.
-            conn.execute(
-                "INSERT INTO stage_db.raw (n, line, plain) SELECT key, value, "
-                f"type = 'object' AND {_PLAIN_SQL.replace('?2', 'value')} "
-                "FROM json_each(?, '$.items')",
-                (body,),
-            )
+            conn.execute("INSERT INTO stage_db.raw (n, line, plain) "
+                         "SELECT key, value, type = 'object' FROM json_each(?, '$.items')",
+                         (body,))
+            items, objects = conn.execute(
+                "SELECT count(*), coalesce(sum(plain), 0) FROM stage_db.raw").fetchone()
+            # The plain form decided for the whole page where it can be (every item an
+            # object with no other '{' or '['), else item by item.
+            if not (objects == items and body.count("{") == items + 1
+                    and body.count("[") == 1 and "true" not in body
+                    and "false" not in body and "\\u" not in body):
+                conn.execute("UPDATE stage_db.raw SET plain = plain AND "
+                             f"{_PLAIN_SQL.replace('?2', 'line')}")
             return self._store_raw_attempts(where)
 
     def _store(self, kind: str, good: list[dict[str, Any]], bad: list[Rejection]) -> IngestReport:

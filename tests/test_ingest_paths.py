@@ -102,3 +102,30 @@ def test_sqlite_parse_takes_what_pydantic_takes(tmp_path: Path, lines: list[byte
     assert [r.where for r in report.rejections] == rejected
     assert report.taken == len(lines) - len(rejected)
     assert got == expected
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.builds(_line, RECORD, st.booleans(), st.booleans()), min_size=1, max_size=25))
+def test_api_page_takes_what_pydantic_takes(tmp_path: Path, lines: list[bytes]) -> None:
+    """The same through a switch API page (items split by SQLite's json_each)."""
+    body = '{"items": [' + ", ".join(line.decode() for line in lines) + '], "next_cursor": null}'
+    wheres = [f"attempts page 1 item {i + 1}" for i in range(len(lines))]
+    results = validate_json_each("attempts", lines, wheres)
+    expected = {}
+    for r in results:
+        if not isinstance(r, Rejection):
+            row = to_row("attempts", r)
+            expected[(row[0], row[1])] = row
+    rejected = [r.where for r in results if isinstance(r, Rejection)]
+
+    path = tmp_path / "c.db"
+    path.unlink(missing_ok=True)
+    with Cache(path) as cache:
+        report = cache.ingest_json_page("attempts", body,
+                                        lambda i: f"attempts page 1 item {i + 1}")
+        cols = ", ".join(ATTEMPT_COLS[:-1])
+        got = {(r[0], r[1]): tuple(r) for r in cache.conn.execute(
+            f"SELECT {cols} FROM attempts")}
+    assert [r.where for r in report.rejections] == rejected
+    assert got == expected
