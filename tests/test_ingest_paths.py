@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from noc_tui.cache import ATTEMPT_COLS, Cache
@@ -72,6 +72,20 @@ def _line(rec: dict[str, Any], ascii_only: bool, extra: bool) -> bytes:
     return json.dumps(obj, ensure_ascii=ascii_only).encode()
 
 
+_BASE = {"call_id": "k1", "seq": 1, "carrier_id": "c1", "started_at": "2026-10-16T12:00:26.700Z",
+         "dst": "1", "cli": "c", "sip_code": 200, "sip_reason": "OK", "pdd_ms": 0,
+         "duration_s": 3, "release_reason": None}
+# Each breaks the plain form in one way SQLite's path must not take as plain.
+TRICKY = [
+    json.dumps(_BASE | {"call_id": f"k{i}"} | odd).encode()
+    for i, odd in enumerate([
+        {}, {"cli": {"a": 1}}, {"sip_reason": [1]}, {"seq": True}, {"pdd_ms": False},
+        {"cli": "caf\u00e9"}, {"release_reason": "[/]"}, {"carrier_id": "x{y"},
+        {"duration_s": 3.0}, {"sip_code": "200"}, {"started_at": "2026-02-30T00:00:00.000Z"},
+    ])
+]
+
+
 LINE = st.one_of(
     st.builds(_line, RECORD, st.booleans(), st.booleans()),
     st.sampled_from([b'{"call_id": ', b"null", b"[1]", b"{} {}", b"\xff\xfe{}", b'"x"',
@@ -82,6 +96,7 @@ LINE = st.one_of(
 @settings(max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(LINE, min_size=1, max_size=25))
+@example(lines=TRICKY)
 def test_sqlite_parse_takes_what_pydantic_takes(tmp_path: Path, lines: list[bytes]) -> None:
     wheres = [f"f.jsonl:{i + 1}" for i in range(len(lines))]
     results = validate_json_each("attempts", lines, wheres)
@@ -107,6 +122,7 @@ def test_sqlite_parse_takes_what_pydantic_takes(tmp_path: Path, lines: list[byte
 @settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(st.builds(_line, RECORD, st.booleans(), st.booleans()), min_size=1, max_size=25))
+@example(lines=TRICKY)
 def test_api_page_takes_what_pydantic_takes(tmp_path: Path, lines: list[bytes]) -> None:
     """The same through a switch API page (items split by SQLite's json_each)."""
     body = '{"items": [' + ", ".join(line.decode() for line in lines) + '], "next_cursor": null}'
