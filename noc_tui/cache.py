@@ -173,30 +173,26 @@ _PLAIN_SQL = ("substr(?2, 1, 1) = '{' AND instr(substr(?2, 2), '{') = 0 "
 
 
 
-def _raw_rows(lines: list[bytes]) -> Iterable[tuple[int, str, bool]]:
+def _raw_rows(lines: list[bytes]) -> Iterable[tuple[int, str | bytes, bool]]:
     """stage_db.raw rows of JSON lines, with _PLAIN_SQL tested in Python (bytes searches
     are cheaper there). A line that is not UTF-8 goes to pydantic, which says so."""
     whole = b"".join(lines)
-    try:
-        whole.decode()
-    except UnicodeDecodeError:
-        pass
-    else:
-        # The common case, decided for the whole batch at once: no marker anywhere, and
-        # as many '{' as lines, each line starting with one (so one each).
-        if (whole.count(b"{") == len(lines) and b"[" not in whole and b"true" not in whole
-                and b"false" not in whole and b"\\u" not in whole
-                and all(line[:1] == b"{" for line in lines)):
-            return zip(range(len(lines)), map(bytes.decode, lines), itertools.repeat(True))
+    # The common case, decided for the whole batch at once: no marker anywhere, and as
+    # many '{' as lines, each line starting with one (so one each). A line that is not
+    # UTF-8 stops the decoding map; the caller then goes line by line.
+    if (whole.count(b"{") == len(lines) and b"[" not in whole and b"true" not in whole
+            and b"false" not in whole and b"\\u" not in whole
+            and all(line[:1] == b"{" for line in lines)):
+        return zip(range(len(lines)), map(bytes.decode, lines), itertools.repeat(True))
     return _raw_rows_one_by_one(lines)
 
 
-def _raw_rows_one_by_one(lines: list[bytes]) -> Iterator[tuple[int, str, bool]]:
+def _raw_rows_one_by_one(lines: list[bytes]) -> Iterator[tuple[int, str | bytes, bool]]:
     for i, line in enumerate(lines):
         try:
             text = line.decode()
         except UnicodeDecodeError:
-            yield i, line.decode("utf-8", "replace"), False
+            yield i, line, False  # kept as bytes (a BLOB): pydantic rejects it as it is
             continue
         yield i, text, (line.count(b"{") == 1 and b"[" not in line and b"true" not in line
                         and b"false" not in line and b"\\u" not in line)
@@ -442,8 +438,12 @@ class Cache:
         with self.transaction() as conn:
             self._stage_tables()
             conn.execute("DELETE FROM stage_db.raw")
-            conn.executemany("INSERT INTO stage_db.raw (n, line, plain) VALUES (?, ?, ?)",
-                             _raw_rows(lines))
+            insert = "INSERT INTO stage_db.raw (n, line, plain) VALUES (?, ?, ?)"
+            try:
+                conn.executemany(insert, _raw_rows(lines))
+            except UnicodeDecodeError:
+                conn.execute("DELETE FROM stage_db.raw")
+                conn.executemany(insert, _raw_rows_one_by_one(lines))
             return self._store_raw_attempts(wheres.__getitem__)
 
     def ingest_json_page(self, kind: str, body: str, where: Callable[[int], str]) -> IngestReport:
@@ -563,7 +563,8 @@ class Cache:
         report = IngestReport("attempts")
         if odd:
             results = validate_json_each(
-                "attempts", [line.encode() for _n, line in odd], [where(n) for n, _l in odd])
+                "attempts", [line if isinstance(line, bytes) else line.encode()
+                             for _n, line in odd], [where(n) for n, _l in odd])
             bad = [r for r in results if isinstance(r, Rejection)]
             conn.executemany(_STAGE_INSERT, (
                 (n, *to_row("attempts", r)) for (n, _line), r in zip(odd, results, strict=True)

@@ -84,6 +84,8 @@ TRICKY = [
         {"duration_s": 3.0}, {"sip_code": "200"}, {"started_at": "2026-02-30T00:00:00.000Z"},
     ])
 ]
+# Not UTF-8 inside a string: a line of a file can be this; an API page (text) cannot.
+NOT_UTF8 = json.dumps(_BASE | {"call_id": "kx"}).encode().replace(b'"kx"', b'"k\xff"')
 
 
 LINE = st.one_of(
@@ -96,7 +98,7 @@ LINE = st.one_of(
 @settings(max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(LINE, min_size=1, max_size=25))
-@example(lines=TRICKY)
+@example(lines=[*TRICKY, NOT_UTF8])
 def test_sqlite_parse_takes_what_pydantic_takes(tmp_path: Path, lines: list[bytes]) -> None:
     wheres = [f"f.jsonl:{i + 1}" for i in range(len(lines))]
     results = validate_json_each("attempts", lines, wheres)
