@@ -38,6 +38,8 @@ def _switch_main(port_file: str, calls_per_min: float) -> None:
 
     sw = DemoSwitch(seed=7, start_ms=START_MS, clock=lambda: START_MS,
                     calls_per_min=calls_per_min).start()
+    # A switch serves stored CDRs: store the history before the poll is timed.
+    sw.materialise()
     Path(port_file).write_text(sw.url)
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
     sw.stop()

@@ -1,7 +1,8 @@
 """The demo switch: noc-tui switch API v1 over HTTP, served from the traffic simulator.
 
-Standard library only (ThreadingHTTPServer): the API is four GET endpoints and the hot
-path is JSON formatting, which the simulator does directly.
+Standard library only (ThreadingHTTPServer): the API is four GET endpoints. Attempts
+come from the switch's store (store.py): simulated and formatted once, then served by
+slicing pre-rendered JSON and pre-compressed segments.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from noc_tui.demo_switch.faults import Faults
 from noc_tui.demo_switch.simulator import DEFAULT_CALLS_PER_MIN, Simulator
+from noc_tui.demo_switch.store import AttemptStore, Page
 from noc_tui.timefmt import TimeFormatError, iso_to_ms, now_ms
 
 log = logging.getLogger(__name__)
@@ -48,16 +50,58 @@ class Payload:
     """A response body, with its gzip form made at most once (static endpoints are
     compressed once; a prefetched page is compressed ahead of the request)."""
 
-    __slots__ = ("_gz", "raw")
+    __slots__ = ("_gz", "_raw")
 
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
+    def __init__(self, raw: bytes | None) -> None:
+        self._raw = raw
         self._gz: bytes | None = None
+
+    @property
+    def raw(self) -> bytes:
+        assert self._raw is not None
+        return self._raw
+
+    def size(self) -> int:
+        return len(self.raw)
+
+    def encoded(self, gzip_ok: bool) -> tuple[bytes, bool]:
+        """(body to send, whether it is gzipped): gzip when the client takes it and the
+        body is big enough to gain from it."""
+        if gzip_ok and self.size() >= GZIP_MIN_BYTES:
+            return self.gzipped(), True
+        return self.raw, False
 
     def gzipped(self) -> bytes:
         if self._gz is None:
             # Level 1: on loopback and LANs speed matters more than the last few bytes.
             self._gz = gzip.compress(self.raw, compresslevel=1, mtime=0)
+        return self._gz
+
+
+class _PagePayload(Payload):
+    """An attempts page from the store: each form is made only when asked for, the gzip
+    one from the store's compressed segments, the plain one by inflating them."""
+
+    __slots__ = ("_cursor", "_page", "_size")
+
+    def __init__(self, page: Page, cursor: bytes) -> None:
+        super().__init__(None)
+        self._page = page
+        self._cursor = cursor
+        self._size = page.size(cursor)
+
+    @property
+    def raw(self) -> bytes:
+        if self._raw is None:
+            self._raw = self._page.body(self._cursor)
+        return self._raw
+
+    def size(self) -> int:
+        return self._size
+
+    def gzipped(self) -> bytes:
+        if self._gz is None:
+            self._gz = self._page.gzip_body(self._cursor)
         return self._gz
 
 
@@ -102,9 +146,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: Payload, headers: dict[str, str] | None = None,
               drop: bool = False) -> None:
-        body = payload.raw
-        if len(body) >= GZIP_MIN_BYTES and _accepts_gzip(self.headers.get("Accept-Encoding")):
-            body = payload.gzipped()
+        body, gzipped = payload.encoded(_accepts_gzip(self.headers.get("Accept-Encoding")))
+        if gzipped:
             headers = {**(headers or {}), "Content-Encoding": "gzip"}
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -260,6 +303,7 @@ class DemoSwitch:
             calls_per_min=calls_per_min or DEFAULT_CALLS_PER_MIN,
         )
         self.faults = faults if faults is not None else Faults(seed=seed)
+        self.store = AttemptStore(self.simulator)
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         sim = self.simulator
@@ -268,7 +312,8 @@ class DemoSwitch:
         self._contacts = Payload(_json({"items": sim.contacts()}))
         # Speculative prefetch: while a client digests one attempts page, the next one
         # (its cursor is known) is built in the background, so a poller in another
-        # process overlaps with the switch instead of waiting for it.
+        # process overlaps with the switch instead of waiting for it (most useful while
+        # the store is still materialising the hours that page covers).
         self.prefetch = True
         self._executor: ThreadPoolExecutor | None = None
         self._prefetched: dict[tuple[Any, ...], tuple[int, Future[tuple[Payload, Any]]]] = {}
@@ -323,6 +368,13 @@ class DemoSwitch:
         self.stop()
 
     # -- API ---------------------------------------------------------------------------
+
+    def materialise(self) -> int:
+        """Store the whole history now (the 35 days before the start, up to the clock's
+        now) instead of hour by hour on first request: the switch then serves its first
+        poll from stored records, as a real one does. Returns the attempts stored
+        (published or not)."""
+        return self.store.materialise(self.simulator.history_start_ms, self.clock() + 1)
 
     def check_auth(self, header: str | None) -> None:
         if self.token is None:
@@ -396,18 +448,13 @@ class DemoSwitch:
         self, since: int, until: int, limit: int, now: int,
         after: tuple[int, str, int] | None, late: tuple[float, int], gz: bool,
     ) -> tuple[Payload, tuple[int, str, int] | None]:
-        sim = self.simulator
-        rows, more = sim.page(since, until, limit, now, after, late[0], late[1])
-        cursor, next_after = "null", None
-        if more:
-            last = rows[-1]
-            next_after = (last[0], last[1], last[2])
-            cursor = f'"{encode_cursor(list(next_after))}"'
-        payload = Payload(
-            ('{"items":[' + sim.render_json(rows) + '],"next_cursor":' + cursor + "}").encode()
-        )
-        if gz and len(payload.raw) >= GZIP_MIN_BYTES:
-            payload.gzipped()
+        page = self.store.page(since, until, limit, now, after, late[0], late[1])
+        next_after = page.next_after
+        cursor = b"null"
+        if next_after is not None:
+            cursor = b'"' + encode_cursor(list(next_after)).encode() + b'"'
+        payload = _PagePayload(page, cursor)
+        payload.encoded(gz)  # made now, so a prefetched page is ready as the client takes it
         return payload, next_after
 
 
@@ -436,6 +483,9 @@ def serve_forever(
         return 2
     announce(f"demo switch (seed {seed}) serving API v1 at {switch.url}/api/v1/ ; Ctrl-C stops")
     try:
+        # A long-running switch stores its history up front (requests are served
+        # meanwhile), so that a first poll does not wait for simulation.
+        switch.materialise()
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
