@@ -7,7 +7,6 @@ no screen scans raw attempts to show a summary.
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -17,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from noc_tui.attempt_parser import AttemptParser, ParsedAttempts
 from noc_tui.config import MetricSettings
 from noc_tui.ratebook import RateBook
 from noc_tui.timefmt import HOUR_MS
@@ -157,72 +157,9 @@ ROLLUP_VALUE_COLS = (
 _ROLLUP_UPSERT_SET = ", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_VALUE_COLS)
 
 # -- the attempts ingest engine ---------------------------------------------------------
-# Attempts are parsed, checked and stored by set-based SQL over a staging table, so the
-# per-record work runs in SQLite's C code, not in a Python loop. Only the plain,
-# canonical form is taken in SQL: a JSON object whose fields have exactly the JSON types
-# of the record format and whose started_at is YYYY-MM-DDTHH:MM:SS[.f{1,3}]Z. Anything
-# else (true/false, nested values, \u escapes, numbers as strings, other time forms,
-# bad values) goes through pydantic, which either accepts it as before or words the
-# rejection, so both paths take exactly the same records.
-
-# A text that may be JSON of that plain form (?2 is the text). Malformed JSON is found
-# when the extraction fails on it (rare), not by a second parse of every text.
-_PLAIN_SQL = ("substr(?2, 1, 1) = '{' AND instr(substr(?2, 2), '{') = 0 "
-              "AND instr(?2, '[') = 0 AND instr(?2, 'true') = 0 AND instr(?2, 'false') = 0 "
-              "AND instr(?2, '\\u') = 0")
-
-
-
-def _raw_rows(lines: list[bytes]) -> Iterable[tuple[int, str | bytes, bool]]:
-    """stage_db.raw rows of JSON lines, with _PLAIN_SQL tested in Python (bytes searches
-    are cheaper there). A line that is not UTF-8 goes to pydantic, which says so."""
-    whole = b"".join(lines)
-    # The common case, decided for the whole batch at once: no marker anywhere, and as
-    # many '{' as lines, each line starting with one (so one each). A line that is not
-    # UTF-8 stops the decoding map; the caller then goes line by line.
-    if (whole.count(b"{") == len(lines) and b"[" not in whole and b"true" not in whole
-            and b"false" not in whole and b"\\u" not in whole
-            and all(line[:1] == b"{" for line in lines)):
-        return zip(range(len(lines)), map(bytes.decode, lines), itertools.repeat(True))
-    return _raw_rows_one_by_one(lines)
-
-
-def _raw_rows_one_by_one(lines: list[bytes]) -> Iterator[tuple[int, str | bytes, bool]]:
-    for i, line in enumerate(lines):
-        try:
-            text = line.decode()
-        except UnicodeDecodeError:
-            yield i, line, False  # kept as bytes (a BLOB): pydantic rejects it as it is
-            continue
-        yield i, text, (line.count(b"{") == 1 and b"[" not in line and b"true" not in line
-                        and b"false" not in line and b"\\u" not in line)
-
-
-_EXTRACT = (
-    "INSERT INTO stage_db.stage (n, call_id, seq, carrier_id, ts, dst, cli, sip_code, "
-    "sip_reason, pdd_ms, duration_s, release_reason, started) "
-    "SELECT n, line->>'call_id', line->>'seq', line->>'carrier_id', "
-    "CAST(round((julianday(line->>'started_at') - 2440587.5) * 86400000.0) AS INTEGER), "
-    "line->>'dst', line->>'cli', line->>'sip_code', line->>'sip_reason', line->>'pdd_ms', "
-    "line->>'duration_s', line->>'release_reason', line->>'started_at' "
-    "FROM stage_db.raw WHERE plain"
-)
-
-# Typed and in range, as the record format says (on stage_db.stage's columns). The time
-# is taken here only in the form the switch API writes (YYYY-MM-DDTHH:MM:SS.mmmZ): it
-# must read back the same from the instant it gives, which also rules out dates like
-# 02-30 (SQLite would read them as 03-02). Other forms go to pydantic.
-_CANONICAL_SQL = (
-    "typeof(seq) = 'integer' AND seq >= 1 AND typeof(sip_code) = 'integer' "
-    "AND sip_code BETWEEN 100 AND 699 AND typeof(duration_s) = 'integer' "
-    "AND duration_s >= 0 AND (pdd_ms IS NULL OR typeof(pdd_ms) = 'integer' AND pdd_ms >= 0) "
-    "AND typeof(call_id) = 'text' AND call_id <> '' "
-    "AND typeof(carrier_id) = 'text' AND carrier_id <> '' "
-    "AND typeof(dst) = 'text' AND dst <> '' AND rtrim(dst, '0123456789') = '' "
-    "AND typeof(cli) IN ('text', 'null') AND typeof(sip_reason) IN ('text', 'null') "
-    "AND typeof(release_reason) IN ('text', 'null') AND typeof(started) = 'text' "
-    "AND started IS strftime('%Y-%m-%dT%H:%M:%fZ', ts / 1000.0, 'unixepoch')"
-)
+# Attempts are stored by set-based SQL over a staging table of parsed rows
+# (noc_tui/attempt_parser.py), so the per-record work runs in SQLite's C code, not in a
+# Python loop.
 
 _STAGE_INSERT = (
     "INSERT INTO stage_db.stage (n, call_id, seq, carrier_id, ts, dst, cli, sip_code, "
@@ -312,7 +249,8 @@ class Cache:
                                  "for writing (run noc-tui import or poll) first")
             self.migrate()
         self.ratebook = RateBook(conn)
-        self._staged = False  # temp staging tables made on this connection
+        self._staged = False  # staging tables made on this connection
+        self._attempt_parser: AttemptParser | None = None
         self._known_carriers: set[str] = {
             r[0] for r in conn.execute("SELECT id FROM attempt_carriers")}
         if not readonly:
@@ -385,6 +323,8 @@ class Cache:
                 self.conn.execute("COMMIT")
 
     def close(self) -> None:
+        if self._attempt_parser is not None:
+            self._attempt_parser.close()
         self.conn.close()
 
     def __enter__(self) -> Cache:
@@ -435,16 +375,7 @@ class Cache:
             from noc_tui.records import validate_json_lines
 
             return self._store(kind, *validate_json_lines(kind, lines, wheres))
-        with self.transaction() as conn:
-            self._stage_tables()
-            conn.execute("DELETE FROM stage_db.raw")
-            insert = "INSERT INTO stage_db.raw (n, line, plain) VALUES (?, ?, ?)"
-            try:
-                conn.executemany(insert, _raw_rows(lines))
-            except UnicodeDecodeError:
-                conn.execute("DELETE FROM stage_db.raw")
-                conn.executemany(insert, _raw_rows_one_by_one(lines))
-            return self._store_raw_attempts(wheres.__getitem__)
+        return self.ingest_parsed(self._parser().lines(lines, wheres.__getitem__))
 
     def ingest_json_page(self, kind: str, body: str, where: Callable[[int], str]) -> IngestReport:
         """Store the items of one API page (``{"items": [...], ...}`` as text) in one
@@ -454,23 +385,26 @@ class Cache:
 
             items = from_json(body)["items"]
             return self.ingest_batch(kind, items, [where(i) for i in range(len(items))])
-        with self.transaction() as conn:
-            self._stage_tables()
-            conn.execute("DELETE FROM stage_db.raw")
-            # json_each hands each item over as its own JSON text, still inside SQLite.
-            conn.execute("INSERT INTO stage_db.raw (n, line, plain) "
-                         "SELECT key, value, type = 'object' FROM json_each(?, '$.items')",
-                         (body,))
-            items, objects = conn.execute(
-                "SELECT count(*), coalesce(sum(plain), 0) FROM stage_db.raw").fetchone()
-            # The plain form decided for the whole page where it can be (every item an
-            # object with no other '{' or '['), else item by item.
-            if not (objects == items and body.count("{") == items + 1
-                    and body.count("[") == 1 and "true" not in body
-                    and "false" not in body and "\\u" not in body):
-                conn.execute("UPDATE stage_db.raw SET plain = plain AND "
-                             f"{_PLAIN_SQL.replace('?2', 'line')}")
-            return self._store_raw_attempts(where)
+        return self.ingest_parsed(self._parser().page(body, where))
+
+    def ingest_parsed(self, parsed: ParsedAttempts) -> IngestReport:
+        """Store a batch of attempts an AttemptParser made (maybe in another thread)."""
+        report = IngestReport("attempts", rejected=len(parsed.rejections),
+                              rejections=parsed.rejections)
+        report.taken = parsed.total - report.rejected
+        if parsed.rows:
+            with self.transaction() as conn:
+                self._stage_tables()
+                conn.execute("DELETE FROM stage_db.stage")
+                conn.executemany(_STAGE_INSERT, parsed.rows)
+                written = self._apply_stage()
+            report.unchanged = report.taken - written
+        return report
+
+    def _parser(self) -> AttemptParser:
+        if self._attempt_parser is None:
+            self._attempt_parser = AttemptParser()
+        return self._attempt_parser
 
     def _store(self, kind: str, good: list[dict[str, Any]], bad: list[Rejection]) -> IngestReport:
         from noc_tui.records import to_row
@@ -522,12 +456,10 @@ class Cache:
         # Staging lives in an attached in-memory database: temp tables would go to a
         # file (temp_store is FILE so that big sorts stay out of memory).
         conn.execute("ATTACH DATABASE ':memory:' AS stage_db")
-        conn.execute("CREATE TABLE IF NOT EXISTS stage_db.raw ("
-                     "n INTEGER PRIMARY KEY, line TEXT NOT NULL, plain INTEGER NOT NULL)")
         conn.execute(
             "CREATE TABLE IF NOT EXISTS stage_db.stage (n INTEGER PRIMARY KEY, call_id, seq, "
             "carrier_id, ts, dst, cli, sip_code, sip_reason, pdd_ms, duration_s, "
-            "release_reason, cost, started)")
+            "release_reason, cost)")
         # Covering for the failover links of the batch's calls.
         conn.execute("CREATE INDEX IF NOT EXISTS stage_db.stage_key "
                      "ON stage (call_id, seq, carrier_id, sip_code)")
@@ -536,44 +468,6 @@ class Cache:
         # Cost is computed in SQL statements by the same RateBook as everywhere else.
         conn.create_function("noc_cost", 4, self.ratebook.cost, deterministic=True)
         self._staged = True
-
-    def _store_raw_attempts(self, where: Callable[[int], str]) -> IngestReport:
-        """stage_db.raw holds JSON texts: parse the plain ones in SQLite, send the rest
-        through pydantic (which also words every rejection), store them all."""
-        from noc_tui.records import Rejection, to_row, validate_json_each
-
-        conn = self.conn
-        conn.execute("DELETE FROM stage_db.stage")
-        try:
-            conn.execute("SAVEPOINT extract")
-            conn.execute(_EXTRACT)
-        except sqlite3.OperationalError:  # malformed JSON somewhere in the batch
-            conn.execute("ROLLBACK TO extract")
-            conn.execute("UPDATE stage_db.raw SET plain = 0 WHERE plain AND NOT json_valid(line)")
-            conn.execute(_EXTRACT)
-        conn.execute("RELEASE extract")
-        odd_ns = [n for (n,) in conn.execute(
-            f"SELECT n FROM stage_db.stage WHERE NOT coalesce({_CANONICAL_SQL}, 0)")]
-        if odd_ns:
-            conn.executemany("DELETE FROM stage_db.stage WHERE n = ?", ((n,) for n in odd_ns))
-            conn.executemany("UPDATE stage_db.raw SET plain = 0 WHERE n = ?",
-                             ((n,) for n in odd_ns))
-        odd = conn.execute("SELECT n, line FROM stage_db.raw WHERE NOT plain").fetchall()
-        total = conn.execute("SELECT count(*) FROM stage_db.raw").fetchone()[0]
-        report = IngestReport("attempts")
-        if odd:
-            results = validate_json_each(
-                "attempts", [line if isinstance(line, bytes) else line.encode()
-                             for _n, line in odd], [where(n) for n, _l in odd])
-            bad = [r for r in results if isinstance(r, Rejection)]
-            conn.executemany(_STAGE_INSERT, (
-                (n, *to_row("attempts", r)) for (n, _line), r in zip(odd, results, strict=True)
-                if not isinstance(r, Rejection)))
-            report.rejected = len(bad)
-            report.rejections = bad
-        report.taken = total - report.rejected
-        report.unchanged = report.taken - self._apply_stage()
-        return report
 
     def _apply_stage(self) -> int:
         """Store the rows of stage_db.stage (valid, typed; n = position in the batch) with

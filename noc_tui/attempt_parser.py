@@ -1,0 +1,191 @@
+"""Attempts from JSON text to checked, typed rows, parsed by SQLite's C JSON parser.
+
+Only the plain, canonical form is taken in SQL: a JSON object whose fields have exactly
+the JSON types of the record format and whose started_at is written as the switch API
+writes it (YYYY-MM-DDTHH:MM:SS.mmmZ). Anything else (true/false, nested values, \\u
+escapes, numbers as strings, other time forms, bad values) goes through pydantic, which
+either takes it as before or words the rejection, so both paths take exactly the same
+records (tests/test_ingest_paths.py).
+
+A parser owns its own in-memory connection, so it can run in a thread of its own while
+the cache stores the previous batch: SQLite releases the GIL while it works.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from noc_tui.records import Rejection
+
+# The attempt columns of a parsed row, after n (the record's position in its batch).
+ROW_COLS = ("call_id", "seq", "carrier_id", "ts", "dst", "cli", "sip_code", "sip_reason",
+            "pdd_ms", "duration_s", "release_reason")
+
+# A text that may be JSON of the plain form (?2 is the text). Malformed JSON is found
+# when the extraction fails on it (rare), not by a second parse of every text.
+_PLAIN_SQL = ("substr(?2, 1, 1) = '{' AND instr(substr(?2, 2), '{') = 0 "
+              "AND instr(?2, '[') = 0 AND instr(?2, 'true') = 0 AND instr(?2, 'false') = 0 "
+              "AND instr(?2, '\\u') = 0")
+
+# Typed and in range, as the record format says: the CHECK of the parser's stage. The
+# time must read back the same from the instant it gives, which also rules out dates
+# like 02-30 (SQLite would read them as 03-02).
+_CANONICAL_SQL = (
+    "typeof(seq) = 'integer' AND seq >= 1 AND typeof(sip_code) = 'integer' "
+    "AND sip_code BETWEEN 100 AND 699 AND typeof(duration_s) = 'integer' "
+    "AND duration_s >= 0 AND (pdd_ms IS NULL OR typeof(pdd_ms) = 'integer' AND pdd_ms >= 0) "
+    "AND typeof(call_id) = 'text' AND call_id <> '' "
+    "AND typeof(carrier_id) = 'text' AND carrier_id <> '' "
+    "AND typeof(dst) = 'text' AND dst <> '' AND rtrim(dst, '0123456789') = '' "
+    "AND typeof(cli) IN ('text', 'null') AND typeof(sip_reason) IN ('text', 'null') "
+    "AND typeof(release_reason) IN ('text', 'null') AND typeof(ts) = 'integer' "
+    "AND started IS strftime('%Y-%m-%dT%H:%M:%fZ', ts / 1000.0, 'unixepoch')"
+)
+
+_EXTRACT = (
+    # A row that fails the table's CHECK is skipped: it goes to pydantic.
+    "INSERT OR IGNORE INTO stage (n, call_id, seq, carrier_id, ts, dst, cli, sip_code, "
+    "sip_reason, pdd_ms, duration_s, release_reason, started) "
+    "SELECT n, line->>'call_id', line->>'seq', line->>'carrier_id', "
+    "CAST(round((julianday(line->>'started_at') - 2440587.5) * 86400000.0) AS INTEGER), "
+    "line->>'dst', line->>'cli', line->>'sip_code', line->>'sip_reason', line->>'pdd_ms', "
+    "line->>'duration_s', line->>'release_reason', line->>'started_at' "
+    "FROM raw WHERE plain"
+)
+
+
+@dataclass
+class ParsedAttempts:
+    """One batch: the good rows (n, *ROW_COLS) and the rejections, in batch order."""
+
+    total: int
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+class AttemptParser:
+    """Parses batches of attempts; one per thread."""
+
+    def __init__(self) -> None:
+        self.conn = sqlite3.connect(":memory:", isolation_level=None,
+                                    check_same_thread=False)
+        self.conn.execute("CREATE TABLE raw (n INTEGER PRIMARY KEY, line, plain INTEGER)")
+        self.conn.execute(
+            "CREATE TABLE stage (n INTEGER PRIMARY KEY, call_id, seq, carrier_id, ts, dst, "
+            f"cli, sip_code, sip_reason, pdd_ms, duration_s, release_reason, started, "
+            f"CHECK ({_CANONICAL_SQL}))")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def lines(self, lines: list[bytes], where: Callable[[int], str]) -> ParsedAttempts:
+        """JSON lines (one record each); ``where(i)`` names line i in a rejection."""
+        conn = self.conn
+        with self._transaction():
+            conn.execute("DELETE FROM raw")
+            insert = "INSERT INTO raw (n, line, plain) VALUES (?, ?, ?)"
+            try:
+                conn.executemany(insert, _raw_rows(lines))
+            except UnicodeDecodeError:
+                conn.execute("DELETE FROM raw")
+                conn.executemany(insert, _raw_rows_one_by_one(lines))
+            parsed, odd = self._extract()
+        return self._fall_back(parsed, odd, where)
+
+    def page(self, body: str, where: Callable[[int], str]) -> ParsedAttempts:
+        """The items of an API page (``{"items": [...], ...}`` as text)."""
+        conn = self.conn
+        with self._transaction():
+            conn.execute("DELETE FROM raw")
+            # json_each hands each item over as its own JSON text, still inside SQLite.
+            conn.execute("INSERT INTO raw (n, line, plain) SELECT key, value, "
+                         "type = 'object' FROM json_each(?, '$.items')", (body,))
+            items, objects = conn.execute(
+                "SELECT count(*), coalesce(sum(plain), 0) FROM raw").fetchone()
+            # Decided for the whole page where it can be (every item an object with no
+            # other '{' or '['), else item by item (json_each's value is rendered at
+            # every use, so it is not tested on the way in).
+            if not (objects == items and body.count("{") == items + 1
+                    and body.count("[") == 1 and "true" not in body
+                    and "false" not in body and "\\u" not in body):
+                conn.execute("UPDATE raw SET plain = plain AND "
+                             f"{_PLAIN_SQL.replace('?2', 'line')}")
+            parsed, odd = self._extract()
+        return self._fall_back(parsed, odd, where)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        # One transaction a batch: the in-memory journal per statement is then skipped.
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _extract(self) -> tuple[ParsedAttempts, list[tuple[int, str | bytes]]]:
+        """The plain rows parsed; the others (n, text) left for pydantic."""
+        conn = self.conn
+        conn.execute("DELETE FROM stage")
+        try:
+            conn.execute("SAVEPOINT extract")
+            conn.execute(_EXTRACT)
+        except sqlite3.OperationalError:  # malformed JSON somewhere in the batch
+            conn.execute("ROLLBACK TO extract")
+            conn.execute("UPDATE raw SET plain = 0 WHERE plain AND NOT json_valid(line)")
+            conn.execute(_EXTRACT)
+        conn.execute("RELEASE extract")
+        cols = ", ".join(ROW_COLS)
+        parsed = ParsedAttempts(conn.execute("SELECT count(*) FROM raw").fetchone()[0],
+                                conn.execute(f"SELECT n, {cols} FROM stage").fetchall())
+        odd = conn.execute("SELECT n, line FROM raw WHERE NOT plain OR n NOT IN "
+                           "(SELECT n FROM stage)").fetchall()
+        return parsed, odd
+
+    @staticmethod
+    def _fall_back(parsed: ParsedAttempts, odd: list[tuple[int, str | bytes]],
+                   where: Callable[[int], str]) -> ParsedAttempts:
+        from noc_tui.records import Rejection, to_row, validate_json_each
+
+        if odd:
+            results = validate_json_each(
+                "attempts", [line if isinstance(line, bytes) else line.encode()
+                             for _n, line in odd], [where(n) for n, _l in odd])
+            for (n, _line), r in zip(odd, results, strict=True):
+                if isinstance(r, Rejection):
+                    parsed.rejections.append(r)
+                else:
+                    parsed.rows.append((n, *to_row("attempts", r)))
+        return parsed
+
+
+def _raw_rows(lines: list[bytes]) -> Iterable[tuple[int, str | bytes, bool]]:
+    """raw rows of JSON lines, with _PLAIN_SQL tested in Python (bytes searches are
+    cheaper there). A line that is not UTF-8 stops the decoding map; the caller then
+    goes line by line."""
+    whole = b"".join(lines)
+    # The common case, decided for the whole batch at once: no marker anywhere, and as
+    # many '{' as lines, each line starting with one (so one each).
+    if (whole.count(b"{") == len(lines) and b"[" not in whole and b"true" not in whole
+            and b"false" not in whole and b"\\u" not in whole
+            and all(line[:1] == b"{" for line in lines)):
+        return zip(range(len(lines)), map(bytes.decode, lines), itertools.repeat(True))
+    return _raw_rows_one_by_one(lines)
+
+
+def _raw_rows_one_by_one(lines: list[bytes]) -> Iterator[tuple[int, str | bytes, bool]]:
+    for i, line in enumerate(lines):
+        try:
+            text = line.decode()
+        except UnicodeDecodeError:
+            yield i, line, False  # kept as bytes (a BLOB): pydantic rejects it as it is
+            continue
+        yield i, text, (line.count(b"{") == 1 and b"[" not in line and b"true" not in line
+                        and b"false" not in line and b"\\u" not in line)
