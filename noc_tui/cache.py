@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 BUSY_TIMEOUT_MS = 10_000
 BATCH = 5_000
 # Attempts from JSON go in bigger batches: each commit writes every index page the batch
-# touched (with many carriers, most of them), so fewer commits write far less.
-JSON_ATTEMPT_BATCH = 50_000
+# touched (with many carriers, most of them), so fewer commits write far less. Three
+# batches are alive at once in a pipelined import (reading, parsing, storing).
+JSON_ATTEMPT_BATCH = 25_000
 
 ATTEMPT_COLS = (
     "call_id", "seq", "carrier_id", "ts", "dst", "cli", "sip_code", "sip_reason",

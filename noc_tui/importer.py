@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from noc_tui.attempt_parser import AttemptParser, ParsedAttempts
 from noc_tui.cache import BATCH, JSON_ATTEMPT_BATCH, Cache, IngestReport
+from noc_tui.readahead import read_ahead
 from noc_tui.records import KINDS, Rejection
 
 # Reference data first, so attempts are rated as they arrive.
@@ -138,14 +140,23 @@ def import_file(
             progress(report.taken + report.rejected)
 
     try:
-        if fmt == "jsonl":
-            size = JSON_ATTEMPT_BATCH if kind == "attempts" else BATCH
+        if fmt == "jsonl" and kind == "attempts":
+            # Parsed one batch ahead, in a thread, while the cache stores the last one.
+            batches = read_ahead(_parsed_attempts(path, gz, label), name="import-parse")
+            try:
+                for parsed in batches:
+                    report.merge(cache.ingest_parsed(parsed))
+                    if progress:
+                        progress(report.taken + report.rejected)
+            finally:
+                batches.close()
+        elif fmt == "jsonl":
             with _open_bytes(path, gz) as fb:
                 for n, line in enumerate(fb, 1):
                     if line.strip():
                         buf.append(line)
                         wheres.append(f"{label}:{n}")
-                        if len(buf) >= size:
+                        if len(buf) >= BATCH:
                             flush()
         else:
             with _open_text(path, gz) as ft:
@@ -165,6 +176,32 @@ def import_file(
         report.rejected += 1
         report.rejections.append(Rejection(label, f"file could not be read further: {exc}"))
     return report
+
+
+def _parsed_attempts(path: Path, gz: bool, label: str) -> Iterator[ParsedAttempts]:
+    parser = AttemptParser()
+    try:
+        with _open_bytes(path, gz) as fb:
+            buf: list[bytes] = []
+            numbers: list[int] = []
+            for n, line in enumerate(fb, 1):
+                if line.strip():
+                    buf.append(line)
+                    numbers.append(n)
+                    if len(buf) >= JSON_ATTEMPT_BATCH:
+                        yield parser.lines(buf, _line_where(label, numbers))
+                        buf, numbers = [], []
+            if buf:
+                yield parser.lines(buf, _line_where(label, numbers))
+    finally:
+        parser.close()
+
+
+def _line_where(label: str, numbers: list[int]) -> Callable[[int], str]:
+    def where(i: int) -> str:
+        return f"{label}:{numbers[i]}"
+
+    return where
 
 
 def import_paths(

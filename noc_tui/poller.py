@@ -17,19 +17,20 @@ import errno
 import fcntl
 import json
 import os
-import queue
 import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
+from noc_tui.attempt_parser import AttemptParser, ParsedAttempts
 from noc_tui.cache import Cache, CacheError, IngestReport
 from noc_tui.config import Settings, default_config_path
 from noc_tui.metrics import refresh_standard_windows
+from noc_tui.readahead import read_ahead
 from noc_tui.source import CANCELLED, Page, SourceClient, SourceError
 from noc_tui.timefmt import TimeFormatError, iso_to_ms, ms_to_iso, now_ms, parse_duration
 
@@ -233,12 +234,13 @@ class _Run:
         self.on_progress = on_progress
         self.taken = self.attempts = self.quarantined = self.pages = 0
 
-    def store_page(self, page: Page, progress_ms: int | None = None) -> IngestReport:
-        def where(i: int) -> str:
-            return f"{page.kind} page {page.number} item {i + 1}"
-
-        # Commits the page. Attempts are parsed from the page's text inside SQLite.
-        report = self.cache.ingest_json_page(page.kind, page.body, where)
+    def store_page(self, page: Page, progress_ms: int | None = None,
+                   parsed: ParsedAttempts | None = None) -> IngestReport:
+        """Store (and commit) one page; its attempts may come already parsed."""
+        if parsed is not None:
+            report = self.cache.ingest_parsed(parsed)
+        else:
+            report = self.cache.ingest_json_page(page.kind, page.body, _where(page))
         self.taken += report.taken
         if page.kind == "attempts":
             self.attempts += report.taken
@@ -278,6 +280,23 @@ class _Run:
                                           fraction))
 
 
+def _where(page: Page) -> Callable[[int], str]:
+    def where(i: int) -> str:
+        return f"{page.kind} page {page.number} item {i + 1}"
+
+    return where
+
+
+def _parsed(pages: Iterator[Page]) -> Generator[tuple[Page, ParsedAttempts], None, None]:
+    """Attempts pages with their records parsed, in the thread that fetches them."""
+    parser = AttemptParser()
+    try:
+        for page in pages:
+            yield page, parser.page(page.body, _where(page))
+    finally:
+        parser.close()
+
+
 def _last_started(page: Page) -> int | None:
     """started_at of an attempts page's last item, in ms (None if it is not a time)."""
     if isinstance(page.last_started_at, str):
@@ -286,45 +305,6 @@ def _last_started(page: Page) -> int | None:
         except TimeFormatError:
             return None
     return None
-
-
-def _prefetch(pages: Iterator[Page], stop: threading.Event, depth: int = 1) -> Iterator[Page]:
-    """Fetch the next page while the caller stores this one (the switch and SQLite then
-    work at the same time); at most ``depth`` pages wait, so memory stays bounded."""
-    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-
-    def put(item: tuple[str, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for page in pages:
-                if not put(("page", page)):
-                    return
-            put(("end", None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            put(("error", exc))
-
-    worker = threading.Thread(target=produce, name="poll-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            tag, value = q.get()
-            if tag == "page":
-                yield value
-            elif tag == "end":
-                return
-            else:
-                raise value
-    finally:
-        stop.set()
-        worker.join(timeout=5)
 
 
 class Poller:
@@ -465,17 +445,19 @@ class Poller:
             return
         span = until - since
         done = 0
-        stop = threading.Event()
-        pages: Iterator[Page] = client.attempts(since, until)
+        pages: Generator[tuple[Page, ParsedAttempts], None, None]
+        pages = _parsed(client.attempts(since, until))
         if self.prefetch:
-            pages = _prefetch(pages, stop)
+            # The next page is fetched and parsed while this one is stored: the switch,
+            # the parser and the cache all work at the same time.
+            pages = read_ahead(pages, name="poll-prefetch")
         try:
-            for page in pages:
+            for page, parsed in pages:
                 last = _last_started(page)
                 # Where a killed poll resumes; the last instant may continue on the next
                 # page, which the overlap re-fetches anyway.
                 through = until if page.next_cursor is None else last
-                run.store_page(page, through)
+                run.store_page(page, through, parsed)
                 done += page.count
                 fraction = (None if through is None
                             else min(1.0, max(0.0, (through - since) / span)))
@@ -484,7 +466,7 @@ class Poller:
                 if cancel.is_set():
                     raise SourceError(CANCELLED, "cancelled")
         finally:
-            stop.set()
+            pages.close()
 
     @staticmethod
     def _finish(cache: Cache, run: _Run, status: str, error_kind: str | None,

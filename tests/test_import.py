@@ -11,6 +11,7 @@ import pytest
 
 from noc_tui.cache import Cache
 from noc_tui.cli import main
+from noc_tui.timefmt import iso_to_ms, ms_to_iso
 from tests.sample_data import ATTEMPTS, CARRIERS, RATES, attempt, write_dataset, write_jsonl
 
 
@@ -131,3 +132,25 @@ def test_reimport_is_idempotent_and_changes_replace(tmp_path: Path) -> None:
     assert [r[0] for r in _rows(db, "failovers", "1")] == ["c3"]
     b = [r for r in incremental if r[0] == "B"]
     assert sum(r[3] for r in b) == 1  # only c3 still connects on B
+
+
+def test_truncated_gzip_keeps_what_was_read_and_says_where_it_broke(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # More than one batch of attempts, so the first is stored before the break is read.
+    n = 40_000
+    t0 = iso_to_ms("2026-11-01T00:00:00Z")
+    lines = b"".join(
+        json.dumps(attempt(f"t{i:06d}", 1, "A", ms_to_iso(t0 + i * 1000), 200,
+                           dst=f"44{i}")).encode() + b"\n"
+        for i in range(n))
+    packed = gzip.compress(lines)
+    path = tmp_path / "attempts.jsonl.gz"
+    path.write_bytes(packed[: len(packed) * 3 // 4])  # cut off mid-stream
+    db = tmp_path / "c.db"
+    assert main(["--cache", str(db), "import", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "could not be read further" in err and str(path) in err
+    stored = _rows(db, "attempts", "call_id")
+    assert 25_000 <= len(stored) < n  # the whole batches read before the break
+    assert [r[0] for r in stored] == [f"t{i:06d}" for i in range(len(stored))]
