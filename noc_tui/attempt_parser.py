@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ _CANONICAL_SQL = (
 
 _EXTRACT = (
     # A row that fails the table's CHECK is skipped: it goes to pydantic.
-    "INSERT OR IGNORE INTO stage (n, call_id, seq, carrier_id, ts, dst, cli, sip_code, "
+    "INSERT OR IGNORE INTO {table} (n, call_id, seq, carrier_id, ts, dst, cli, sip_code, "
     "sip_reason, pdd_ms, duration_s, release_reason, started) "
     "SELECT n, line->>'call_id', line->>'seq', line->>'carrier_id', "
     "CAST(round((julianday(line->>'started_at') - 2440587.5) * 86400000.0) AS INTEGER), "
@@ -62,24 +63,38 @@ _EXTRACT = (
 
 @dataclass
 class ParsedAttempts:
-    """One batch: the good rows (n, *ROW_COLS) and the rejections, in batch order."""
+    """One batch: its size, where its parsed rows wait (``table`` of the in-memory
+    database ``uri``), the rows pydantic took (n, *ROW_COLS) and the rejections."""
 
     total: int
+    uri: str
+    table: str
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
 
 
+# A batch's parsed rows stay in the parser's in-memory database until the cache copies
+# them (SQLite to SQLite, no Python per row). Three tables take turns: one being
+# stored, one waiting, one being parsed, so the parser never writes the table the
+# cache reads (read_ahead keeps at most one batch waiting).
+BUFFERS = 3
+
+
 class AttemptParser:
-    """Parses batches of attempts; one per thread."""
+    """Parses batches of attempts; use one from one thread at a time. Its database is
+    shared-cache in-memory so that the cache's connection can attach it."""
 
     def __init__(self) -> None:
-        self.conn = sqlite3.connect(":memory:", isolation_level=None,
+        self.uri = f"file:noc_parse_{uuid.uuid4().hex}?mode=memory&cache=shared"
+        self.conn = sqlite3.connect(self.uri, uri=True, isolation_level=None,
                                     check_same_thread=False)
         self.conn.execute("CREATE TABLE raw (n INTEGER PRIMARY KEY, line, plain INTEGER)")
-        self.conn.execute(
-            "CREATE TABLE stage (n INTEGER PRIMARY KEY, call_id, seq, carrier_id, ts, dst, "
-            f"cli, sip_code, sip_reason, pdd_ms, duration_s, release_reason, started, "
-            f"CHECK ({_CANONICAL_SQL}))")
+        for k in range(BUFFERS):
+            self.conn.execute(
+                f"CREATE TABLE stage{k} (n INTEGER PRIMARY KEY, call_id, seq, carrier_id, "
+                "ts, dst, cli, sip_code, sip_reason, pdd_ms, duration_s, release_reason, "
+                f"started, CHECK ({_CANONICAL_SQL}))")
+        self._turn = 0
 
     def close(self) -> None:
         self.conn.close()
@@ -131,22 +146,25 @@ class AttemptParser:
         self.conn.execute("COMMIT")
 
     def _extract(self) -> tuple[ParsedAttempts, list[tuple[int, str | bytes]]]:
-        """The plain rows parsed; the others (n, text) left for pydantic."""
+        """The plain rows parsed into the next stage table; the others (n, text) left
+        for pydantic."""
         conn = self.conn
-        conn.execute("DELETE FROM stage")
+        table = f"stage{self._turn}"
+        self._turn = (self._turn + 1) % BUFFERS
+        extract = _EXTRACT.format(table=table)
+        conn.execute(f"DELETE FROM {table}")
         try:
             conn.execute("SAVEPOINT extract")
-            conn.execute(_EXTRACT)
+            conn.execute(extract)
         except sqlite3.OperationalError:  # malformed JSON somewhere in the batch
             conn.execute("ROLLBACK TO extract")
             conn.execute("UPDATE raw SET plain = 0 WHERE plain AND NOT json_valid(line)")
-            conn.execute(_EXTRACT)
+            conn.execute(extract)
         conn.execute("RELEASE extract")
-        cols = ", ".join(ROW_COLS)
         parsed = ParsedAttempts(conn.execute("SELECT count(*) FROM raw").fetchone()[0],
-                                conn.execute(f"SELECT n, {cols} FROM stage").fetchall())
+                                self.uri, table)
         odd = conn.execute("SELECT n, line FROM raw WHERE NOT plain OR n NOT IN "
-                           "(SELECT n FROM stage)").fetchall()
+                           f"(SELECT n FROM {table})").fetchall()
         return parsed, odd
 
     @staticmethod

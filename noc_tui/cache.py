@@ -325,7 +325,8 @@ class Cache:
 
     def close(self) -> None:
         if self._attempt_parser is not None:
-            self._attempt_parser.close()
+            self.release_parser(self._attempt_parser)
+            self._attempt_parser = None
         self.conn.close()
 
     def __enter__(self) -> Cache:
@@ -393,14 +394,29 @@ class Cache:
         report = IngestReport("attempts", rejected=len(parsed.rejections),
                               rejections=parsed.rejections)
         report.taken = parsed.total - report.rejected
-        if parsed.rows:
-            with self.transaction() as conn:
-                self._stage_tables()
+        if report.taken:
+            self._stage_tables()
+            # Copied in a statement of its own, with the parser's database attached only
+            # for it: BEGIN IMMEDIATE below would take a write lock on every attached
+            # database, and the parser is writing its next batch there.
+            conn = self.conn
+            conn.execute("ATTACH DATABASE ? AS parse_db", (parsed.uri,))
+            try:
                 conn.execute("DELETE FROM stage_db.stage")
+                cols = ", ".join(ATTEMPT_COLS[:-1])
+                conn.execute(f"INSERT INTO stage_db.stage (n, {cols}) "
+                             f"SELECT n, {cols} FROM parse_db.{parsed.table}")
+            finally:
+                conn.execute("DETACH DATABASE parse_db")
+            with self.transaction():
                 conn.executemany(_STAGE_INSERT, parsed.rows)
                 written = self._apply_stage()
             report.unchanged = report.taken - written
         return report
+
+    def release_parser(self, parser: AttemptParser) -> None:
+        """Close a parser whose thread has ended (its database goes with it)."""
+        parser.close()
 
     def _parser(self) -> AttemptParser:
         if self._attempt_parser is None:

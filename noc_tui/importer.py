@@ -142,7 +142,10 @@ def import_file(
     try:
         if fmt == "jsonl" and kind == "attempts":
             # Parsed one batch ahead, in a thread, while the cache stores the last one.
-            batches = read_ahead(_parsed_attempts(path, gz, label), name="import-parse")
+            # The parser's database must outlive the thread: the cache reads from it.
+            parser = AttemptParser()
+            batches = read_ahead(_parsed_attempts(parser, path, gz, label),
+                                 name="import-parse")
             try:
                 for parsed in batches:
                     report.merge(cache.ingest_parsed(parsed))
@@ -150,6 +153,7 @@ def import_file(
                         progress(report.taken + report.rejected)
             finally:
                 batches.close()
+                cache.release_parser(parser)
         elif fmt == "jsonl":
             with _open_bytes(path, gz) as fb:
                 for n, line in enumerate(fb, 1):
@@ -178,23 +182,20 @@ def import_file(
     return report
 
 
-def _parsed_attempts(path: Path, gz: bool, label: str) -> Iterator[ParsedAttempts]:
-    parser = AttemptParser()
-    try:
-        with _open_bytes(path, gz) as fb:
-            buf: list[bytes] = []
-            numbers: list[int] = []
-            for n, line in enumerate(fb, 1):
-                if line.strip():
-                    buf.append(line)
-                    numbers.append(n)
-                    if len(buf) >= JSON_ATTEMPT_BATCH:
-                        yield parser.lines(buf, _line_where(label, numbers))
-                        buf, numbers = [], []
-            if buf:
-                yield parser.lines(buf, _line_where(label, numbers))
-    finally:
-        parser.close()
+def _parsed_attempts(parser: AttemptParser, path: Path, gz: bool,
+                     label: str) -> Iterator[ParsedAttempts]:
+    with _open_bytes(path, gz) as fb:
+        buf: list[bytes] = []
+        numbers: list[int] = []
+        for n, line in enumerate(fb, 1):
+            if line.strip():
+                buf.append(line)
+                numbers.append(n)
+                if len(buf) >= JSON_ATTEMPT_BATCH:
+                    yield parser.lines(buf, _line_where(label, numbers))
+                    buf, numbers = [], []
+        if buf:
+            yield parser.lines(buf, _line_where(label, numbers))
 
 
 def _line_where(label: str, numbers: list[int]) -> Callable[[int], str]:

@@ -287,14 +287,11 @@ def _where(page: Page) -> Callable[[int], str]:
     return where
 
 
-def _parsed(pages: Iterator[Page]) -> Generator[tuple[Page, ParsedAttempts], None, None]:
+def _parsed(pages: Iterator[Page], parser: AttemptParser
+            ) -> Generator[tuple[Page, ParsedAttempts], None, None]:
     """Attempts pages with their records parsed, in the thread that fetches them."""
-    parser = AttemptParser()
-    try:
-        for page in pages:
-            yield page, parser.page(page.body, _where(page))
-    finally:
-        parser.close()
+    for page in pages:
+        yield page, parser.page(page.body, _where(page))
 
 
 def _last_started(page: Page) -> int | None:
@@ -445,8 +442,10 @@ class Poller:
             return
         span = until - since
         done = 0
+        # The parser's database must outlive the fetching thread: the cache reads it.
+        parser = AttemptParser()
         pages: Generator[tuple[Page, ParsedAttempts], None, None]
-        pages = _parsed(client.attempts(since, until))
+        pages = _parsed(client.attempts(since, until), parser)
         if self.prefetch:
             # The next page is fetched and parsed while this one is stored: the switch,
             # the parser and the cache all work at the same time.
@@ -467,6 +466,7 @@ class Poller:
                     raise SourceError(CANCELLED, "cancelled")
         finally:
             pages.close()
+            run.cache.release_parser(parser)
 
     @staticmethod
     def _finish(cache: Cache, run: _Run, status: str, error_kind: str | None,
