@@ -6,8 +6,10 @@
    straight into the attempts table in large transactions, then rollups, failover
    links and the standard windows through the Cache / metrics API.
 2. Startup: time from process start to the first complete frame of the carrier list
-   (every row shown), against a bare Textual app with the same widgets and no data,
-   alternating runs in fresh processes, medians compared.
+   (every row shown), through noc-tui's own start (noc_tui.cli: arguments, config
+   loaded and validated, migration check, app), against a bare Textual app with the
+   same widgets and no data, alternating runs in fresh processes, medians compared;
+   also the CPU time of each to its first frame (less disturbed by other load).
 3. Enter on a carrier -> complete carrier screen (head loaded and shown), p50/p95:
    to the first such frame, and the earlier Pilot-based measure (see enter_latency).
 4. Peak RSS of the dashboard process.
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -97,17 +101,25 @@ CHILD = r"""
 import asyncio, json, resource, sys, time
 T0 = float(sys.argv[3])
 sys.path.insert(0, sys.argv[4])
-mode, path = sys.argv[1], sys.argv[2]
+mode, path, config = sys.argv[1], sys.argv[2], sys.argv[5]
 
 async def main():
     if mode == "dashboard":
-        from noc_tui.config import Settings, UISettings
+        # The steps of `noc-tui --cache PATH --config FILE` (noc_tui.cli.main) up to
+        # app.run(): arguments, the collector held, the config loaded and validated
+        # (pydantic-settings), the cache checked for migrations, the app built. Only
+        # the clock is pinned (the cache's data ends at NOW_ISO).
+        from noc_tui import cli
+        args = cli.build_parser().parse_args(["--cache", path, "--config", config])
+        from noc_tui.ui.startup import hold_gc
+        if cli.opens_dashboard(args):
+            hold_gc()
+        settings, config_path = cli.load_config(args, sys.stderr)
         from noc_tui.timefmt import iso_to_ms
-        from noc_tui.ui.app import NocApp
-        from noc_tui.ui.carrier_list import CarrierListScreen
         now = iso_to_ms("%s")
-        app = NocApp(Settings(ui=UISettings(animations=False)), path, clock=lambda: now,
-                     watch_interval_s=0)
+        app = cli.dashboard_app(args, settings, config_path, clock=lambda: now,
+                                watch_interval_s=0)
+        from noc_tui.ui.carrier_list import CarrierListScreen
         def table():
             s = app.screen
             if isinstance(s, CarrierListScreen) and s.loaded and s.rows:
@@ -148,22 +160,33 @@ async def main():
             await asyncio.sleep(0.002)
         await pilot.pause()  # the frame is composed and painted
         first = time.time() - T0
+        cpu = time.process_time()  # this process, all threads, from its start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"first_frame_s": first, "rss_mb": rss}))
+    print(json.dumps({"first_frame_s": first, "cpu_s": cpu, "rss_mb": rss}))
 
 asyncio.run(main())
 """ % NOW_ISO  # noqa: UP031 (the child source holds braces)
 
 
 def startup(path: Path, runs: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"dashboard": [], "bare": [], "rss": []}
+    out: dict[str, list[float]] = {"dashboard": [], "bare": [], "rss": [],
+                                   "dashboard_cpu": [], "bare_cpu": []}
+    # Up-to-date bytecode, as an installed copy has: with PYTHONDONTWRITEBYTECODE set
+    # (or a read-only checkout) every edited module would be compiled again in every
+    # child, ~5-10 ms each, on both sides.
+    compileall.compile_dir(ROOT / "noc_tui", quiet=1)
+    # The dashboard's config: defaults, but no animations (as the Enter measure).
+    config = path.parent / "bench-config.toml"
+    config.write_text("[ui]\nanimations = false\n")
     for _ in range(runs):
         for mode in ("bare", "dashboard"):
             t0 = time.time()
             res = subprocess.run([sys.executable, "-c", CHILD, mode, str(path), repr(t0),
-                                  str(ROOT)], capture_output=True, text=True, check=True)
+                                  str(ROOT), str(config)],
+                                 capture_output=True, text=True, check=True)
             data = json.loads(res.stdout.strip().splitlines()[-1])
             out[mode].append(data["first_frame_s"])
+            out[f"{mode}_cpu"].append(data["cpu_s"])
             if mode == "dashboard":
                 out["rss"].append(data["rss_mb"])
     return out
@@ -240,7 +263,24 @@ def enter_latency(path: Path, samples: int) -> dict[str, list[float]]:
     return out
 
 
+def _cache_size(path: Path) -> tuple[int, int]:
+    """(attempts, carriers) in the cache measured, built now or reused (--reuse)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        attempts = conn.execute("SELECT max(rowid) FROM attempts").fetchone()[0] or 0
+        carriers = conn.execute("SELECT count(*) FROM carriers").fetchone()[0]
+    finally:
+        conn.close()
+    return attempts, carriers
+
+
+def _median(xs: list[float]) -> float:
+    return round(statistics.median(xs), 3) if xs else float("nan")
+
+
 def _pct(xs: list[float], q: float) -> float:
+    if not xs:
+        return float("nan")
     xs = sorted(xs)
     return round(xs[min(len(xs) - 1, int(len(xs) * q))] * 1000, 1)
 
@@ -254,7 +294,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--samples", type=int, default=40, help="Enter samples per measure")
     ap.add_argument("--enter-only", action="store_true", help="skip the startup runs")
+    ap.add_argument("--startup-only", action="store_true", help="skip the Enter runs")
     args = ap.parse_args()
+    load_before = os.getloadavg()
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     if not (args.reuse and args.cache.exists()):
         print(f"building {args.attempts:,} attempts over {args.carriers:,} carriers…", flush=True)
@@ -262,12 +304,23 @@ def main() -> None:
     st = startup(args.cache, 0 if args.enter_only else args.runs)
     dash = statistics.median(st["dashboard"]) if st["dashboard"] else float("nan")
     bare = statistics.median(st["bare"]) if st["bare"] else float("nan")
-    lat = enter_latency(args.cache, args.samples)
+    lat = ({"first": [], "frame": [], "pilot": []} if args.startup_only
+           else enter_latency(args.cache, args.samples))
     rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    attempts, carriers = _cache_size(args.cache)
     print(json.dumps({
-        "attempts": args.attempts, "carriers": args.carriers,
+        "attempts": attempts, "carriers": carriers,
         "first_frame_dashboard_s": round(dash, 3), "first_frame_bare_s": round(bare, 3),
         "ratio": round(dash / bare, 2),
+        "first_frame_dashboard_runs_s": [round(x, 3) for x in st["dashboard"]],
+        "first_frame_bare_runs_s": [round(x, 3) for x in st["bare"]],
+        # CPU time to the first frame (less sensitive to other work on the machine).
+        "cpu_to_first_frame_dashboard_s": _median(st["dashboard_cpu"]),
+        "cpu_to_first_frame_bare_s": _median(st["bare_cpu"]),
+        "cpu_ratio": round(_median(st["dashboard_cpu"]) / _median(st["bare_cpu"]), 2)
+        if st["bare_cpu"] else float("nan"),
+        "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before],
+                                    "end": [round(x, 2) for x in os.getloadavg()]},
         "enter_first_ms": _pct(lat["first"], 0.5),
         "enter_frame_p50_ms": _pct(lat["frame"], 0.5),
         "enter_frame_p95_ms": _pct(lat["frame"], 0.95),

@@ -12,12 +12,17 @@ import sys
 from collections.abc import Sequence
 from itertools import islice
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from noc_tui import __version__
-from noc_tui.cache import Cache, CacheError
-from noc_tui.config import ConfigError, Settings, load_settings
 from noc_tui.timefmt import TimeFormatError, iso_to_ms, now_ms, parse_duration
+
+# The data layer (pydantic config, the cache) is imported by the steps that use it, after
+# the dashboard has paused the garbage collector (noc_tui.ui.startup): every module
+# imported before main() runs is paid before the first frame with the collector on.
+if TYPE_CHECKING:
+    from noc_tui.config import Settings
+    from noc_tui.ui.app import NocApp
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SHOW_REJECTIONS = 20
@@ -25,6 +30,17 @@ SHOW_REJECTIONS = 20
 
 class UsageError(Exception):
     """A mistake in what the user asked for."""
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The exceptions that end with one message and status 2. CacheError only once the
+    cache module is loaded: it cannot have been raised before, and importing it just to
+    name it would cost the dashboard's first frame."""
+    from noc_tui.config import ConfigError
+
+    errors: tuple[type[Exception], ...] = (ConfigError, UsageError, TimeFormatError)
+    cache = sys.modules.get("noc_tui.cache")
+    return (*errors, cache.CacheError) if cache is not None else errors
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -98,6 +114,7 @@ def _now(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
     from noc_tui import metrics
+    from noc_tui.cache import Cache
     from noc_tui.importer import RecordFileError, import_paths
 
     now = _now(args)
@@ -127,6 +144,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from noc_tui.cache import Cache
     from noc_tui.export import ExportError, build, to_csv, to_json, write_private
 
     window_s = parse_duration(args.window)
@@ -176,11 +194,16 @@ def cmd_demo_switch(args: argparse.Namespace) -> int:
     return serve_forever(args.host, args.port, args.seed, token=args.token)
 
 
-def cmd_dashboard(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
-    from noc_tui.ui.app import run_dashboard
+def dashboard_app(args: argparse.Namespace, settings: Settings, config_path: Path,
+                  **app_options: Any) -> NocApp:
+    """The dashboard app, ready to run: what `noc-tui` does between loading the config and
+    taking the terminal (bench/bench_dashboard.py measures startup through here)."""
+    from noc_tui.ui.app import NocApp
 
     path = _cache_path(args, settings)
     if path.exists():
+        from noc_tui.cache import Cache
+
         # The dashboard reads through read-only connections: bring an older cache to
         # the current schema first.
         Cache(path, settings.metrics).close()
@@ -188,9 +211,15 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings, config_path: Pat
     if settings.source.url:
         from noc_tui.poller import Poller
 
-        poller = Poller(settings, _cache_path(args, settings))
-    return run_dashboard(settings, _cache_path(args, settings), poller=poller,
-                         theme=args.theme, config_path=config_path)
+        poller = Poller(settings, path)
+    return NocApp(settings, path, poller=poller, theme=args.theme, config_path=config_path,
+                  **app_options)
+
+
+def cmd_dashboard(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
+    from noc_tui.ui.app import run_app
+
+    return run_app(dashboard_app(args, settings, config_path))
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
@@ -200,15 +229,31 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, config_path: Path) ->
     return run_demo(settings, cache, theme=args.theme, config_path=config_path)
 
 
+def load_config(args: argparse.Namespace, err: TextIO) -> tuple[Settings, Path]:
+    """The validated settings and the config file's path; warnings go to err."""
+    from noc_tui.config import load_settings
+
+    warnings: list[str] = []
+    settings, config_path = load_settings(args.config, warn=warnings)
+    for w in warnings:
+        print(f"warning: {w}", file=err)
+    return settings, config_path
+
+
+def opens_dashboard(args: argparse.Namespace) -> bool:
+    return args.command is None and not args.demo
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     err = sys.stderr
+    from noc_tui.ui.startup import hold_gc, release_gc
+
+    if opens_dashboard(args):
+        hold_gc()  # until the first frame; see noc_tui.ui.startup
     try:
-        warnings: list[str] = []
-        settings, config_path = load_settings(args.config, warn=warnings)
-        for w in warnings:
-            print(f"warning: {w}", file=err)
+        settings, config_path = load_config(args, err)
         if args.command == "import":
             return cmd_import(args, settings, err)
         if args.command == "export":
@@ -220,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.demo:
             return cmd_demo(args, settings, config_path)
         return cmd_dashboard(args, settings, config_path)
-    except (ConfigError, CacheError, UsageError, TimeFormatError) as exc:
+    except _user_errors() as exc:  # evaluated only when something was raised
         print(f"noc-tui: {exc}", file=err)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -229,4 +274,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `noc-tui export ... | head` closing the pipe early is not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-
+    finally:
+        release_gc()  # a bad config or cache ends before the dashboard released it

@@ -49,9 +49,11 @@ class DashboardState:
 
 
 def dashboard_state(
-    cache_path: Path, settings: Settings, config_path: Path | None
+    cache_path: Path, settings: Settings, config_path: Path | None,
+    cache: Cache | None = None,
 ) -> DashboardState:
-    """Decide between the carrier list and a first-run message (never raises)."""
+    """Decide between the carrier list and a first-run message (never raises). `cache`:
+    a read-only connection the caller opened on cache_path, to use instead of a new one."""
     has_source = bool(settings.source.url)
     where = str(config_path) if config_path else "the config file"
     todo = (
@@ -60,11 +62,13 @@ def dashboard_state(
     )
     if not Path(cache_path).exists():
         return DashboardState("no_cache", f"No cache yet at {cache_path}.\n\n{todo}", has_source)
+    exists = "SELECT EXISTS(SELECT 1 FROM carriers) OR EXISTS(SELECT 1 FROM attempts)"
     try:
-        with Cache(cache_path, readonly=True) as cache:
-            has_any = cache.conn.execute(
-                "SELECT EXISTS(SELECT 1 FROM carriers) OR EXISTS(SELECT 1 FROM attempts)"
-            ).fetchone()[0]
+        if cache is not None:
+            has_any = cache.conn.execute(exists).fetchone()[0]
+        else:
+            with Cache(cache_path, readonly=True) as own:
+                has_any = own.conn.execute(exists).fetchone()[0]
     except Exception as exc:  # a broken file must explain itself, not crash the app
         return DashboardState("broken", f"Cannot read the cache: {exc}", has_source)
     if not has_any:

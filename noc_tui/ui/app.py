@@ -26,10 +26,18 @@ from noc_tui.ui import cells as fmt
 from noc_tui.ui.commands import NocCommands
 from noc_tui.ui.messages import ListLoaded, LoadFailed, PollFinished, PollProgressed
 from noc_tui.ui.polling import PollControl, PollInfo, Progress
+from noc_tui.ui.startup import gc_held, release_gc
 from noc_tui.ui.themes import DEFAULT_THEME, HEALTH_DEFAULTS, load_themes
 from noc_tui.ui.widgets import HeaderBar
 
 MAX_ALARM_TOASTS = 5  # per poll; more crossings are summed up in one more toast
+# The collector, held from the start (startup.py), resumes this long after the first
+# frame of the carrier list: its first collections then walk everything startup made
+# (a generation-2 one took 22-31 ms at 2,000 carriers), so they wait for the screen to
+# be up rather than hold it back; and at the latest this long after mount, if no list
+# ever arrives.
+GC_RESUME_AFTER_FRAME_S = 1.0
+GC_RESUME_AT_LATEST_S = 10.0
 
 
 class NocApp(App[int]):
@@ -149,6 +157,7 @@ class NocApp(App[int]):
             interval = parse_duration(self.settings.poll.interval)
             self._poll_timer = self.set_interval(interval, self._scheduled_poll)
         self.set_interval(10, self.update_headers)
+        self.set_timer(GC_RESUME_AT_LATEST_S, release_gc)  # if no list ever arrives
         if self._watch_interval_s:
             self.set_interval(self._watch_interval_s, self._watch_cache)
 
@@ -206,6 +215,11 @@ class NocApp(App[int]):
         if len(crossings) > MAX_ALARM_TOASTS:
             self.notify(f"and {len(crossings) - MAX_ALARM_TOASTS} more alarm crossings",
                         title="Alarm", severity="error", timeout=30, markup=False)
+
+    def first_frame_shown(self) -> None:
+        """The carrier list's first frame is on screen (or its error): startup is over."""
+        if gc_held():
+            self.set_timer(GC_RESUME_AFTER_FRAME_S, release_gc)
 
     def load_failed(self, msg: LoadFailed) -> None:
         key = f"{msg.what}: {msg.error}"
@@ -438,6 +452,12 @@ class NocApp(App[int]):
                     markup=False)
 
 
+def run_app(app: NocApp) -> int:
+    """Run the dashboard in the terminal; returns the process exit status."""
+    result = app.run()
+    return result if isinstance(result, int) else (app.return_code or 0)
+
+
 def run_dashboard(
     settings: Settings,
     cache_path: str | Path,
@@ -446,6 +466,5 @@ def run_dashboard(
     config_path: Path | None = None,
 ) -> int:
     """Run the dashboard in the terminal; returns the process exit status."""
-    app = NocApp(settings, cache_path, poller=poller, theme=theme, config_path=config_path)
-    result = app.run()
-    return result if isinstance(result, int) else (app.return_code or 0)
+    return run_app(NocApp(settings, cache_path, poller=poller, theme=theme,
+                          config_path=config_path))
