@@ -325,7 +325,7 @@ class Cache:
 
     def close(self) -> None:
         if self._attempt_parser is not None:
-            self.release_parser(self._attempt_parser)
+            self._attempt_parser.close()
             self._attempt_parser = None
         self.conn.close()
 
@@ -413,10 +413,6 @@ class Cache:
                 written = self._apply_stage()
             report.unchanged = report.taken - written
         return report
-
-    def release_parser(self, parser: AttemptParser) -> None:
-        """Close a parser whose thread has ended (its database goes with it)."""
-        parser.close()
 
     def _parser(self) -> AttemptParser:
         if self._attempt_parser is None:

@@ -153,7 +153,7 @@ def import_file(
                         progress(report.taken + report.rejected)
             finally:
                 batches.close()
-                cache.release_parser(parser)
+                parser.close()
         elif fmt == "jsonl":
             with _open_bytes(path, gz) as fb:
                 for n, line in enumerate(fb, 1):
