@@ -466,7 +466,7 @@ class Poller:
                     raise SourceError(CANCELLED, "cancelled")
         finally:
             pages.close()
-            run.parser.close()
+            parser.close()
 
     @staticmethod
     def _finish(cache: Cache, run: _Run, status: str, error_kind: str | None,
