@@ -7,8 +7,10 @@ escapes, numbers as strings, other time forms, bad values) goes through pydantic
 either takes it as before or words the rejection, so both paths take exactly the same
 records (tests/test_ingest_paths.py).
 
-A parser owns its own in-memory connection, so it can run in a thread of its own while
-the cache stores the previous batch: SQLite releases the GIL while it works.
+A parser owns its own connection to an in-memory database, so it can run in a thread of
+its own while the cache stores the previous batch (SQLite releases the GIL while it
+works); the database is shared-cache so that the cache's connection can attach it and
+copy a batch's rows without them passing through Python.
 """
 
 from __future__ import annotations
