@@ -218,6 +218,15 @@ class _LazyCells(dict[ColumnKey, Any]):
         dict.__delitem__(self, key)
 
 
+def _cell_differs(old: Any, new: Any) -> bool:
+    """Text equality compares only characters and spans: the base style (a health
+    colour) and the layout (a number turning right-aligned) are compared here too."""
+    if old != new:
+        return True
+    return any(getattr(old, a, None) != getattr(new, a, None)
+               for a in ("style", "justify", "overflow", "no_wrap"))
+
+
 class NavTable(DataTable):
     """A row-cursor DataTable with vi keys, rows addressed by key, and the raw data of
     each row kept for export. `sync` changes only what changed, so the cursor stays
@@ -413,9 +422,7 @@ class NavTable(DataTable):
                     continue
                 old = self._cells.get(key)
                 for i, cell in enumerate(cells):
-                    # Text equality ignores the base style: compare it too (health colour).
-                    if old is None or old[i] != cell or \
-                            getattr(old[i], "style", None) != getattr(cell, "style", None):
+                    if old is None or _cell_differs(old[i], cell):
                         self.update_cell(key, cols[i].key, cell)
                 self._cells[key] = cells
             if stale:
