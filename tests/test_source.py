@@ -106,8 +106,9 @@ def test_server_errors_are_retried_then_classified(switch: DemoSwitch) -> None:
 def test_transient_errors_recover(switch: DemoSwitch) -> None:
     switch.faults.error_rate = 0.3
     switch.faults.drop_next = 2
-    since, until = T0 - 3 * HOUR_MS, T0
-    with _client(switch.url, retries=10, page_limit=10) as client:
+    # A whole day, so that there are pages enough for errors to hit at any hour.
+    since, until = T0 - 24 * HOUR_MS, T0
+    with _client(switch.url, retries=10, page_limit=20) as client:
         got = [a for p in client.attempts(since, until) for a in p.items]
     assert got == list(switch.simulator.attempts(since, until, T0))
     assert switch.faults.injected["drop"] == 2 and switch.faults.injected["error"] > 0
