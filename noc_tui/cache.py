@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from noc_tui.attempt_parser import AttemptParser, ParsedAttempts
+from noc_tui.attempt_parser import ROW_COLS, AttemptParser, ParsedAttempts
 from noc_tui.config import MetricSettings
 from noc_tui.ratebook import RateBook
 from noc_tui.timefmt import HOUR_MS
@@ -34,10 +34,7 @@ BATCH = 5_000
 # batches are alive at once in a pipelined import (reading, parsing, storing).
 JSON_ATTEMPT_BATCH = 25_000
 
-ATTEMPT_COLS = (
-    "call_id", "seq", "carrier_id", "ts", "dst", "cli", "sip_code", "sip_reason",
-    "pdd_ms", "duration_s", "release_reason", "cost",
-)
+ATTEMPT_COLS = (*ROW_COLS, "cost")  # the attempts table's columns, in order
 
 # Each migration takes the schema from version i to i + 1. Never edit a shipped one.
 MIGRATIONS: list[str] = [
@@ -162,26 +159,30 @@ _ROLLUP_UPSERT_SET = ", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_VALUE
 # (noc_tui/attempt_parser.py), so the per-record work runs in SQLite's C code, not in a
 # Python loop.
 
-_STAGE_INSERT = (
-    "INSERT INTO stage_db.stage (n, call_id, seq, carrier_id, ts, dst, cli, sip_code, "
-    "sip_reason, pdd_ms, duration_s, release_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
-)
+# Rows as the parser makes them: n, then ROW_COLS.
+_STAGE_INSERT = (f"INSERT INTO stage_db.stage (n, {', '.join(ROW_COLS)}) "
+                 f"VALUES ({', '.join('?' * (len(ROW_COLS) + 1))})")
 
 _CONN = "BETWEEN 200 AND 299"
 # A call fails over out of C at a non-2xx attempt when a later attempt (the first such,
 # by seq) on another carrier got 2xx; it fails over into C at a 2xx attempt after an
-# earlier failed attempt on another carrier (docs/metrics.md). These link the calls of
-# `src` whose call_id is (IN) or is not (NOT IN) in stage_db.calls.
+# earlier failed attempt on another carrier (docs/metrics.md). The links are made from
+# `src`: the staging table for the batch's new calls (those not in stage_db.calls), or
+# the attempts table for the calls in stage_db.calls (they had attempts cached before).
 
 
-def _link_out(src: str, which: str) -> str:
+def _linked_rows(src: str, alias: str) -> tuple[str, str]:
+    """(FROM clause, condition) of the attempts of `src` whose calls are linked there."""
     if src == "attempts":
-        # Driven by stage_db.calls (CROSS JOIN: the planner has no statistics to see it small).
-        rows = "stage_db.calls c CROSS JOIN attempts a ON a.call_id = c.call_id"
-        keep = "true"
-    else:
-        rows = f"{src} a"
-        keep = f"a.call_id {which} (SELECT call_id FROM stage_db.calls)"
+        # Driven by stage_db.calls; CROSS JOIN fixes the join order (the planner has no
+        # statistics to see that table small, and once chose a scan of all attempts).
+        return (f"stage_db.calls c CROSS JOIN attempts {alias} "
+                f"ON {alias}.call_id = c.call_id", "true")
+    return f"{src} {alias}", f"{alias}.call_id NOT IN (SELECT call_id FROM stage_db.calls)"
+
+
+def _link_out(src: str) -> str:
+    rows, keep = _linked_rows(src, "a")
     return (
         "INSERT INTO failovers SELECT a.call_id, a.seq, a.carrier_id, a.ts, a.dst, "
         "a.sip_code, a.sip_reason, b.seq, b.carrier_id, b.ts, b.duration_s "
@@ -192,13 +193,8 @@ def _link_out(src: str, which: str) -> str:
     )
 
 
-def _link_in(src: str, which: str) -> str:
-    if src == "attempts":
-        rows = "stage_db.calls c CROSS JOIN attempts b ON b.call_id = c.call_id"
-        keep = "true"
-    else:
-        rows = f"{src} b"
-        keep = f"b.call_id {which} (SELECT call_id FROM stage_db.calls)"
+def _link_in(src: str) -> str:
+    rows, keep = _linked_rows(src, "b")
     return (
         "INSERT INTO failovers_in SELECT b.call_id, b.seq, b.carrier_id, b.ts "
         f"FROM {rows} WHERE b.sip_code {_CONN} AND {keep} AND EXISTS (SELECT 1 FROM {src} a "
@@ -403,7 +399,7 @@ class Cache:
             conn.execute("ATTACH DATABASE ? AS parse_db", (parsed.uri,))
             try:
                 conn.execute("DELETE FROM stage_db.stage")
-                cols = ", ".join(ATTEMPT_COLS[:-1])
+                cols = ", ".join(ROW_COLS)
                 conn.execute(f"INSERT INTO stage_db.stage (n, {cols}) "
                              f"SELECT n, {cols} FROM parse_db.{parsed.table}")
             finally:
@@ -516,8 +512,8 @@ class Cache:
         conn.execute("DELETE FROM stage_db.calls")
         conn.execute("INSERT INTO stage_db.calls SELECT DISTINCT call_id FROM stage_db.stage s "
                      "WHERE EXISTS (SELECT 1 FROM attempts a WHERE a.call_id = s.call_id)")
-        conn.execute(_link_out("stage_db.stage", "NOT IN"))
-        conn.execute(_link_in("stage_db.stage", "NOT IN"))
+        conn.execute(_link_out("stage_db.stage"))
+        conn.execute(_link_in("stage_db.stage"))
         conn.execute(f"INSERT OR REPLACE INTO attempts ({cols}) SELECT {cols} FROM stage_db.stage")
         conn.execute(
             f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
@@ -546,8 +542,8 @@ class Cache:
                          "(SELECT call_id FROM stage_db.calls)")
             conn.execute("DELETE FROM failovers_in WHERE call_id IN "
                          "(SELECT call_id FROM stage_db.calls)")
-            conn.execute(_link_out("attempts", "IN"))
-            conn.execute(_link_in("attempts", "IN"))
+            conn.execute(_link_out("attempts"))
+            conn.execute(_link_in("attempts"))
         return int(written)
 
     def _relink_all(self) -> None:
@@ -558,8 +554,8 @@ class Cache:
         conn.execute("DELETE FROM failovers_in")
         conn.execute("DELETE FROM stage_db.calls")
         conn.execute("INSERT INTO stage_db.calls SELECT DISTINCT call_id FROM attempts")
-        conn.execute(_link_out("attempts", "IN"))
-        conn.execute(_link_in("attempts", "IN"))
+        conn.execute(_link_out("attempts"))
+        conn.execute(_link_in("attempts"))
         conn.execute("DELETE FROM stage_db.calls")
 
     def _rerate(self, carrier_ids: set[str]) -> None:
