@@ -505,6 +505,17 @@ def _in_list(values: Any) -> str:
     return ",".join(str(int(v)) for v in sorted(values)) or "NULL"
 
 
+def _page_of(cache: Cache, base: str, conds: list[str], args: list[Any],
+             limit: int | None, offset: int) -> tuple[int, list[tuple[Any, ...]]]:
+    """(rows in all, the page's rows) of a query filtered by conds, by (ts, call_id)."""
+    where = f" WHERE {' AND '.join(conds)}" if conds else ""
+    total = cache.conn.execute(f"SELECT count(*) FROM ({base}){where}", args).fetchone()[0]
+    rows = cache.conn.execute(
+        f"SELECT * FROM ({base}){where} ORDER BY ts, call_id LIMIT ? OFFSET ?",
+        [*args, -1 if limit is None else limit, offset]).fetchall()
+    return total, rows
+
+
 def failover_page(
     cache: Cache, carrier_id: str, now_ms: int, window_s: int, settings: MetricSettings,
     *, direction: str = "out", offset: int = 0, limit: int | None = 500,
@@ -534,11 +545,7 @@ def failover_page(
         if fas_only:
             conds.append(f"conn_carrier_id IN ({sus_ph})")
             args += suspects
-        where = f" WHERE {' AND '.join(conds)}" if conds else ""
-        total = cache.conn.execute(f"SELECT count(*) FROM ({base}){where}", args).fetchone()[0]
-        rows = cache.conn.execute(
-            f"SELECT * FROM ({base}){where} ORDER BY ts, call_id LIMIT ? OFFSET ?",
-            [*args, -1 if limit is None else limit, offset]).fetchall()
+        total, rows = _page_of(cache, base, conds, args, limit, offset)
         out = [{
             "call_id": call, "started_at": ms_to_iso(ts), "dst": dst, "failed_code": code,
             "failed_reason": reason, "connected_carrier_id": conn_c,
@@ -567,11 +574,7 @@ def failover_page(
     mine_fas = fas.get(carrier_id, False)
     if fas_only and not mine_fas:
         conds.append("0")
-    where = f" WHERE {' AND '.join(conds)}" if conds else ""
-    total = cache.conn.execute(f"SELECT count(*) FROM ({base}){where}", args).fetchone()[0]
-    rows = cache.conn.execute(
-        f"SELECT * FROM ({base}){where} ORDER BY ts, call_id LIMIT ? OFFSET ?",
-        [*args, -1 if limit is None else limit, offset]).fetchall()
+    total, rows = _page_of(cache, base, conds, args, limit, offset)
     out = [{
         "call_id": call, "started_at": ms_to_iso(ts), "dst": dst, "failed_carrier_id": fc,
         "failed_code": code, "failed_reason": reason, "connected_duration_s": dur,
