@@ -128,9 +128,7 @@ class AttemptParser:
             # Decided for the whole page where it can be (every item an object with no
             # other '{' or '['), else item by item (json_each's value is rendered at
             # every use, so it is not tested on the way in).
-            if not (objects == items and body.count("{") == items + 1
-                    and body.count("[") == 1 and "true" not in body
-                    and "false" not in body and "\\u" not in body):
+            if not (objects == items and _plain_text(body, items + 1, 1)):
                 conn.execute("UPDATE raw SET plain = plain AND "
                              f"{_PLAIN_SQL.replace('?2', 'line')}")
             parsed, odd = self._extract()
@@ -186,6 +184,19 @@ class AttemptParser:
         return parsed
 
 
+# What _PLAIN_SQL looks for, counted or searched in a whole text at once in Python.
+_MARKS = ("{", "[", "true", "false", "\\u")
+_MARKS_B = tuple(m.encode() for m in _MARKS)
+
+
+def _plain_text(text: Any, braces: int, brackets: int) -> bool:
+    """_PLAIN_SQL for a text (str or bytes) holding `braces` '{' and `brackets` '['
+    that are JSON's own, and none of the other marks."""
+    brace, bracket, *others = _MARKS_B if isinstance(text, bytes) else _MARKS
+    return (text.count(brace) == braces and text.count(bracket) == brackets
+            and all(m not in text for m in others))
+
+
 def _raw_rows(lines: list[bytes]) -> Iterable[tuple[int, str | bytes, bool]]:
     """raw rows of JSON lines, with _PLAIN_SQL tested in Python (bytes searches are
     cheaper there). A line that is not UTF-8 stops the decoding map; the caller then
@@ -193,9 +204,7 @@ def _raw_rows(lines: list[bytes]) -> Iterable[tuple[int, str | bytes, bool]]:
     whole = b"".join(lines)
     # The common case, decided for the whole batch at once: no marker anywhere, and as
     # many '{' as lines, each line starting with one (so one each).
-    if (whole.count(b"{") == len(lines) and b"[" not in whole and b"true" not in whole
-            and b"false" not in whole and b"\\u" not in whole
-            and all(line[:1] == b"{" for line in lines)):
+    if _plain_text(whole, len(lines), 0) and all(line[:1] == b"{" for line in lines):
         return zip(range(len(lines)), map(bytes.decode, lines), itertools.repeat(True))
     return _raw_rows_one_by_one(lines)
 
@@ -207,5 +216,4 @@ def _raw_rows_one_by_one(lines: list[bytes]) -> Iterator[tuple[int, str | bytes,
         except UnicodeDecodeError:
             yield i, line, False  # kept as bytes (a BLOB): pydantic rejects it as it is
             continue
-        yield i, text, (line.count(b"{") == 1 and b"[" not in line and b"true" not in line
-                        and b"false" not in line and b"\\u" not in line)
+        yield i, text, _plain_text(line, 1, 0)
