@@ -107,18 +107,18 @@ async def main():
     if mode == "dashboard":
         # The steps of `noc-tui --cache PATH --config FILE` (noc_tui.cli.main) up to
         # app.run(): arguments, the collector held, the config loaded and validated
-        # (pydantic-settings), the cache checked for migrations, the app built. Only
-        # the clock is pinned (the cache's data ends at NOW_ISO).
+        # (pydantic-settings, in a forked child while Textual is imported), the cache
+        # checked for migrations, the app built. Only the clock is pinned (the cache's
+        # data ends at NOW_ISO).
         from noc_tui import cli
         args = cli.build_parser().parse_args(["--cache", path, "--config", config])
         from noc_tui.ui.startup import hold_gc
         if cli.opens_dashboard(args):
             hold_gc()
-        settings, config_path = cli.load_config(args, sys.stderr)
         from noc_tui.timefmt import iso_to_ms
         now = iso_to_ms("%s")
-        app = cli.dashboard_app(args, settings, config_path, clock=lambda: now,
-                                watch_interval_s=0)
+        app = cli.prepare_dashboard(args, sys.stderr, clock=lambda: now,
+                                    watch_interval_s=0)
         from noc_tui.ui.carrier_list import CarrierListScreen
         def table():
             s = app.screen

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from noc_tui.attempt_parser import ROW_COLS, AttemptParser, ParsedAttempts
-from noc_tui.config import MetricSettings
 from noc_tui.ratebook import RateBook
 from noc_tui.timefmt import HOUR_MS
 
 if TYPE_CHECKING:
     import sqlite_utils
 
+    from noc_tui.config import MetricSettings
     from noc_tui.records import Rejection
 
 
@@ -214,7 +214,11 @@ class Cache:
         readonly: bool = False,
     ) -> None:
         self.path = Path(path)
-        self.settings = settings or MetricSettings()
+        if settings is None:
+            from noc_tui.config import MetricSettings  # pydantic: only when none is given
+
+            settings = MetricSettings()
+        self.settings = settings
         self.readonly = readonly
         if not readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)

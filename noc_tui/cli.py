@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -22,7 +22,9 @@ from noc_tui.timefmt import TimeFormatError, iso_to_ms, now_ms, parse_duration
 # imported before main() runs is paid before the first frame with the collector on.
 if TYPE_CHECKING:
     from noc_tui.config import Settings
+    from noc_tui.settings_view import Checked
     from noc_tui.ui.app import NocApp
+    from noc_tui.views import ListSnapshot
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SHOW_REJECTIONS = 20
@@ -36,7 +38,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     """The exceptions that end with one message and status 2. CacheError only once the
     cache module is loaded: it cannot have been raised before, and importing it just to
     name it would cost the dashboard's first frame."""
-    from noc_tui.config import ConfigError
+    from noc_tui.settings_view import ConfigError
 
     errors: tuple[type[Exception], ...] = (ConfigError, UsageError, TimeFormatError)
     cache = sys.modules.get("noc_tui.cache")
@@ -195,13 +197,16 @@ def cmd_demo_switch(args: argparse.Namespace) -> int:
 
 
 def dashboard_app(args: argparse.Namespace, settings: Settings, config_path: Path,
+                  first_list: Callable[[], ListSnapshot | None] | None = None,
                   **app_options: Any) -> NocApp:
     """The dashboard app, ready to run: what `noc-tui` does between loading the config and
-    taking the terminal (bench/bench_dashboard.py measures startup through here)."""
+    taking the terminal. `first_list`: waits for the carrier list read ahead
+    (prepare_dashboard) by a process that brings the cache to the current schema first,
+    or says None; the app's first load then does both itself."""
     from noc_tui.ui.app import NocApp
 
     path = _cache_path(args, settings)
-    if path.exists():
+    if path.exists() and first_list is None:
         from noc_tui.cache import Cache
 
         # The dashboard reads through read-only connections: bring an older cache to
@@ -213,13 +218,54 @@ def dashboard_app(args: argparse.Namespace, settings: Settings, config_path: Pat
 
         poller = Poller(settings, path)
     return NocApp(settings, path, poller=poller, theme=args.theme, config_path=config_path,
-                  **app_options)
+                  first_list=first_list, **app_options)
 
 
-def cmd_dashboard(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
+def prepare_dashboard(args: argparse.Namespace, err: TextIO, **app_options: Any) -> NocApp:
+    """`noc-tui` from its arguments to the app, ready to run. The config is validated in
+    a forked child while this process imports Textual: both take about a quarter of a
+    second, and run side by side on two cores (noc_tui.settings_view)."""
+    from noc_tui.settings_view import ConfigCheck
+
+    clock = app_options.get("clock")
+
+    def first_list(settings: Settings, config_path: Path) -> ListSnapshot:
+        # In the child, with the validated settings: the cache brought to the current
+        # schema (as dashboard_app does) and the carrier list read, ready for the first
+        # frame. SQLite is safe here: the parent opened no connection before the fork.
+        from noc_tui.cache import Cache
+        from noc_tui.views import list_snapshot
+
+        path = _cache_path(args, settings)
+        if path.exists():
+            Cache(path, settings.metrics).close()
+        now = clock() if clock is not None else now_ms()
+        snap = list_snapshot(path, settings, config_path, settings.ui.window, now)
+        # One string object per column name: pickled once, not once per row (the rows
+        # come from one JSON document each), a third of the bytes to read back.
+        names: dict[str, str] = {}
+        snap.rows[:] = [{names.setdefault(k, k): v for k, v in r.items()} for r in snap.rows]
+        return snap
+
+    check = ConfigCheck(args.config, then=first_list)
+    try:
+        import noc_tui.ui.app  # noqa: F401 (the long import, while the child works)
+
+        checked = check.result()
+        settings, config_path = _with_warnings(checked, err)
+        # The list follows the settings down the pipe: the app starts without waiting
+        # for it, and its first load takes it from there (then_result reaps the child).
+        ahead = check.then_result if check.pid else None
+        return dashboard_app(args, settings, config_path, first_list=ahead, **app_options)
+    except BaseException:
+        check.close()
+        raise
+
+
+def cmd_dashboard(args: argparse.Namespace, err: TextIO) -> int:
     from noc_tui.ui.app import run_app
 
-    return run_app(dashboard_app(args, settings, config_path))
+    return run_app(prepare_dashboard(args, err))
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
@@ -231,13 +277,15 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, config_path: Path) ->
 
 def load_config(args: argparse.Namespace, err: TextIO) -> tuple[Settings, Path]:
     """The validated settings and the config file's path; warnings go to err."""
-    from noc_tui.config import load_settings
+    from noc_tui.settings_view import check_in_process
 
-    warnings: list[str] = []
-    settings, config_path = load_settings(args.config, warn=warnings)
-    for w in warnings:
+    return _with_warnings(check_in_process(args.config), err)
+
+
+def _with_warnings(checked: Checked, err: TextIO) -> tuple[Settings, Path]:
+    for w in checked.warnings:
         print(f"warning: {w}", file=err)
-    return settings, config_path
+    return checked.settings, checked.path
 
 
 def opens_dashboard(args: argparse.Namespace) -> bool:
@@ -253,6 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opens_dashboard(args):
         hold_gc()  # until the first frame; see noc_tui.ui.startup
     try:
+        if opens_dashboard(args):
+            return cmd_dashboard(args, err)
         settings, config_path = load_config(args, err)
         if args.command == "import":
             return cmd_import(args, settings, err)
@@ -262,9 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_poll(args, settings, config_path)
         if args.command == "demo-switch":
             return cmd_demo_switch(args)
-        if args.demo:
-            return cmd_demo(args, settings, config_path)
-        return cmd_dashboard(args, settings, config_path)
+        return cmd_demo(args, settings, config_path)
     except _user_errors() as exc:  # evaluated only when something was raised
         print(f"noc-tui: {exc}", file=err)
         return EXIT_USAGE

@@ -19,51 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources import InitSettingsSource
 
+from noc_tui.settings_view import (  # noqa: F401 (re-exported: the models' helpers)
+    APP,
+    CodeSpec,
+    ConfigError,
+    config_dir,
+    default_cache_path,
+    default_config_path,
+    expand_codes,
+)
 from noc_tui.timefmt import TimeFormatError, parse_duration
-
-APP = "noc-tui"
-
-CodeSpec = int | str  # 404, or a range written "300-399" / "3xx"
-
-
-class ConfigError(Exception):
-    """Configuration that cannot be used; the message names the file and the key."""
-
-
-def _xdg(var: str, fallback: str) -> Path:
-    base = os.environ.get(var)
-    return Path(base) if base else Path.home() / fallback
-
-
-def config_dir() -> Path:
-    return _xdg("XDG_CONFIG_HOME", ".config") / APP
-
-
-def default_config_path() -> Path:
-    return config_dir() / "config.toml"
-
-
-def default_cache_path() -> Path:
-    return _xdg("XDG_CACHE_HOME", ".cache") / APP / "cache.db"
-
-
-def expand_codes(specs: list[CodeSpec]) -> frozenset[int]:
-    """[ "200-299", 480 ] -> {200, ..., 299, 480}."""
-    out: set[int] = set()
-    for spec in specs:
-        if isinstance(spec, int):
-            out.add(spec)
-            continue
-        text = spec.strip().lower()
-        if len(text) == 3 and text.endswith("xx") and text[0].isdigit():
-            lo = int(text[0]) * 100
-            out.update(range(lo, lo + 100))
-        elif "-" in text:
-            lo_s, hi_s = text.split("-", 1)
-            out.update(range(int(lo_s), int(hi_s) + 1))
-        else:
-            out.add(int(text))
-    return frozenset(out)
 
 
 def _check_codes(specs: list[CodeSpec]) -> list[CodeSpec]:
@@ -265,3 +230,20 @@ def _format_validation(path: Path, exc: ValidationError) -> str:
             msg = "unknown key"
         lines.append(f"{path}: {key}: {msg}")
     return "bad configuration (file or NOC_TUI_* environment):\n  " + "\n  ".join(lines)
+
+
+def to_plain(value: Any) -> Any:
+    """Settings as JSON-ready data for ``settings_view.from_plain``, secrets included
+    (it goes down a private pipe to the parent process, never to a file or a log)."""
+    if isinstance(value, BaseModel):
+        fields = {name: to_plain(getattr(value, name)) for name in type(value).model_fields}
+        return {"$model": type(value).__name__, "fields": fields}
+    if isinstance(value, Path):
+        return {"$path": str(value)}
+    if isinstance(value, SecretStr):
+        return {"$secret": value.get_secret_value()}
+    if isinstance(value, dict):
+        return {"$dict": {k: to_plain(v) for k, v in value.items()}}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    return value

@@ -11,11 +11,13 @@ from __future__ import annotations
 import calendar
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from noc_tui.cache import ROLLUP_VALUE_COLS, Cache, _rollup_select
-from noc_tui.config import MetricSettings
 from noc_tui.timefmt import DAY_MS, HOUR_MS, ms_to_dt, ms_to_iso
+
+if TYPE_CHECKING:
+    from noc_tui.config import MetricSettings
 
 STANDARD_WINDOWS = (3600, 86400, 7 * 86400)
 REFRESH_CACHE_KIB = -8192  # SQLite page cache during a refresh (negative = KiB)

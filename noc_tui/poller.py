@@ -24,11 +24,14 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from noc_tui.attempt_parser import AttemptParser, ParsedAttempts
 from noc_tui.cache import Cache, CacheError, IngestReport
-from noc_tui.config import Settings, default_config_path
+from noc_tui.settings_view import default_config_path
+
+if TYPE_CHECKING:
+    from noc_tui.config import Settings
 from noc_tui.metrics import refresh_standard_windows
 from noc_tui.readahead import read_ahead
 from noc_tui.source import CANCELLED, Page, SourceClient, SourceError

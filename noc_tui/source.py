@@ -18,13 +18,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic_core import from_json
 
-from noc_tui.config import SourceSettings
 from noc_tui.timefmt import ms_to_iso
+
+if TYPE_CHECKING:
+    from noc_tui.config import SourceSettings
 
 API_PREFIX = "/api/v1"
 

@@ -8,12 +8,12 @@ and classifications around them (health, alarms, the call ladder's "why").
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from noc_tui.cache import Cache
-from noc_tui.config import AlarmSettings, HealthSettings, MetricSettings, Settings
 from noc_tui.metrics import (
     FAS_FLAGS,
     carrier_metrics,
@@ -21,7 +21,11 @@ from noc_tui.metrics import (
     halt_set,
     stored_metrics,
 )
+from noc_tui.poll_status import PollInfo, read_poll_info
 from noc_tui.timefmt import HOUR_MS, ms_to_iso
+
+if TYPE_CHECKING:
+    from noc_tui.config import AlarmSettings, HealthSettings, MetricSettings, Settings
 
 WINDOWS: dict[str, int] = {"1h": 3600, "24h": 86400, "7d": 7 * 86400}
 HEALTH_STATES = ("down", "suspect", "degraded", "fine")
@@ -93,6 +97,60 @@ def carrier_list(
     if stored is not None and stored[1]:
         return stored[0], stored[1], True
     return now_ms, carrier_metrics(cache, now_ms, window_s), False
+
+
+@dataclass(frozen=True)
+class ListSnapshot:
+    """What the carrier list screen shows for one window: the dashboard state, and when
+    it is ready the rows (each with its health and alarms) and the poll status; or why
+    the list could not be read."""
+
+    state: DashboardState
+    window: str
+    as_of_ms: int | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    poll: PollInfo | None = None
+    error: str | None = None
+
+
+def migrate_for_reading(cache_path: Path, settings: Settings) -> None:
+    """Bring an existing cache to the current schema, as read-only connections need.
+    Never raises: a cache that cannot be brought there says why when it is read."""
+    if Path(cache_path).exists():
+        with contextlib.suppress(Exception):
+            Cache(cache_path, settings.metrics).close()
+
+
+def list_snapshot(cache_path: Path, settings: Settings, config_path: Path | None,
+                  window: str, now_ms: int) -> ListSnapshot:
+    """The carrier list for a window, read through one read-only connection (opening one
+    reads the carrier ids and the rate book). Never raises: a cache that cannot be read
+    is a state (dashboard_state) or an error to show."""
+    cache: Cache | None = None
+    if Path(cache_path).exists():
+        try:
+            cache = Cache(cache_path, settings.metrics, readonly=True)
+        except Exception:
+            cache = None  # dashboard_state says why
+    try:
+        state = dashboard_state(cache_path, settings, config_path, cache)
+        if state.kind != "ready":
+            return ListSnapshot(state, window)
+        try:
+            if cache is None:  # it could not open a moment ago, yet reads now
+                cache = Cache(cache_path, settings.metrics, readonly=True)
+            as_of, rows, _ = carrier_list(cache, WINDOWS[window], now_ms)
+            poll = read_poll_info(cache)
+        except Exception as exc:
+            return ListSnapshot(state, window, error=str(exc))
+    finally:
+        if cache is not None:
+            cache.close()
+    hs, al = settings.health, settings.alarms
+    for r in rows:
+        r["health"] = health(r, hs, al.halt_violations)
+        r["alarms"] = alarms(r, al)
+    return ListSnapshot(state, window, as_of, rows, poll)
 
 
 def health(row: dict[str, Any], hs: HealthSettings, halt_violations: int = 1) -> str:

@@ -18,14 +18,17 @@ from textual.screen import Screen
 
 if TYPE_CHECKING:
     from noc_tui.cache import Cache
+    from noc_tui.config import Settings  # or a settings_view.SettingsView
+    from noc_tui.views import ListSnapshot
 
-from noc_tui.config import Settings, default_config_path
+from noc_tui.poll_status import PollInfo
+from noc_tui.settings_view import default_config_path
 from noc_tui.timefmt import now_ms as wall_now_ms
 from noc_tui.timefmt import parse_duration
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.commands import NocCommands
 from noc_tui.ui.messages import ListLoaded, LoadFailed, PollFinished, PollProgressed
-from noc_tui.ui.polling import PollControl, PollInfo, Progress
+from noc_tui.ui.polling import PollControl, Progress
 from noc_tui.ui.startup import gc_held, release_gc
 from noc_tui.ui.themes import DEFAULT_THEME, HEALTH_DEFAULTS, load_themes
 from noc_tui.ui.widgets import HeaderBar
@@ -70,8 +73,11 @@ class NocApp(App[int]):
         theme: str | None = None,
         config_path: Path | None = None,
         watch_interval_s: float = 15.0,
+        first_list: Callable[[], ListSnapshot | None] | None = None,
     ) -> None:
         self.settings = settings
+        # Waits for the carrier list read while the app was starting (in a worker).
+        self._first_list = first_list
         self.cache_path = Path(cache_path)
         self.config_path = config_path or default_config_path()
         self.clock = clock
@@ -99,6 +105,11 @@ class NocApp(App[int]):
         self._pick_theme(theme or settings.ui.theme)
         if settings.keys:
             self.set_keymap(dict(settings.keys))
+
+    def take_first_list(self) -> Callable[[], ListSnapshot | None] | None:
+        """What waits for the list read at startup; once, and only for the first load."""
+        first, self._first_list = self._first_list, None
+        return first if not self.generation else None
 
     # -- themes --------------------------------------------------------------------------
 

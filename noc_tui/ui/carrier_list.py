@@ -17,11 +17,11 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.messages import ListLoaded, LoadFailed
-from noc_tui.ui.polling import read_poll_info
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 
 if TYPE_CHECKING:
     from noc_tui.ui.app import NocApp
+    from noc_tui.views import ListSnapshot
 
 HEALTH_ORDER = {"down": 0, "suspect": 1, "degraded": 2, "fine": 3}
 HEALTH_LABEL = {"down": "DOWN", "suspect": "SUSP", "degraded": "DEGR", "fine": "ok"}
@@ -138,41 +138,27 @@ class CarrierListScreen(Screen):
     def load(self) -> None:
         # Imported here, in the worker thread: the data layer (SQLite helpers, metrics)
         # is not needed to compose the first frame.
-        from noc_tui.cache import Cache
-        from noc_tui.views import WINDOWS, alarms, carrier_list, dashboard_state, health
+        from noc_tui.views import list_snapshot, migrate_for_reading
 
         app = self.noc
-        window = app.window
         gen = app.generation
-        # One read-only connection for the state check and the list (opening one reads
-        # the carrier ids and the rate book); if it cannot open, dashboard_state says why.
-        cache: Cache | None = None
-        if app.cache_path.exists():
-            try:
-                cache = Cache(app.cache_path, app.settings.metrics, readonly=True)
-            except Exception:
-                cache = None
-        try:
-            state = dashboard_state(app.cache_path, app.settings, app.config_path, cache)
-            if state.kind != "ready":
-                self.post_message(ListLoaded(state, window, None, [], None, gen))
-                return
-            try:
-                if cache is None:  # it could not open a moment ago, yet reads now
-                    cache = Cache(app.cache_path, app.settings.metrics, readonly=True)
-                as_of, rows, _ = carrier_list(cache, WINDOWS[window], app.now())
-                poll = read_poll_info(cache)
-            except Exception as exc:
-                self.post_message(LoadFailed("carrier list", str(exc)))
-                return
-        finally:
-            if cache is not None:
-                cache.close()
-        hs, al = app.settings.health, app.settings.alarms
-        for r in rows:
-            r["health"] = health(r, hs, al.halt_violations)
-            r["alarms"] = alarms(r, al)
-        self.post_message(ListLoaded(state, window, as_of, rows, poll, gen))
+        snap = None
+        ahead = app.take_first_list()
+        if ahead is not None:  # read while the app started (cli.prepare_dashboard)
+            snap = ahead()
+            if snap is None:  # that process failed: do its work here
+                migrate_for_reading(app.cache_path, app.settings)
+        if snap is None or snap.window != app.window:
+            snap = list_snapshot(app.cache_path, app.settings, app.config_path,
+                                 app.window, app.now())
+        self.post_message(self._loaded(snap, gen))
+
+    @staticmethod
+    def _loaded(snap: ListSnapshot, generation: int) -> ListLoaded | LoadFailed:
+        if snap.error is not None:
+            return LoadFailed("carrier list", snap.error)
+        return ListLoaded(snap.state, snap.window, snap.as_of_ms, snap.rows, snap.poll,
+                          generation)
 
     def on_list_loaded(self, msg: ListLoaded) -> None:
         if msg.window != self.noc.window:

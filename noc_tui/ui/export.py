@@ -20,13 +20,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 
-from noc_tui.config import Settings
 from noc_tui.export import to_csv
 from noc_tui.timefmt import ms_to_dt
 from noc_tui.ui.cells import safe_filename
 
 if TYPE_CHECKING:
     from textual.app import App
+
+    from noc_tui.config import Settings
 
 FORMATS = ("csv", "json", "svg", "txt")
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:  # annotations only: keeps the data layer out of the import path
-    from noc_tui.ui.polling import PollInfo
+    from noc_tui.poll_status import PollInfo
     from noc_tui.views import DashboardState
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from noc_tui.config import config_dir
+from noc_tui.settings_view import config_dir
 
 DEFAULT_THEME = "noc-dark"
 HEALTH = ("down", "degraded", "suspect", "fine")

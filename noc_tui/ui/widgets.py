@@ -25,7 +25,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.coordinate import Coordinate
-from textual.geometry import Region
+from textual.events import Resize
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import DataTable, ProgressBar, Static
@@ -261,6 +262,15 @@ class NavTable(DataTable):
         self.more_above = False
         self._paint_style: Style | None = None
         self._paint: _Paint | None = None
+        self._rendered_size: Size | None = None
+
+    def _on_resize(self, event: Resize) -> None:
+        # DataTable forgets every rendered row on each Resize, also one that only tells
+        # of a new virtual size (the rows just added), so the first frame of the list
+        # was painted twice. A rendered row depends on the table's size, not on that.
+        event.prevent_default()  # DataTable's own handler, the only other one
+        if event.size != self._rendered_size:
+            self._update_count += 1
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # DataTable asks for `rich_style` once per line, and each time it walks every
@@ -269,6 +279,7 @@ class NavTable(DataTable):
         self._paint_style = None
         self._paint_style = self.rich_style
         self._paint = self._take_paint()
+        self._rendered_size = self.size
         try:
             return super().render_lines(crop)
         finally:

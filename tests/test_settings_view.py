@@ -1,0 +1,257 @@
+"""The dashboard's start: config validated in a forked child (noc_tui.settings_view), the
+carrier list read ahead there, and the app shown from plain views of the settings.
+
+The forked paths run in a fresh interpreter (subprocess): the check forks only a
+single-threaded process, and this test process has threads of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from noc_tui.config import load_settings
+from noc_tui.ui.carrier_list import CarrierListScreen
+from noc_tui.ui.widgets import NavTable
+from noc_tui.views import list_snapshot
+from tests.ui_fixtures import FROZEN_NOW, build_cache, ui_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Every section away from its defaults, with the types that need care: paths, a secret,
+# code ranges, a mapping (keys), floats and booleans.
+FULL_CONFIG = """
+cache = "{cache}"
+[source]
+url = "http://127.0.0.1:9"
+token = "sekrit-token"
+ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
+verify_tls = false
+connect_timeout_s = 2.5
+retries = 3
+page_limit = 700
+[poll]
+interval = "15m"
+overlap = "3h"
+[metrics]
+ner_codes = ["2xx", 486]
+halt_codes = ["300-399", 404]
+sdc_max_s = 5
+fas_no_ring_ratio = 0.3
+[alarms]
+consecutive_failures = 7
+fas_suspect = false
+[health]
+degraded_asr = 0.4
+[ui]
+theme = "noc-light"
+animations = false
+export_dir = "/tmp/noc-exports"
+[keys]
+"app.poll" = "ctrl+r"
+"""
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    for var in list(os.environ):
+        if var.startswith("NOC_TUI_"):
+            monkeypatch.delenv(var)
+
+
+def run_python(code: str, *args: str) -> dict[str, Any]:
+    res = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
+                         text=True, timeout=60, cwd=ROOT, env={**os.environ,
+                                                               "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+COMPARE = r"""
+import json, os, sys
+from noc_tui.settings_view import ConfigCheck
+check = ConfigCheck(sys.argv[1])
+forked = check.pid != 0
+pid = check.pid
+got = check.result()
+pydantic_loaded = any(m.split(".")[0] in ("pydantic", "pydantic_settings") for m in sys.modules)
+try:
+    os.waitpid(pid, os.WNOHANG)
+    reaped = False
+except ChildProcessError:
+    reaped = True
+
+from pydantic import BaseModel, SecretStr
+from noc_tui.config import load_settings
+want, want_path = load_settings(sys.argv[1], warn=[])
+
+def diffs(view, model, where):
+    if isinstance(model, BaseModel):
+        for name in type(model).model_fields:
+            yield from diffs(getattr(view, name), getattr(model, name), f"{where}.{name}")
+    elif isinstance(model, SecretStr):
+        if view.get_secret_value() != model.get_secret_value():
+            yield where
+    elif view != model or type(view) is not type(model):
+        yield f"{where}: {view!r} != {model!r}"
+
+out = list(diffs(got.settings, want, "settings"))
+m, w = got.settings.metrics, want.metrics
+if (m.ner_set(), m.halt_set()) != (w.ner_set(), w.halt_set()):
+    out.append("code sets")
+if got.settings.cache_path() != want.cache_path() or got.path != want_path:
+    out.append("paths")
+print(json.dumps({"forked": forked, "reaped": reaped, "pydantic": pydantic_loaded,
+                  "diffs": out, "warnings": got.warnings, "repr": repr(got.settings)}))
+"""
+
+
+def test_forked_check_reads_exactly_what_pydantic_validated(tmp_path: Path) -> None:
+    cfg = tmp_path / "full.toml"
+    cfg.write_text(FULL_CONFIG.format(cache=tmp_path / "c.db"))
+    cfg.chmod(0o644)  # holds a secret and is readable by others: a warning
+    out = run_python(COMPARE, str(cfg))
+    assert out["forked"] and out["reaped"]
+    assert not out["pydantic"], "the dashboard's process imported pydantic after all"
+    assert out["diffs"] == []
+    assert len(out["warnings"]) == 1 and "readable by others" in out["warnings"][0]
+    assert "sekrit" not in out["repr"]
+
+
+def test_environment_reaches_the_forked_check(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[ui]\nwindow = "1h"\n')
+    monkeypatch.setenv("NOC_TUI_UI__WINDOW", "7d")
+    monkeypatch.setenv("NOC_TUI_METRICS__HALT_CODES", '["3xx", 486]')
+    out = run_python(COMPARE, str(cfg))
+    assert out["forked"] and out["diffs"] == []
+    assert "window='7d'" in out["repr"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('[poll]\ninterval = "soon"\n', "poll.interval"),
+        ('[ui]\nwindw = "1h"\n', "ui.windw: unknown key"),
+        ("not toml at all", "not valid TOML"),
+    ],
+)
+def test_bad_config_stops_the_dashboard_with_the_same_message(
+    tmp_path: Path, body: str, expected: str
+) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(body)
+    base = [sys.executable, "-m", "noc_tui", "--config", str(cfg),
+            "--cache", str(tmp_path / "c.db")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # The dashboard (forked check) and a headless command (checked in-process).
+    dash = subprocess.run(base, capture_output=True, text=True, timeout=60, env=env,
+                          stdin=subprocess.DEVNULL)
+    export = subprocess.run([*base, "export", "carriers"], capture_output=True, text=True,
+                            timeout=60, env=env)
+    assert dash.returncode == 2 and export.returncode == 2
+    assert expected in dash.stderr and str(cfg) in dash.stderr
+    assert "Traceback" not in dash.stderr
+    assert dash.stderr == export.stderr
+
+
+READ_AHEAD = r"""
+import json, sys
+from noc_tui import cli
+args = cli.build_parser().parse_args(["--cache", sys.argv[1], "--config", sys.argv[2]])
+app = cli.prepare_dashboard(args, sys.stderr, clock=lambda: int(sys.argv[3]))
+pydantic_loaded = any(m.split(".")[0] in ("pydantic", "pydantic_settings") for m in sys.modules)
+first = app.take_first_list()()
+from noc_tui.config import load_settings
+from noc_tui.views import list_snapshot
+settings, path = load_settings(sys.argv[2])
+want = list_snapshot(settings.cache_path(), settings, path, settings.ui.window,
+                     int(sys.argv[3]))
+print(json.dumps({"pydantic": pydantic_loaded, "same": first == want,
+                  "rows": len(first.rows) if first else None,
+                  "window": first.window if first else None}))
+"""
+
+
+def test_carrier_list_is_read_ahead_while_the_app_starts(tmp_path: Path) -> None:
+    cache = build_cache(tmp_path / "c.db", calls=600)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'cache = "{cache}"\n[ui]\nwindow = "7d"\n')
+    out = run_python(READ_AHEAD, str(cache), str(cfg), str(FROZEN_NOW))
+    assert not out["pydantic"]
+    assert out["same"] and out["window"] == "7d" and out["rows"] >= 7
+
+
+async def test_first_frame_shows_the_read_ahead_list_without_a_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from noc_tui.ui.app import NocApp
+
+    cache = build_cache(tmp_path / "c.db", calls=600)
+    settings = ui_settings()
+    first = list_snapshot(cache, settings, None, "24h", FROZEN_NOW)
+    first.rows[0]["name"] = "Read Ahead Carrier"  # shows where the rows came from
+
+    def no_load(*_: Any) -> None:
+        raise AssertionError("the list was loaded again")
+
+    monkeypatch.setattr("noc_tui.views.list_snapshot", no_load)
+    app = NocApp(settings, cache, clock=lambda: FROZEN_NOW, watch_interval_s=0,
+                 first_list=lambda: first)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(200):
+            screen = app.screen
+            if isinstance(screen, CarrierListScreen) and screen.loaded:
+                break
+            await pilot.pause(0.01)
+        table = app.screen.query_one("#carriers", NavTable)
+        assert table.row_count == len(first.rows)
+        names = {str(table.get_cell(k, "name")) for k in table.rows}
+        assert "Read Ahead Carrier" in names
+
+
+@pytest.mark.parametrize("ahead", ["other window", "failed"])
+async def test_first_load_reads_itself_when_the_read_ahead_does_not_fit(
+    tmp_path: Path, ahead: str
+) -> None:
+    from noc_tui.ui.app import NocApp
+
+    cache = build_cache(tmp_path / "c.db", calls=600)
+    settings = ui_settings(window="1h")
+    stale = list_snapshot(cache, settings, None, "7d", FROZEN_NOW)
+    want = list_snapshot(cache, settings, None, "1h", FROZEN_NOW)
+    app = NocApp(settings, cache, clock=lambda: FROZEN_NOW, watch_interval_s=0,
+                 first_list=(lambda: stale) if ahead == "other window" else (lambda: None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(200):
+            screen = app.screen
+            if isinstance(screen, CarrierListScreen) and screen.loaded:
+                break
+            await pilot.pause(0.01)
+        assert app.screen.rows == want.rows
+
+
+def test_settings_from_pydantic_and_views_drive_the_same_thresholds(tmp_path: Path) -> None:
+    # The read-ahead list is built in the child from the pydantic models; the UI's own
+    # reloads from the views: both must classify rows the same.
+    cache = build_cache(tmp_path / "c.db", calls=600)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[health]\ndegraded_asr = 0.6\n[alarms]\nasr_floor = 0.5\n")
+    settings, path = load_settings(cfg)
+    from noc_tui.config import to_plain
+    from noc_tui.settings_view import from_plain
+
+    view = from_plain(to_plain(settings))
+    a = list_snapshot(cache, settings, path, "24h", FROZEN_NOW)
+    b = list_snapshot(cache, view, path, "24h", FROZEN_NOW)
+    assert a == b
+    assert any(r["health"] == "degraded" for r in a.rows)
