@@ -22,9 +22,9 @@ from noc_tui.timefmt import TimeFormatError, iso_to_ms, now_ms, parse_duration
 # imported before main() runs is paid before the first frame with the collector on.
 if TYPE_CHECKING:
     from noc_tui.config import Settings
+    from noc_tui.list_state import ListSnapshot
     from noc_tui.settings_view import Checked
     from noc_tui.ui.app import NocApp
-    from noc_tui.views import ListSnapshot
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SHOW_REJECTIONS = 20

@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from noc_tui.cache import Cache
+from noc_tui.list_state import DashboardState, ListSnapshot
 from noc_tui.metrics import (
     FAS_FLAGS,
     carrier_metrics,
@@ -21,7 +22,7 @@ from noc_tui.metrics import (
     halt_set,
     stored_metrics,
 )
-from noc_tui.poll_status import PollInfo, read_poll_info
+from noc_tui.poll_status import read_poll_info
 from noc_tui.timefmt import HOUR_MS, ms_to_iso
 
 if TYPE_CHECKING:
@@ -41,15 +42,6 @@ SIP_WORDS: dict[int, str] = {
 
 
 # -- dashboard state --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DashboardState:
-    """What the first screen should show: data, or what to do to get some."""
-
-    kind: Literal["ready", "no_cache", "empty", "broken"]
-    message: str = ""
-    has_source: bool = False
 
 
 def dashboard_state(
@@ -97,20 +89,6 @@ def carrier_list(
     if stored is not None and stored[1]:
         return stored[0], stored[1], True
     return now_ms, carrier_metrics(cache, now_ms, window_s), False
-
-
-@dataclass(frozen=True)
-class ListSnapshot:
-    """What the carrier list screen shows for one window: the dashboard state, and when
-    it is ready the rows (each with its health and alarms) and the poll status; or why
-    the list could not be read."""
-
-    state: DashboardState
-    window: str
-    as_of_ms: int | None = None
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    poll: PollInfo | None = None
-    error: str | None = None
 
 
 def migrate_for_reading(cache_path: Path, settings: Settings) -> None:

@@ -19,7 +19,7 @@ from textual.screen import Screen
 if TYPE_CHECKING:
     from noc_tui.cache import Cache
     from noc_tui.config import Settings  # or a settings_view.SettingsView
-    from noc_tui.views import ListSnapshot
+    from noc_tui.list_state import ListSnapshot
 
 from noc_tui.poll_status import PollInfo
 from noc_tui.settings_view import default_config_path

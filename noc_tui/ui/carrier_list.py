@@ -20,8 +20,8 @@ from noc_tui.ui.messages import ListLoaded, LoadFailed
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 
 if TYPE_CHECKING:
+    from noc_tui.list_state import ListSnapshot
     from noc_tui.ui.app import NocApp
-    from noc_tui.views import ListSnapshot
 
 HEALTH_ORDER = {"down": 0, "suspect": 1, "degraded": 2, "fine": 3}
 HEALTH_LABEL = {"down": "DOWN", "suspect": "SUSP", "degraded": "DEGR", "fine": "ok"}
@@ -136,10 +136,8 @@ class CarrierListScreen(Screen):
 
     @work(thread=True, exclusive=True, group="list")
     def load(self) -> None:
-        # Imported here, in the worker thread: the data layer (SQLite helpers, metrics)
-        # is not needed to compose the first frame.
-        from noc_tui.views import list_snapshot, migrate_for_reading
-
+        # The data layer (SQLite helpers, metrics) is imported here, in the worker thread,
+        # and only when the list read at startup is not there to use.
         app = self.noc
         gen = app.generation
         snap = None
@@ -147,8 +145,12 @@ class CarrierListScreen(Screen):
         if ahead is not None:  # read while the app started (cli.prepare_dashboard)
             snap = ahead()
             if snap is None:  # that process failed: do its work here
+                from noc_tui.views import migrate_for_reading
+
                 migrate_for_reading(app.cache_path, app.settings)
         if snap is None or snap.window != app.window:
+            from noc_tui.views import list_snapshot
+
             snap = list_snapshot(app.cache_path, app.settings, app.config_path,
                                  app.window, app.now())
         self.post_message(self._loaded(snap, gen))

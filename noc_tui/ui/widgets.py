@@ -22,6 +22,7 @@ from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.coordinate import Coordinate
@@ -154,6 +155,17 @@ class _Paint(NamedTuple):
     css_background: bool
     row_styles: dict[tuple[int, Style], Style]
     widths: list[int]  # each column's, padding included
+    widths_key: tuple[int, ...]
+
+
+class _Layers(NamedTuple):
+    """The styles a row's cells share: under (pre) and over (post) their own, and each
+    cell style already layered between them (None: a cell without one, and padding)."""
+
+    pre: Style
+    post: Style
+    styled: dict[Any, Style | None]
+    plain: bool  # no meta in the component and post styles
 
 
 class _LazyCells(dict[ColumnKey, Any]):
@@ -252,6 +264,8 @@ class NavTable(DataTable):
             return self.table
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        # Before DataTable's init: its watchers clear the render caches.
+        self._row_cells: LRUCache[tuple[Any, ...], SegmentLines] = LRUCache(1000)
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
         self._cols: tuple[Col, ...] = ()
         self._order: list[str] = []
@@ -263,6 +277,14 @@ class NavTable(DataTable):
         self._paint_style: Style | None = None
         self._paint: _Paint | None = None
         self._rendered_size: Size | None = None
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._row_cells.clear()
+
+    def notify_style_update(self) -> None:
+        self._row_cells.clear()  # DataTable clears its own render caches here
+        super().notify_style_update()
 
     def _on_resize(self, event: Resize) -> None:
         # DataTable forgets every rendered row on each Resize, also one that only tells
@@ -288,11 +310,12 @@ class NavTable(DataTable):
 
     def _take_paint(self) -> _Paint:
         options = self.app.console_options
+        widths = [c.get_render_width(self) for c in self.ordered_columns]
         return _Paint(
             self.app.console, options.justify, options.overflow, self.cell_padding,
             self.fixed_rows, self.fixed_columns, self.show_cursor,
             self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
-            {}, [c.get_render_width(self) for c in self.ordered_columns])
+            {}, widths, tuple(widths))
 
     def _render_line_in_row(self, row_key: RowKey, line_no: int, base_style: Style,
                             cursor_location: Coordinate, hover_location: Coordinate,
@@ -316,21 +339,133 @@ class NavTable(DataTable):
         row_style = self._get_row_style(row_index, base_style)
         cursor = cursor_location.row == row_index  # a row cursor covers every cell
         hover = hover_location.row == row_index
-        render_cell = self._render_cell
-        scrollable_row = [
-            render_cell(row_index, column_index, row_style, width, cursor, hover)[line_no]
-            for column_index, width in enumerate(paint.widths)]
-        # The rest of the width, as DataTable extends a row under a row cursor.
+        # DataTable's key above holds where the cursor is, so every move misses it for
+        # every row; this one holds only whether it is on this row, so a move repaints
+        # the two rows it touches and reuses the others whole.
+        cells_key = (row_key.value, row_index, line_no, row_style, cursor, hover,
+                     paint.show_cursor, self._show_hover_cursor, self._update_count,
+                     self._pseudo_class_state, paint.widths_key, self.size.width)
+        scrollable_row = self._row_cells.get(cells_key)
+        if scrollable_row is None:
+            scrollable_row = self._render_row(row_key, row_index, line_no, row_style,
+                                              cursor, hover, paint)
+            self._row_cells.set(cells_key, scrollable_row)
+        row_pair: tuple[SegmentLines, SegmentLines] = ([], scrollable_row)
+        self._row_render_cache[cache_key] = row_pair
+        return row_pair
+
+    def _render_row(self, row_key: RowKey, row_index: int, line_no: int, row_style: Style,
+                    cursor: bool, hover: bool, paint: _Paint) -> SegmentLines:
+        """One line of a body row, each cell's segments, then the rest of the width (as
+        DataTable extends a row under a row cursor).
+
+        DataTable renders every cell through Rich: Styled(Padding(Text)) and three render
+        passes, ~0.16 ms a cell, 0.12 s for the first screenful of carriers (47 rows x 16
+        cells). A cell holding a one-line Text without spans (all of ours) is laid out
+        here instead, to the same segments and styles; anything else (labels, wrapping,
+        spans) goes to DataTable. What a row's cells share is worked out once: the
+        cursor and hover styles, and each cell style layered under and over them. A
+        cell's own part is its characters and its meta (row, column: mouse clicks).
+        """
+        layers = self._layers(row_style, cursor, hover, paint)
+        row = self.rows.get(row_key)
+        one_line = row is not None and row.height == 1
+        cells = self._get_row_renderables(row_index).cells
+        line: SegmentLines = []
+        for column_index, width in enumerate(paint.widths):
+            cell = cells[column_index] if column_index < len(cells) else None
+            segments = (self._fast_cell(cell, row_index, column_index, width, layers, paint)
+                        if one_line else None)
+            if segments is None:
+                segments = super()._render_cell(row_index, column_index, row_style, width,
+                                                cursor, hover)[line_no]
+            line.append(segments)
         remaining_space = max(0, self.size.width - sum(paint.widths))
         extend_style, _ = self._get_styles_to_render_cell(
             False, False, False, hover, cursor, paint.show_cursor, self._show_hover_cursor,
             False, False)
         extend_style = row_style + extend_style
         extend_style += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
-        scrollable_row.append([Segment(" " * remaining_space, extend_style)])
-        row_pair: tuple[SegmentLines, SegmentLines] = ([], scrollable_row)
-        self._row_render_cache[cache_key] = row_pair
-        return row_pair
+        line.append([Segment(" " * remaining_space, extend_style)])
+        return line
+
+    def _layers(self, base_style: Style, cursor: bool, hover: bool,
+                paint: _Paint) -> _Layers:
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, paint.show_cursor, self._show_hover_cursor,
+            paint.css_foreground, paint.css_background)
+        # Styled(pre, post) layers pre = base + meta + component under each segment and
+        # post over it. Meta holds no colours or attributes, so adding it last gives the
+        # same style, and the rest is shared by every cell of a row; unless a style
+        # after it holds meta of its own (the merged meta would be in another order).
+        pre = base_style + component_style
+        plain = not component_style.meta and not (post_style and post_style.meta)
+        return _Layers(pre, post_style, {None: _layer(pre, _NULL, post_style)}, plain)
+
+    def _fast_cell(self, cell: Any, row_index: int, column_index: int, width: int,
+                   layers: _Layers, paint: _Paint) -> list[Segment] | None:
+        """A one-line cell's segments, as DataTable renders them, or None when it is
+        not a one-line Text without spans that fits (then DataTable renders it)."""
+        if type(cell) is not Text or not layers.plain:
+            return None
+        pad = paint.cell_padding
+        inner = width - 2 * pad
+        chars = _text_line(cell, inner, paint.justify, paint.overflow)
+        if chars is None:
+            return None
+        length = cell_len(chars)
+        if length > inner:
+            return None
+        key = cell.style or None
+        styled = layers.styled
+        style = styled.get(key, _NULL)
+        if style is _NULL:
+            own = paint.console.get_style(key, default=_NULL) if key else None
+            style = styled[key] = None if own and own.meta else _layer(layers.pre, own,
+                                                                       layers.post)
+        if key and style is None:  # the cell's style holds meta: see _layers
+            return None
+        blank = styled[None]
+        meta = Style.from_meta({"row": row_index, "column": column_index})
+        blank_m = blank + meta if blank else meta
+        segments: list[Segment] = []
+        if pad:
+            segments.append(Segment(" " * pad, blank_m))
+        if chars or not key:  # Text.render: one unstyled segment, even when empty
+            segments.append(Segment(chars, style + meta if style else meta))
+        if length < inner:
+            segments.append(Segment(" " * (inner - length), blank_m))
+        if pad:
+            segments.append(Segment(" " * pad, blank_m))
+        return segments
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False) -> SegmentLines:
+        # A body cell on its own (DataTable's line rendering, when NavTable's is not
+        # used): the same fast path as _render_row's.
+        paint = self._paint
+        if paint is None or row_index < paint.fixed_rows or column_index < paint.fixed_columns:
+            return super()._render_cell(row_index, column_index, base_style, width,
+                                        cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
+                     self._update_count, self._pseudo_class_state)
+        cached = self._cell_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        row = self.rows.get(row_key) if row_key is not None else None
+        cells = self._get_row_renderables(row_index).cells
+        cell = cells[column_index] if column_index < len(cells) else None
+        segments = (self._fast_cell(cell, row_index, column_index, width,
+                                    self._layers(base_style, cursor, hover, paint), paint)
+                    if row is not None and row.height == 1 else None)
+        if segments is None:
+            return super()._render_cell(row_index, column_index, base_style, width,
+                                        cursor, hover)
+        lines = [segments]
+        self._cell_render_cache[cache_key] = lines
+        return lines
 
     @property
     def rich_style(self) -> Style:
@@ -349,57 +484,6 @@ class NavTable(DataTable):
         if style is None:
             style = paint.row_styles[key] = super()._get_row_style(row_index, base_style)
         return style
-
-    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
-                     cursor: bool = False, hover: bool = False) -> SegmentLines:
-        # DataTable renders every cell through Rich: Styled(Padding(Text)) and three
-        # render passes, ~0.16 ms a cell, 0.12 s for the first screenful of carriers
-        # (47 rows x 16 cells). A body cell holding a one-line Text without spans (all
-        # of ours) is laid out here instead, to the same segments and styles, several
-        # times faster; anything else (header, labels, wrapping, spans) goes to DataTable.
-        paint = self._paint
-        if paint is None or row_index < paint.fixed_rows or column_index < paint.fixed_columns:
-            return super()._render_cell(row_index, column_index, base_style, width,
-                                        cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
-                     self._update_count, self._pseudo_class_state)
-        cached = self._cell_render_cache.get(cache_key)
-        if cached is not None:
-            return cached
-        row = self.rows.get(row_key) if row_key is not None else None
-        cells = self._get_row_renderables(row_index).cells
-        cell = cells[column_index] if column_index < len(cells) else None
-        pad = paint.cell_padding
-        inner = width - 2 * pad
-        chars = (_text_line(cell, inner, paint.justify, paint.overflow)
-                 if row is not None and row.height == 1 and type(cell) is Text else None)
-        if chars is None or cell_len(chars) > inner:
-            return super()._render_cell(row_index, column_index, base_style, width,
-                                        cursor, hover)
-        assert isinstance(cell, Text)
-        component_style, post_style = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, paint.show_cursor, self._show_hover_cursor,
-            paint.css_foreground, paint.css_background)
-        pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
-        pre += component_style
-        blank = _layer(pre, _NULL, post_style)
-        line: list[Segment] = []
-        if pad:
-            line.append(Segment(" " * pad, blank))
-        if not cell.style:  # Text.render: one unstyled segment, even when empty
-            line.append(Segment(chars, _layer(pre, None, post_style)))
-        elif chars:
-            style = paint.console.get_style(cell.style, default=_NULL)
-            line.append(Segment(chars, _layer(pre, style, post_style)))
-        if cell_len(chars) < inner:
-            line.append(Segment(" " * (inner - cell_len(chars)), blank))
-        if pad:
-            line.append(Segment(" " * pad, blank))
-        lines = [line]
-        self._cell_render_cache[cache_key] = lines
-        return lines
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # Textual measures every cell of every new row to size auto-width columns. Ours

@@ -1,0 +1,36 @@
+"""The carrier list screen's data as plain values.
+
+What `views.list_snapshot` returns, and what crosses from the dashboard's forked
+start-up child (noc_tui.cli.prepare_dashboard) by pickle: unpickling imports the
+classes' module, so it is kept free of the data layer's heavier imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from noc_tui.poll_status import PollInfo
+
+
+@dataclass(frozen=True)
+class DashboardState:
+    """What the first screen should show: data, or what to do to get some."""
+
+    kind: Literal["ready", "no_cache", "empty", "broken"]
+    message: str = ""
+    has_source: bool = False
+
+
+@dataclass(frozen=True)
+class ListSnapshot:
+    """What the carrier list screen shows for one window: the dashboard state, and when
+    it is ready the rows (each with its health and alarms) and the poll status; or why
+    the list could not be read."""
+
+    state: DashboardState
+    window: str
+    as_of_ms: int | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    poll: PollInfo | None = None
+    error: str | None = None
