@@ -255,3 +255,50 @@ def test_settings_from_pydantic_and_views_drive_the_same_thresholds(tmp_path: Pa
     b = list_snapshot(cache, view, path, "24h", FROZEN_NOW)
     assert a == b
     assert any(r["health"] == "degraded" for r in a.rows)
+
+
+def test_dashboard_starts_in_a_terminal_and_quits(tmp_path: Path) -> None:
+    """`noc-tui` itself, in a pseudo-terminal: the forked check, the read-ahead list, the
+    first frame with the carriers, then ctrl+q; no child process left behind."""
+    import pty
+    import select
+    import time
+
+    cache = build_cache(tmp_path / "c.db", calls=300)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[ui]\nanimations = false\n")
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color",
+           "COLUMNS": "120", "LINES": "40"}
+    proc = subprocess.Popen([sys.executable, "-m", "noc_tui", "--cache", str(cache),
+                             "--config", str(cfg)], stdin=slave, stdout=slave, stderr=slave,
+                            env=env, close_fds=True, start_new_session=True)
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 30
+        while b"Tier One Telecom" not in seen and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(master, 1 << 16)
+                except OSError:
+                    break
+        assert b"Tier One Telecom" in seen, seen[-2000:]
+        os.write(master, b"\x11")  # ctrl+q
+        deadline = time.monotonic() + 15
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(master, 1 << 16)
+                except OSError:
+                    break
+        assert proc.wait(timeout=5) == 0
+        assert b"Traceback" not in seen
+        # The validating child was reaped by the dashboard: nothing of its group is left.
+        with pytest.raises(ProcessLookupError):
+            os.killpg(proc.pid, 0)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+        os.close(master)
