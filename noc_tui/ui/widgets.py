@@ -583,6 +583,12 @@ class NavTable(DataTable):
         if start == 0 and self.columns and self.show_cursor and self.cursor_type != "none":
             self._highlight_cursor()  # a cursor position opened up
         self._update_count += 1
+        if start == 0:
+            # The row order and each line's row, which DataTable would rebuild on the
+            # first paint by looking up every row's key by its index (2,000 carriers).
+            ordered = [self.rows[k] for k in row_keys]
+            self._ordered_row_cache[(len(ordered), self._update_count)] = ordered
+            self._offset_cache[self._update_count] = [(k, 0) for k in row_keys]
         self.check_idle()
 
     def reset(self) -> None:
