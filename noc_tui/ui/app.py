@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.content import Content
@@ -29,7 +30,13 @@ from noc_tui.ui import cells as fmt
 from noc_tui.ui.commands import NocCommands
 from noc_tui.ui.messages import ListLoaded, LoadFailed, PollFinished, PollProgressed
 from noc_tui.ui.polling import PollControl, Progress
-from noc_tui.ui.startup import gc_held, release_gc
+from noc_tui.ui.startup import (
+    collect_when_idle,
+    defer_full_collections,
+    gc_held,
+    release_gc,
+    resume_full_collections,
+)
 from noc_tui.ui.themes import DEFAULT_THEME, HEALTH_DEFAULTS, load_themes
 from noc_tui.ui.widgets import HeaderBar
 
@@ -76,6 +83,7 @@ class NocApp(App[int]):
         first_list: Callable[[], ListSnapshot | None] | None = None,
     ) -> None:
         self.settings = settings
+        self._last_input = time.monotonic()
         # Waits for the carrier list read while the app was starting (in a worker).
         self._first_list = first_list
         self.cache_path = Path(cache_path)
@@ -169,14 +177,25 @@ class NocApp(App[int]):
             self._poll_timer = self.set_interval(interval, self._scheduled_poll)
         self.set_interval(10, self.update_headers)
         self.set_timer(GC_RESUME_AT_LATEST_S, release_gc)  # if no list ever arrives
+        defer_full_collections()
+        self.set_interval(1.0, self._collect_when_idle)
         if self._watch_interval_s:
             self.set_interval(self._watch_interval_s, self._watch_cache)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _collect_when_idle(self) -> None:
+        collect_when_idle(time.monotonic() - self._last_input)
 
     def _hangup(self) -> None:
         self.polls.cancel.set()
         self.exit(return_code=129)
 
     def on_unmount(self) -> None:
+        resume_full_collections()
         self.polls.cancel.set()
 
     def now(self) -> int:
