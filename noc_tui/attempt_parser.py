@@ -9,8 +9,8 @@ records (tests/test_ingest_paths.py).
 
 A parser owns its own connection to an in-memory database, so it can run in a thread of
 its own while the cache stores the previous batch (SQLite releases the GIL while it
-works); the database is shared-cache so that the cache's connection can attach it and
-copy a batch's rows without them passing through Python.
+works). Parsed rows wait in shared-cache in-memory databases, so that the cache's
+connection can attach one and copy a batch's rows without them passing through Python.
 """
 
 from __future__ import annotations
@@ -65,8 +65,9 @@ _EXTRACT = (
 
 @dataclass
 class ParsedAttempts:
-    """One batch: its size, where its parsed rows wait (``table`` of the in-memory
-    database ``uri``), the rows pydantic took (n, *ROW_COLS) and the rejections."""
+    """One batch: its size, where its parsed rows wait (``table`` of the shared-cache
+    in-memory database ``uri``), the rows pydantic took (n, *ROW_COLS) and the
+    rejections."""
 
     total: int
     uri: str
@@ -75,10 +76,12 @@ class ParsedAttempts:
     rejections: list[Rejection] = field(default_factory=list)
 
 
-# A batch's parsed rows stay in the parser's in-memory database until the cache copies
-# them (SQLite to SQLite, no Python per row). Three tables take turns: one being
-# stored, one waiting, one being parsed, so the parser never writes the table the
-# cache reads (read_ahead keeps at most one batch waiting).
+# A batch's parsed rows stay in an in-memory database until the cache copies them
+# (SQLite to SQLite, no Python per row). Three take turns: one being stored, one
+# waiting, one being parsed (read_ahead keeps at most one batch waiting). Each is a
+# database of its own, not a table: connections to one shared cache wait for each
+# other's transactions, and with one database the cache's ATTACH waited for the parse
+# of the next batch to commit (8 ms a page, and the two threads in turn, not at once).
 BUFFERS = 3
 
 
@@ -87,13 +90,18 @@ class AttemptParser:
     shared-cache in-memory so that the cache's connection can attach it."""
 
     def __init__(self) -> None:
-        self.uri = f"file:noc_parse_{uuid.uuid4().hex}?mode=memory&cache=shared"
-        self.conn = sqlite3.connect(self.uri, uri=True, isolation_level=None,
+        # The raw texts in a private database; each buffer a shared-cache one, kept alive
+        # by this connection (attached as buf0, buf1, ...).
+        self.conn = sqlite3.connect(":memory:", isolation_level=None,
                                     check_same_thread=False)
         self.conn.execute("CREATE TABLE raw (n INTEGER PRIMARY KEY, line, plain INTEGER)")
-        for k in range(BUFFERS):
+        name = uuid.uuid4().hex
+        self.uris = [f"file:noc_parse_{name}_{k}?mode=memory&cache=shared"
+                     for k in range(BUFFERS)]
+        for k, uri in enumerate(self.uris):
+            self.conn.execute(f"ATTACH DATABASE ? AS buf{k}", (uri,))
             self.conn.execute(
-                f"CREATE TABLE stage{k} (n INTEGER PRIMARY KEY, call_id, seq, carrier_id, "
+                f"CREATE TABLE buf{k}.stage (n INTEGER PRIMARY KEY, call_id, seq, carrier_id, "
                 "ts, dst, cli, sip_code, sip_reason, pdd_ms, duration_s, release_reason, "
                 f"started, CHECK ({_CANONICAL_SQL}))")
         self._turn = 0
@@ -149,8 +157,9 @@ class AttemptParser:
         """The plain rows parsed into the next stage table; the others (n, text) left
         for pydantic."""
         conn = self.conn
-        table = f"stage{self._turn}"
-        self._turn = (self._turn + 1) % BUFFERS
+        turn = self._turn
+        table = f"buf{turn}.stage"
+        self._turn = (turn + 1) % BUFFERS
         extract = _EXTRACT.format(table=table)
         conn.execute(f"DELETE FROM {table}")
         try:
@@ -162,7 +171,7 @@ class AttemptParser:
             conn.execute(extract)
         conn.execute("RELEASE extract")
         parsed = ParsedAttempts(conn.execute("SELECT count(*) FROM raw").fetchone()[0],
-                                self.uri, table)
+                                self.uris[turn], "stage")
         odd = conn.execute("SELECT n, line FROM raw WHERE NOT plain OR n NOT IN "
                            f"(SELECT n FROM {table})").fetchall()
         return parsed, odd
