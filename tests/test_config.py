@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,14 +9,7 @@ import pytest
 from noc_tui.cli import main
 from noc_tui.config import ConfigError, load_settings
 
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    for var in list(os.environ):
-        if var.startswith("NOC_TUI_"):
-            monkeypatch.delenv(var)
+pytestmark = pytest.mark.usefixtures("isolated_config")
 
 
 def test_defaults_without_a_file(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ import pytest
 
 from noc_tui.config import load_settings
 from noc_tui.ui.carrier_list import CarrierListScreen
+from noc_tui.ui.render import settle
 from noc_tui.ui.widgets import NavTable
 from noc_tui.views import list_snapshot
 from tests.ui_fixtures import FROZEN_NOW, build_cache, ui_settings
@@ -58,13 +59,7 @@ export_dir = "/tmp/noc-exports"
 """
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    for var in list(os.environ):
-        if var.startswith("NOC_TUI_"):
-            monkeypatch.delenv(var)
+pytestmark = pytest.mark.usefixtures("isolated_config")
 
 
 def run_python(code: str, *args: str) -> dict[str, Any]:
@@ -208,11 +203,8 @@ async def test_first_frame_shows_the_read_ahead_list_without_a_load(
     app = NocApp(settings, cache, clock=lambda: FROZEN_NOW, watch_interval_s=0,
                  first_list=lambda: first)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(200):
-            screen = app.screen
-            if isinstance(screen, CarrierListScreen) and screen.loaded:
-                break
-            await pilot.pause(0.01)
+        await settle(pilot)
+        assert isinstance(app.screen, CarrierListScreen) and app.screen.loaded
         table = app.screen.query_one("#carriers", NavTable)
         assert table.row_count == len(first.rows)
         names = {str(table.get_cell(k, "name")) for k in table.rows}
@@ -232,12 +224,8 @@ async def test_first_load_reads_itself_when_the_read_ahead_does_not_fit(
     app = NocApp(settings, cache, clock=lambda: FROZEN_NOW, watch_interval_s=0,
                  first_list=(lambda: stale) if ahead == "other window" else (lambda: None))
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(200):
-            screen = app.screen
-            if isinstance(screen, CarrierListScreen) and screen.loaded:
-                break
-            await pilot.pause(0.01)
-        assert app.screen.rows == want.rows
+        await settle(pilot)
+        assert isinstance(app.screen, CarrierListScreen) and app.screen.rows == want.rows
 
 
 def test_settings_from_pydantic_and_views_drive_the_same_thresholds(tmp_path: Path) -> None:
