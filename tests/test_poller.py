@@ -212,6 +212,23 @@ def _poll_until_ok(poller: Poller, sw: DemoSwitch, tries: int = 3) -> list[PollR
     raise AssertionError(f"no successful poll: {results}")
 
 
+def test_the_dashboards_settings_views_drive_the_poller_exactly(
+        make_switch: Callable[..., DemoSwitch], tmp_path: Path) -> None:
+    # The dashboard gets its settings as plain views (noc_tui.settings_view), bearer
+    # token included, and hands them to the poller it runs.
+    from noc_tui.config import to_plain
+    from noc_tui.settings_view import SettingsView, from_plain
+
+    sw = make_switch(cpm=0.2, token="s3cret")
+    path = tmp_path / "cache.db"
+    view = from_plain(to_plain(_settings(sw.url, token="s3cret")))
+    assert isinstance(view, SettingsView)
+    result = Poller(view, path, backoff_base_s=FAST_BACKOFF).poll_once()
+    assert result.ok, result.error
+    assert result.attempts > 100
+    assert_exact(sw, path)
+
+
 @pytest.mark.parametrize("fault", ["errors", "latency", "timeouts", "429", "drops"])
 def test_exact_after_each_fault(make_switch: Callable[..., DemoSwitch], tmp_path: Path,
                                 fault: str) -> None:
