@@ -255,7 +255,7 @@ def prepare_dashboard(args: argparse.Namespace, err: TextIO, **app_options: Any)
         settings, config_path = _with_warnings(checked, err)
         # The list follows the settings down the pipe: the app starts without waiting
         # for it, and its first load takes it from there (then_result reaps the child).
-        ahead = check.then_result if check.pid else None
+        ahead = check if check.pid else None
         return dashboard_app(args, settings, config_path, first_list=ahead, **app_options)
     except BaseException:
         check.close()

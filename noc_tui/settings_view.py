@@ -243,6 +243,8 @@ class ConfigCheck:
         finally:
             self.close()
 
+    __call__ = then_result  # a ConfigCheck can be handed on as what waits for `then`
+
     def _read_frame(self) -> Any:
         import pickle
 

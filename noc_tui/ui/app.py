@@ -84,7 +84,8 @@ class NocApp(App[int]):
     ) -> None:
         self.settings = settings
         self._last_input = time.monotonic()
-        # Waits for the carrier list read while the app was starting (in a worker).
+        # Waits for the carrier list read while the app was starting (in a worker); if it
+        # has a close(), that is called should the app end before taking it.
         self._first_list = first_list
         self.cache_path = Path(cache_path)
         self.config_path = config_path or default_config_path()
@@ -196,6 +197,9 @@ class NocApp(App[int]):
 
     def on_unmount(self) -> None:
         resume_full_collections()
+        first, self._first_list = self._first_list, None
+        if first is not None and hasattr(first, "close"):
+            first.close()  # never taken: stop and reap the process reading it
         self.polls.cancel.set()
 
     def now(self) -> int:
