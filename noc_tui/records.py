@@ -117,18 +117,29 @@ def _reason(exc: ValidationError, strip_index: bool = False) -> str:
     return "; ".join(parts)
 
 
+def _each(
+    kind: str, raws: Sequence[Any], wheres: Sequence[str], from_json: bool
+) -> list[dict[str, Any] | Rejection]:
+    """Each record on its own, in order: the record, or the Rejection naming what is
+    wrong (with the raw JSON text shown as text)."""
+    one = _ONE[kind]
+    out: list[dict[str, Any] | Rejection] = []
+    for raw, where in zip(raws, wheres, strict=True):
+        try:
+            out.append(one.validate_json(raw) if from_json else one.validate_python(raw))
+        except ValidationError as exc:
+            shown = raw.decode("utf-8", "replace").rstrip() if from_json else raw
+            out.append(Rejection(where, _reason(exc), shown))
+    return out
+
+
 def _one_by_one(
     kind: str, raws: Sequence[Any], wheres: Sequence[str], from_json: bool
 ) -> tuple[list[dict[str, Any]], list[Rejection]]:
     good: list[dict[str, Any]] = []
     bad: list[Rejection] = []
-    one = _ONE[kind]
-    for raw, where in zip(raws, wheres, strict=True):
-        try:
-            good.append(one.validate_json(raw) if from_json else one.validate_python(raw))
-        except ValidationError as exc:
-            shown = raw.decode("utf-8", "replace").rstrip() if from_json else raw
-            bad.append(Rejection(where, _reason(exc), shown))
+    for r in _each(kind, raws, wheres, from_json):
+        (bad if isinstance(r, Rejection) else good).append(r)  # type: ignore[arg-type]
     return good, bad
 
 
@@ -162,14 +173,7 @@ def validate_json_each(
     kind: str, lines: Sequence[bytes], wheres: Sequence[str]
 ) -> list[dict[str, Any] | Rejection]:
     """Each JSON text on its own: the record, or the Rejection naming what is wrong."""
-    one = _ONE[kind]
-    out: list[dict[str, Any] | Rejection] = []
-    for raw, where in zip(lines, wheres, strict=True):
-        try:
-            out.append(one.validate_json(raw))
-        except ValidationError as exc:
-            out.append(Rejection(where, _reason(exc), raw.decode("utf-8", "replace").rstrip()))
-    return out
+    return _each(kind, lines, wheres, from_json=True)
 
 
 def to_row(kind: str, rec: dict[str, Any]) -> tuple[Any, ...]:
