@@ -606,5 +606,12 @@ class Cache:
         }
 
 
+def migrate_file(path: str | Path, settings: MetricSettings | None = None) -> None:
+    """Bring an existing cache file to the current schema, as read-only connections (the
+    dashboard's) need; no file, nothing to do. CacheError if it cannot be used."""
+    if Path(path).exists():
+        Cache(path, settings).close()
+
+
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]

@@ -206,12 +206,10 @@ def dashboard_app(args: argparse.Namespace, settings: Settings, config_path: Pat
     from noc_tui.ui.app import NocApp
 
     path = _cache_path(args, settings)
-    if path.exists() and first_list is None:
-        from noc_tui.cache import Cache
+    if first_list is None:
+        from noc_tui.cache import migrate_file
 
-        # The dashboard reads through read-only connections: bring an older cache to
-        # the current schema first.
-        Cache(path, settings.metrics).close()
+        migrate_file(path, settings.metrics)
     poller = None
     if settings.source.url:
         from noc_tui.poller import Poller
@@ -233,12 +231,11 @@ def prepare_dashboard(args: argparse.Namespace, err: TextIO, **app_options: Any)
         # In the child, with the validated settings: the cache brought to the current
         # schema (as dashboard_app does) and the carrier list read, ready for the first
         # frame. SQLite is safe here: the parent opened no connection before the fork.
-        from noc_tui.cache import Cache
+        from noc_tui.cache import migrate_file
         from noc_tui.views import list_snapshot
 
         path = _cache_path(args, settings)
-        if path.exists():
-            Cache(path, settings.metrics).close()
+        migrate_file(path, settings.metrics)
         now = clock() if clock is not None else now_ms()
         snap = list_snapshot(path, settings, config_path, settings.ui.window, now)
         # One string object per column name: pickled once, not once per row (the rows

@@ -28,14 +28,14 @@ from typing import IO, TYPE_CHECKING
 
 from noc_tui.attempt_parser import AttemptParser, ParsedAttempts
 from noc_tui.cache import Cache, CacheError, IngestReport
+from noc_tui.metrics import refresh_standard_windows
+from noc_tui.readahead import read_ahead
 from noc_tui.settings_view import default_config_path
+from noc_tui.source import CANCELLED, Page, SourceClient, SourceError
+from noc_tui.timefmt import TimeFormatError, iso_to_ms, ms_to_iso, now_ms, parse_duration
 
 if TYPE_CHECKING:
     from noc_tui.config import Settings
-from noc_tui.metrics import refresh_standard_windows
-from noc_tui.readahead import read_ahead
-from noc_tui.source import CANCELLED, Page, SourceClient, SourceError
-from noc_tui.timefmt import TimeFormatError, iso_to_ms, ms_to_iso, now_ms, parse_duration
 
 LOCK_SUFFIX = ".poll-lock"
 # How long a poller tries for the lock: long enough to ride out a dashboard's

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from noc_tui.cache import Cache
+from noc_tui.cache import Cache, migrate_file
 from noc_tui.list_state import DashboardState, ListSnapshot
 from noc_tui.metrics import (
     FAS_FLAGS,
@@ -94,9 +94,8 @@ def carrier_list(
 def migrate_for_reading(cache_path: Path, settings: Settings) -> None:
     """Bring an existing cache to the current schema, as read-only connections need.
     Never raises: a cache that cannot be brought there says why when it is read."""
-    if Path(cache_path).exists():
-        with contextlib.suppress(Exception):
-            Cache(cache_path, settings.metrics).close()
+    with contextlib.suppress(Exception):
+        migrate_file(cache_path, settings.metrics)
 
 
 def list_snapshot(cache_path: Path, settings: Settings, config_path: Path | None,

@@ -290,3 +290,24 @@ def test_dashboard_starts_in_a_terminal_and_quits(tmp_path: Path) -> None:
             os.killpg(proc.pid, 9)
             proc.wait()
         os.close(master)
+
+
+def test_a_read_ahead_list_left_unused_has_its_process_stopped(tmp_path: Path) -> None:
+    from noc_tui.ui.app import NocApp
+
+    class Ahead:
+        closed = 0
+
+        def __call__(self) -> None:
+            raise AssertionError("a stale list was read")
+
+        def close(self) -> None:
+            self.closed += 1
+
+    ahead = Ahead()
+    app = NocApp(ui_settings(), tmp_path / "none.db", watch_interval_s=0, first_list=ahead)
+    app.generation = 1  # a poll brought newer data before the first load
+    assert app.take_first_list() is None
+    assert ahead.closed == 1
+    app._drop_first_list()  # as when the app ends: nothing left to stop
+    assert ahead.closed == 1

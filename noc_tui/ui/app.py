@@ -117,8 +117,16 @@ class NocApp(App[int]):
 
     def take_first_list(self) -> Callable[[], ListSnapshot | None] | None:
         """What waits for the list read at startup; once, and only for the first load."""
+        if self.generation:  # newer data came first: that list is stale
+            self._drop_first_list()
+            return None
         first, self._first_list = self._first_list, None
-        return first if not self.generation else None
+        return first
+
+    def _drop_first_list(self) -> None:
+        first, self._first_list = self._first_list, None
+        if first is not None and hasattr(first, "close"):
+            first.close()  # never taken: stop and reap the process reading it
 
     # -- themes --------------------------------------------------------------------------
 
@@ -197,9 +205,7 @@ class NocApp(App[int]):
 
     def on_unmount(self) -> None:
         resume_full_collections()
-        first, self._first_list = self._first_list, None
-        if first is not None and hasattr(first, "close"):
-            first.close()  # never taken: stop and reap the process reading it
+        self._drop_first_list()
         self.polls.cancel.set()
 
     def now(self) -> int:
