@@ -1,78 +1,90 @@
-"""Attempts from JSON text to checked, typed rows, parsed by SQLite's C JSON parser.
+"""Attempts from JSON text to checked, typed rows, decoded by msgspec.
 
-Only the plain, canonical form is taken in SQL: a JSON object whose fields have exactly
-the JSON types of the record format and whose started_at is written as the switch API
-writes it (YYYY-MM-DDTHH:MM:SS.mmmZ). Anything else (true/false, nested values, \\u
-escapes, numbers as strings, other time forms, bad values) goes through pydantic, which
-either takes it as before or words the rejection, so both paths take exactly the same
-records (tests/test_ingest_paths.py).
+msgspec (compiled, strict) decodes a whole batch into typed structs in one pass and
+checks the record format's types and ranges on the way. Only the plain form is taken
+there: exact JSON types, and started_at written as the switch API writes it
+(YYYY-MM-DDTHH:MM:SS.mmmZ). Anything msgspec refuses (true/false, numbers as strings,
+other time forms, bad values), and any item holding a \\u escape, goes through
+pydantic, which either takes it or words the rejection. Both paths take exactly the
+same records with the same values (tests/test_ingest_paths.py).
 
-A parser owns its own connection to an in-memory database, so it can run in a thread of
-its own while the cache stores the previous batch (SQLite releases the GIL while it
-works). Parsed rows wait in shared-cache in-memory databases, so that the cache's
-connection can attach one and copy a batch's rows without them passing through Python.
+A parser runs in a thread of its own while the cache stores the previous batch. Parsed
+rows wait in shared-cache in-memory databases, so that the cache's connection can
+attach one and copy a batch without the rows passing through Python again.
 """
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from functools import lru_cache
+from typing import TYPE_CHECKING, Annotated, Any
+
+import msgspec
+from msgspec.structs import astuple
+
+from noc_tui.failover_links import IN_COLS, OUT_COLS, link_in, link_out
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from noc_tui.records import Rejection
 
 # The attempt columns of a parsed row, after n (the record's position in its batch).
 ROW_COLS = ("call_id", "seq", "carrier_id", "ts", "dst", "cli", "sip_code", "sip_reason",
             "pdd_ms", "duration_s", "release_reason")
 
-# A text that may be JSON of the plain form (?2 is the text). Malformed JSON is found
-# when the extraction fails on it (rare), not by a second parse of every text.
-_PLAIN_SQL = ("substr(?2, 1, 1) = '{' AND instr(substr(?2, 2), '{') = 0 "
-              "AND instr(?2, '[') = 0 AND instr(?2, 'true') = 0 AND instr(?2, 'false') = 0 "
-              "AND instr(?2, '\\u') = 0")
+_Text = Annotated[str, msgspec.Meta(min_length=1)]
+_Count = Annotated[int, msgspec.Meta(ge=0)]
 
-# Typed and in range, as the record format says: the CHECK of the parser's stage. The
-# time must read back the same from the instant it gives, which also rules out dates
-# like 02-30 (SQLite would read them as 03-02).
-_CANONICAL_SQL = (
-    "typeof(seq) = 'integer' AND seq >= 1 AND typeof(sip_code) = 'integer' "
-    "AND sip_code BETWEEN 100 AND 699 AND typeof(duration_s) = 'integer' "
-    "AND duration_s >= 0 AND (pdd_ms IS NULL OR typeof(pdd_ms) = 'integer' AND pdd_ms >= 0) "
-    "AND typeof(call_id) = 'text' AND call_id <> '' "
-    "AND typeof(carrier_id) = 'text' AND carrier_id <> '' "
-    "AND typeof(dst) = 'text' AND dst <> '' AND rtrim(dst, '0123456789') = '' "
-    "AND typeof(cli) IN ('text', 'null') AND typeof(sip_reason) IN ('text', 'null') "
-    "AND typeof(release_reason) IN ('text', 'null') AND typeof(ts) = 'integer' "
-    "AND started IS strftime('%Y-%m-%dT%H:%M:%fZ', ts / 1000.0, 'unixepoch')"
-)
 
-_EXTRACT = (
-    # A row that fails the table's CHECK is skipped: it goes to pydantic.
-    "INSERT OR IGNORE INTO {table} (n, call_id, seq, carrier_id, ts, dst, cli, sip_code, "
-    "sip_reason, pdd_ms, duration_s, release_reason, started) "
-    "SELECT n, line->>'call_id', line->>'seq', line->>'carrier_id', "
-    "CAST(round((julianday(line->>'started_at') - 2440587.5) * 86400000.0) AS INTEGER), "
-    "line->>'dst', line->>'cli', line->>'sip_code', line->>'sip_reason', line->>'pdd_ms', "
-    "line->>'duration_s', line->>'release_reason', line->>'started_at' "
-    "FROM raw WHERE plain"
-)
+class _Attempt(msgspec.Struct, kw_only=True, gc=False):
+    """The record format's attempt as msgspec checks it: exact JSON types and ranges.
+    dst's digits and started_at's form are checked in SQLite (_PLAIN_SQL), cheaper
+    than a regular expression per value. Fields in the order of ROW_COLS."""
+
+    call_id: _Text
+    seq: Annotated[int, msgspec.Meta(ge=1)]
+    carrier_id: _Text
+    started_at: str
+    dst: _Text
+    cli: str | None = None
+    sip_code: Annotated[int, msgspec.Meta(ge=100, le=699)]
+    sip_reason: str | None = None
+    pdd_ms: _Count | None = None
+    duration_s: _Count
+    release_reason: str | None = None
+
+
+class _Page(msgspec.Struct):
+    items: list[_Attempt]
+
+
+class _RawPage(msgspec.Struct):
+    items: list[msgspec.Raw]
+
+
+_ONE = msgspec.json.Decoder(_Attempt)
+_MANY = msgspec.json.Decoder(list[_Attempt])
+_PAGE = msgspec.json.Decoder(_Page)
+_RAW_PAGE = msgspec.json.Decoder(_RawPage)
+_ESCAPE = b"\\u"
 
 
 @dataclass
 class ParsedAttempts:
     """One batch: its size, where its parsed rows wait (``table`` of the shared-cache
-    in-memory database ``uri``), the rows pydantic took (n, *ROW_COLS) and the
-    rejections."""
+    in-memory database ``uri``: one per key, the last record of the batch, n its
+    position from 1; beside it the failover links among them, links_out and links_in)
+    and the rejections."""
 
     total: int
     uri: str
     table: str
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
 
 
@@ -84,63 +96,149 @@ class ParsedAttempts:
 # of the next batch to commit (8 ms a page, and the two threads in turn, not at once).
 BUFFERS = 3
 
+_COLS = ", ".join(ROW_COLS)
+# The instant of a canonical started_at, in SQLite (exact to the millisecond).
+_TS_SQL = "CAST(round((julianday({0}) - 2440587.5) * 86400000.0) AS INTEGER)"
+# Rows msgspec decoded, in ROW_COLS order with started_at text in place of ts; n is the
+# rowid, 1.. in insertion order.
+_INSERT_DECODED = (
+    f"INSERT INTO {{table}} ({_COLS}, started) VALUES (?1, ?2, ?3, {_TS_SQL.format('?4')}, "
+    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?4)")
+_INSERT_NUMBERED = (f"INSERT INTO {{table}} (n, {_COLS}) "
+                    f"VALUES ({', '.join('?' * (len(ROW_COLS) + 1))})")
+# What msgspec leaves to SQLite: dst all ASCII digits and started_at in the canonical
+# form, a real instant. The days themselves are checked in Python, once per day seen
+# (SQLite would read 02-30 as 03-02).
+_STARTED_GLOB = ("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
+                 ".[0-9][0-9][0-9]Z")
+_NOT_PLAIN_SQL = ("started IS NOT NULL AND NOT (rtrim(dst, '0123456789') = '' AND started "
+                  f"GLOB '{_STARTED_GLOB}' AND substr(started, 12, 2) < '24' "
+                  "AND ts IS NOT NULL)")
+
 
 class AttemptParser:
-    """Parses batches of attempts; use one from one thread at a time. Its database is
-    shared-cache in-memory so that the cache's connection can attach it."""
+    """Parses batches of attempts; use one from one thread at a time."""
 
     def __init__(self) -> None:
-        # The raw texts in a private database; each buffer a shared-cache one, kept alive
-        # by this connection (attached as buf0, buf1, ...).
+        # Each buffer a shared-cache database, kept alive by this connection.
         self.conn = sqlite3.connect(":memory:", isolation_level=None,
                                     check_same_thread=False)
-        self.conn.execute("CREATE TABLE raw (n INTEGER PRIMARY KEY, line, plain INTEGER)")
         name = uuid.uuid4().hex
         self.uris = [f"file:noc_parse_{name}_{k}?mode=memory&cache=shared"
                      for k in range(BUFFERS)]
         for k, uri in enumerate(self.uris):
             self.conn.execute(f"ATTACH DATABASE ? AS buf{k}", (uri,))
             self.conn.execute(
-                f"CREATE TABLE buf{k}.stage (n INTEGER PRIMARY KEY, call_id, seq, carrier_id, "
-                "ts, dst, cli, sip_code, sip_reason, pdd_ms, duration_s, release_reason, "
-                f"started, CHECK ({_CANONICAL_SQL}))")
+                f"CREATE TABLE buf{k}.stage (n INTEGER PRIMARY KEY, {_COLS}, cost, started)")
+            # For the failover links of the batch's calls (a join of each call's rows).
+            self.conn.execute(
+                f"CREATE INDEX buf{k}.stage_key ON stage (call_id, seq, carrier_id, sip_code)")
+            self.conn.execute(f"CREATE TABLE buf{k}.links_out ({', '.join(OUT_COLS)})")
+            self.conn.execute(f"CREATE TABLE buf{k}.links_in ({', '.join(IN_COLS)})")
         self._turn = 0
 
     def close(self) -> None:
         self.conn.close()
 
-    def lines(self, lines: list[bytes], where: Callable[[int], str]) -> ParsedAttempts:
+    def lines(self, lines: Sequence[bytes], where: Callable[[int], str]) -> ParsedAttempts:
         """JSON lines (one record each); ``where(i)`` names line i in a rejection."""
-        conn = self.conn
-        with self._transaction():
-            conn.execute("DELETE FROM raw")
-            insert = "INSERT INTO raw (n, line, plain) VALUES (?, ?, ?)"
+        joined = b",".join(lines)
+        if _ESCAPE not in joined:
             try:
-                conn.executemany(insert, _raw_rows(lines))
-            except UnicodeDecodeError:
-                conn.execute("DELETE FROM raw")
-                conn.executemany(insert, _raw_rows_one_by_one(lines))
-            parsed, odd = self._extract()
-        return self._fall_back(parsed, odd, where)
+                items = _MANY.decode(b"[" + joined + b"]")
+            except ValueError:  # msgspec.DecodeError, or bytes that are not UTF-8
+                items = None
+            # A line like `{...},{...}` would count twice inside the array.
+            if items is not None and len(items) == len(lines):
+                parsed = self._store(items, [], None, where)
+                if parsed is not None:
+                    return parsed
+        return self._one_by_one(lines, where)
 
-    def page(self, body: str, where: Callable[[int], str]) -> ParsedAttempts:
+    def page(self, body: str | bytes, where: Callable[[int], str]) -> ParsedAttempts:
         """The items of an API page (``{"items": [...], ...}`` as text)."""
+        if (_ESCAPE if isinstance(body, bytes) else "\\u") not in body:
+            try:
+                parsed = self._store(_PAGE.decode(body).items, [], None, where)
+            except msgspec.ValidationError:
+                parsed = None
+            if parsed is not None:
+                return parsed
+        # Item by item: the page's shape was checked by the source; a page that is not
+        # JSON at all raises msgspec.DecodeError here.
+        return self._one_by_one([bytes(raw) for raw in _RAW_PAGE.decode(body).items], where)
+
+    def _one_by_one(self, texts: Sequence[bytes], where: Callable[[int], str]
+                    ) -> ParsedAttempts:
+        items: list[tuple[int, _Attempt]] = []
+        odd: list[tuple[int, bytes]] = []
+        for i, text in enumerate(texts):
+            if _ESCAPE in text:
+                odd.append((i, text))
+                continue
+            try:
+                items.append((i, _ONE.decode(text)))
+            except ValueError:  # msgspec.DecodeError, or bytes that are not UTF-8
+                odd.append((i, text))
+        parsed = self._store(items, odd, texts, where)
+        assert parsed is not None  # with the texts at hand, every item finds its path
+        return parsed
+
+    def _store(self, items: Sequence[_Attempt] | Sequence[tuple[int, _Attempt]],
+               odd: list[tuple[int, bytes]], texts: Sequence[bytes] | None,
+               where: Callable[[int], str]) -> ParsedAttempts | None:
+        """The decoded items (all of a batch, or (position, item) pairs) into the next
+        buffer, the odd texts through pydantic; the last record of a key wins. None if
+        an item needs pydantic but its text is not at hand (``texts`` None): the caller
+        then goes item by item."""
         conn = self.conn
+        turn = self._turn
+        table = f"buf{turn}.stage"
+        pairs: list[tuple[int, _Attempt]] | None = (
+            items if items and isinstance(items[0], tuple) else None)  # type: ignore[assignment]
+        decoded: list[_Attempt] = [a for _i, a in pairs] if pairs is not None else items  # type: ignore[assignment]
         with self._transaction():
-            conn.execute("DELETE FROM raw")
-            # json_each hands each item over as its own JSON text, still inside SQLite.
-            conn.execute("INSERT INTO raw (n, line, plain) SELECT key, value, "
-                         "type = 'object' FROM json_each(?, '$.items')", (body,))
-            items, objects = conn.execute(
-                "SELECT count(*), coalesce(sum(plain), 0) FROM raw").fetchone()
-            # Decided for the whole page where it can be (every item an object with no
-            # other '{' or '['), else item by item (json_each's value is rendered at
-            # every use, so it is not tested on the way in).
-            if not (objects == items and _plain_text(body, items + 1, 1)):
-                conn.execute("UPDATE raw SET plain = plain AND "
-                             f"{_PLAIN_SQL.replace('?2', 'line')}")
-            parsed, odd = self._extract()
-        return self._fall_back(parsed, odd, where)
+            conn.execute(f"DELETE FROM {table}")
+            insert = _INSERT_DECODED.format(table=table)
+            if pairs is not None:
+                # Rowids set to the positions: each row at its own.
+                conn.executemany(insert.replace("(call_id,", "(n, call_id,", 1)
+                                 .replace("VALUES (?1,", "VALUES (?12, ?1,", 1),
+                                 [(*astuple(a), i + 1) for i, a in pairs])
+            else:
+                conn.executemany(insert, map(astuple, decoded))
+            not_plain = _NOT_PLAIN_SQL
+            no_days = [d for d in {a.started_at[:10] for a in decoded} if not _real_day(d)]
+            if no_days:
+                not_plain += (" OR substr(started, 1, 10) IN "
+                              f"({', '.join('?' * len(no_days))})")
+            bad = [n for (n,) in conn.execute(f"SELECT n FROM {table} WHERE {not_plain}",
+                                              no_days)]
+            if bad:
+                if texts is None:
+                    return None
+                conn.execute(f"DELETE FROM {table} WHERE {not_plain}", no_days)
+                odd.extend((n - 1, texts[n - 1]) for n in bad)
+            parsed = ParsedAttempts(len(decoded) + len(odd) - len(bad), self.uris[turn],
+                                    "stage")
+            keys = [(a.call_id, a.seq) for a in decoded]
+            if odd:
+                rows = self._fall_back(parsed, odd, where)
+                keys.extend((r[1], r[2]) for r in rows)
+                conn.executemany(_INSERT_NUMBERED.format(table=table), rows)
+            if len(set(keys)) != len(keys):
+                # The last record of a key wins, as across batches.
+                conn.execute(f"DELETE FROM {table} WHERE n NOT IN "
+                             f"(SELECT max(n) FROM {table} GROUP BY call_id, seq)")
+            # The links within the batch, here rather than in the storing thread; the
+            # cache keeps those of the calls that had no attempts cached before.
+            db = f"buf{turn}"
+            conn.execute(f"DELETE FROM {db}.links_out")
+            conn.execute(f"DELETE FROM {db}.links_in")
+            conn.execute(link_out(f"{db}.links_out", table))
+            conn.execute(link_in(f"{db}.links_in", table))
+        self._turn = (turn + 1) % BUFFERS
+        return parsed
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -153,76 +251,28 @@ class AttemptParser:
             raise
         self.conn.execute("COMMIT")
 
-    def _extract(self) -> tuple[ParsedAttempts, list[tuple[int, str | bytes]]]:
-        """The plain rows parsed into the next stage table; the others (n, text) left
-        for pydantic."""
-        conn = self.conn
-        turn = self._turn
-        table = f"buf{turn}.stage"
-        self._turn = (turn + 1) % BUFFERS
-        extract = _EXTRACT.format(table=table)
-        conn.execute(f"DELETE FROM {table}")
-        try:
-            conn.execute("SAVEPOINT extract")
-            conn.execute(extract)
-        except sqlite3.OperationalError:  # malformed JSON somewhere in the batch
-            conn.execute("ROLLBACK TO extract")
-            conn.execute("UPDATE raw SET plain = 0 WHERE plain AND NOT json_valid(line)")
-            conn.execute(extract)
-        conn.execute("RELEASE extract")
-        parsed = ParsedAttempts(conn.execute("SELECT count(*) FROM raw").fetchone()[0],
-                                self.uris[turn], "stage")
-        odd = conn.execute("SELECT n, line FROM raw WHERE NOT plain OR n NOT IN "
-                           f"(SELECT n FROM {table})").fetchall()
-        return parsed, odd
-
     @staticmethod
-    def _fall_back(parsed: ParsedAttempts, odd: list[tuple[int, str | bytes]],
-                   where: Callable[[int], str]) -> ParsedAttempts:
+    def _fall_back(parsed: ParsedAttempts, odd: list[tuple[int, bytes]],
+                   where: Callable[[int], str]) -> list[tuple[Any, ...]]:
         from noc_tui.records import Rejection, to_row, validate_json_each
 
-        if odd:
-            results = validate_json_each(
-                "attempts", [line if isinstance(line, bytes) else line.encode()
-                             for _n, line in odd], [where(n) for n, _l in odd])
-            for (n, _line), r in zip(odd, results, strict=True):
-                if isinstance(r, Rejection):
-                    parsed.rejections.append(r)
-                else:
-                    parsed.rows.append((n, *to_row("attempts", r)))
-        return parsed
+        odd.sort()
+        rows = []
+        results = validate_json_each("attempts", [text for _i, text in odd],
+                                     [where(i) for i, _t in odd])
+        for (i, _text), r in zip(odd, results, strict=True):
+            if isinstance(r, Rejection):
+                parsed.rejections.append(r)
+            else:
+                rows.append((i + 1, *to_row("attempts", r)))
+        return rows
 
 
-# What _PLAIN_SQL looks for, counted or searched in a whole text at once in Python.
-_MARKS = ("{", "[", "true", "false", "\\u")
-_MARKS_B = tuple(m.encode() for m in _MARKS)
-
-
-def _plain_text(text: Any, braces: int, brackets: int) -> bool:
-    """_PLAIN_SQL for a text (str or bytes) holding `braces` '{' and `brackets` '['
-    that are JSON's own, and none of the other marks."""
-    brace, bracket, *others = _MARKS_B if isinstance(text, bytes) else _MARKS
-    return (text.count(brace) == braces and text.count(bracket) == brackets
-            and all(m not in text for m in others))
-
-
-def _raw_rows(lines: list[bytes]) -> Iterable[tuple[int, str | bytes, bool]]:
-    """raw rows of JSON lines, with _PLAIN_SQL tested in Python (bytes searches are
-    cheaper there). A line that is not UTF-8 stops the decoding map; the caller then
-    goes line by line."""
-    whole = b"".join(lines)
-    # The common case, decided for the whole batch at once: no marker anywhere, and as
-    # many '{' as lines, each line starting with one (so one each).
-    if _plain_text(whole, len(lines), 0) and all(line[:1] == b"{" for line in lines):
-        return zip(range(len(lines)), map(bytes.decode, lines), itertools.repeat(True))
-    return _raw_rows_one_by_one(lines)
-
-
-def _raw_rows_one_by_one(lines: list[bytes]) -> Iterator[tuple[int, str | bytes, bool]]:
-    for i, line in enumerate(lines):
-        try:
-            text = line.decode()
-        except UnicodeDecodeError:
-            yield i, line, False  # kept as bytes (a BLOB): pydantic rejects it as it is
-            continue
-        yield i, text, _plain_text(line, 1, 0)
+@lru_cache(maxsize=4096)
+def _real_day(text: str) -> bool:
+    """'YYYY-MM-DD' names a day of the calendar (not 02-30, not month 13)."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from noc_tui.attempt_parser import ROW_COLS, AttemptParser, ParsedAttempts
+from noc_tui.failover_links import link_in, link_out
 from noc_tui.ratebook import RateBook
 from noc_tui.timefmt import HOUR_MS
 
@@ -134,18 +135,22 @@ class IngestReport:
         self.rejections.extend(other.rejections)
 
 
-def _rollup_select(ner: frozenset[int], sdc_max_s: int, sign: str = "") -> str:
-    """Aggregates of a set of attempt rows, in the column order of the rollups table."""
+def _rollup_terms(ner: frozenset[int], sdc_max_s: int) -> list[str]:
+    """What one attempt row adds to each rollup column, in the rollups table's order."""
     ner_sql = ",".join(str(c) for c in sorted(ner)) or "NULL"
     conn = "(sip_code BETWEEN 200 AND 299)"
-    return f"""
-        {sign}count(*), {sign}sum({conn}), {sign}sum(CASE WHEN {conn} THEN duration_s ELSE 0 END),
-        {sign}sum(duration_s), {sign}coalesce(sum(pdd_ms), 0), {sign}count(pdd_ms),
-        {sign}sum({conn} AND pdd_ms IS NULL), {sign}sum({conn} AND duration_s <= {sdc_max_s}),
-        {sign}sum(sip_code BETWEEN 300 AND 399), {sign}sum(sip_code = 200),
-        {sign}sum(sip_code = 404), {sign}sum(sip_code IN ({ner_sql})),
-        {sign}coalesce(sum(cost), 0.0),
-        {sign}sum({conn} AND cost IS NULL)"""
+    return [
+        "1", conn, f"CASE WHEN {conn} THEN duration_s ELSE 0 END", "duration_s",
+        "coalesce(pdd_ms, 0)", "pdd_ms IS NOT NULL", f"{conn} AND pdd_ms IS NULL",
+        f"{conn} AND duration_s <= {sdc_max_s}", "sip_code BETWEEN 300 AND 399",
+        "sip_code = 200", "sip_code = 404", f"sip_code IN ({ner_sql})",
+        "coalesce(cost, 0.0)", f"{conn} AND cost IS NULL",
+    ]
+
+
+def _rollup_select(ner: frozenset[int], sdc_max_s: int, sign: str = "") -> str:
+    """Aggregates of a set of attempt rows, in the column order of the rollups table."""
+    return ", ".join(f"{sign}sum({t})" for t in _rollup_terms(ner, sdc_max_s))
 
 
 ROLLUP_VALUE_COLS = (
@@ -159,49 +164,9 @@ _ROLLUP_UPSERT_SET = ", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_VALUE
 # (noc_tui/attempt_parser.py), so the per-record work runs in SQLite's C code, not in a
 # Python loop.
 
-# Rows as the parser makes them: n, then ROW_COLS.
+# Rows of pydantic-validated records: n, then ROW_COLS.
 _STAGE_INSERT = (f"INSERT INTO stage_db.stage (n, {', '.join(ROW_COLS)}) "
                  f"VALUES ({', '.join('?' * (len(ROW_COLS) + 1))})")
-
-_CONN = "BETWEEN 200 AND 299"
-# A call fails over out of C at a non-2xx attempt when a later attempt (the first such,
-# by seq) on another carrier got 2xx; it fails over into C at a 2xx attempt after an
-# earlier failed attempt on another carrier (docs/metrics.md). The links are made from
-# `src`: the staging table for the batch's new calls (those not in stage_db.calls), or
-# the attempts table for the calls in stage_db.calls (they had attempts cached before).
-
-
-def _linked_rows(src: str, alias: str) -> tuple[str, str]:
-    """(FROM clause, condition) of the attempts of `src` whose calls are linked there."""
-    if src == "attempts":
-        # Driven by stage_db.calls; CROSS JOIN fixes the join order (the planner has no
-        # statistics to see that table small, and once chose a scan of all attempts).
-        return (f"stage_db.calls c CROSS JOIN attempts {alias} "
-                f"ON {alias}.call_id = c.call_id", "true")
-    return f"{src} {alias}", f"{alias}.call_id NOT IN (SELECT call_id FROM stage_db.calls)"
-
-
-def _link_out(src: str) -> str:
-    rows, keep = _linked_rows(src, "a")
-    return (
-        "INSERT INTO failovers SELECT a.call_id, a.seq, a.carrier_id, a.ts, a.dst, "
-        "a.sip_code, a.sip_reason, b.seq, b.carrier_id, b.ts, b.duration_s "
-        f"FROM {rows} CROSS JOIN {src} b ON b.call_id = a.call_id AND b.seq = "
-        f"(SELECT min(x.seq) FROM {src} x WHERE x.call_id = a.call_id AND x.seq > a.seq "
-        f"AND x.carrier_id <> a.carrier_id AND x.sip_code {_CONN}) "
-        f"WHERE a.sip_code NOT {_CONN} AND {keep}"
-    )
-
-
-def _link_in(src: str) -> str:
-    rows, keep = _linked_rows(src, "b")
-    return (
-        "INSERT INTO failovers_in SELECT b.call_id, b.seq, b.carrier_id, b.ts "
-        f"FROM {rows} WHERE b.sip_code {_CONN} AND {keep} AND EXISTS (SELECT 1 FROM {src} a "
-        "WHERE a.call_id = b.call_id AND a.seq < b.seq AND a.carrier_id <> b.carrier_id "
-        f"AND a.sip_code NOT {_CONN})"
-    )
-
 
 class Cache:
     """A connection to the cache file. Use one per thread."""
@@ -396,21 +361,17 @@ class Cache:
         report.taken = parsed.total - report.rejected
         if report.taken:
             self._stage_tables()
-            # Copied in a statement of its own, with the parser's database attached only
-            # for it: BEGIN IMMEDIATE below would take a write lock on every attached
-            # database, and the parser is writing its next batch there.
+            # The parser's buffer serves as the staging table. It is attached outside the
+            # transaction (ATTACH cannot be inside one); the parser is filling another
+            # buffer meanwhile, a database of its own, so the write lock BEGIN IMMEDIATE
+            # takes on this one keeps nobody waiting.
             conn = self.conn
             conn.execute("ATTACH DATABASE ? AS parse_db", (parsed.uri,))
             try:
-                conn.execute("DELETE FROM stage_db.stage")
-                cols = ", ".join(ROW_COLS)
-                conn.execute(f"INSERT INTO stage_db.stage (n, {cols}) "
-                             f"SELECT n, {cols} FROM parse_db.{parsed.table}")
+                with self.transaction():
+                    written = self._apply_stage(f"parse_db.{parsed.table}", parsed=True)
             finally:
                 conn.execute("DETACH DATABASE parse_db")
-            with self.transaction():
-                conn.executemany(_STAGE_INSERT, parsed.rows)
-                written = self._apply_stage()
             report.unchanged = report.taken - written
         return report
 
@@ -482,49 +443,70 @@ class Cache:
         conn.create_function("noc_cost", 4, self.ratebook.cost, deterministic=True)
         self._staged = True
 
-    def _apply_stage(self) -> int:
-        """Store the rows of stage_db.stage (valid, typed; n = position in the batch) with
-        their rollups and failover links. Returns how many rows were written."""
+    def _apply_stage(self, stage: str = "stage_db.stage", parsed: bool = False) -> int:
+        """Store the rows of `stage` (valid, typed; n = position in the batch) with their
+        rollups and failover links. `parsed`: `stage` is a parser's buffer, one row per
+        key, its links within the batch made beside it (parse_db.links_out,
+        parse_db.links_in). Returns how many rows were written."""
         conn = self.conn
         s = self.settings
-        # The last record wins within a batch, as across batches.
-        conn.execute("DELETE FROM stage_db.stage WHERE EXISTS (SELECT 1 FROM stage_db.stage l "
-                     "WHERE l.call_id = stage.call_id AND l.seq = stage.seq AND l.n > stage.n)")
-        conn.execute("UPDATE stage_db.stage SET cost = noc_cost(carrier_id, dst, ts, duration_s) "
+        if not parsed:
+            # The last record wins within a batch, as across batches.
+            conn.execute(f"DELETE FROM {stage} WHERE EXISTS (SELECT 1 FROM {stage} l "
+                         f"WHERE l.call_id = stage.call_id AND l.seq = stage.seq "
+                         "AND l.n > stage.n)")
+        conn.execute(f"UPDATE {stage} SET cost = noc_cost(carrier_id, dst, ts, duration_s) "
                      "WHERE sip_code BETWEEN 200 AND 299")
-        # A record ingested again unchanged changes nothing.
-        same = " AND ".join(f"a.{c} IS stage.{c}" for c in ATTEMPT_COLS[2:])
-        conn.execute("DELETE FROM stage_db.stage WHERE EXISTS (SELECT 1 FROM attempts a WHERE "
-                     f"a.call_id = stage.call_id AND a.seq = stage.seq AND {same})")
-        written = conn.execute("SELECT count(*) FROM stage_db.stage").fetchone()[0]
+        # Calls with attempts cached before this batch. Only their rows can be cached
+        # already (unchanged or replaced), and their links are made from the attempts
+        # table once stored; all other calls' links from the batch alone, which holds
+        # all their attempts.
+        conn.execute("DELETE FROM stage_db.calls")
+        conn.execute(f"INSERT INTO stage_db.calls SELECT DISTINCT call_id FROM {stage} s "
+                     "WHERE EXISTS (SELECT 1 FROM attempts a WHERE a.call_id = s.call_id)")
+        known = conn.execute("SELECT 1 FROM stage_db.calls LIMIT 1").fetchone() is not None
+        if parsed:
+            # The parser's links of the new calls (the others' come from attempts).
+            keep = "WHERE call_id NOT IN (SELECT call_id FROM stage_db.calls)" if known else ""
+            conn.execute(f"INSERT INTO failovers SELECT * FROM parse_db.links_out {keep}")
+            conn.execute(f"INSERT INTO failovers_in SELECT * FROM parse_db.links_in {keep}")
+        replaced = 0
+        if known:
+            # A record ingested again unchanged changes nothing.
+            same = " AND ".join(f"a.{c} IS stage.{c}" for c in ATTEMPT_COLS[2:])
+            conn.execute(f"DELETE FROM {stage} WHERE call_id IN (SELECT call_id FROM "
+                         "stage_db.calls) AND EXISTS (SELECT 1 FROM attempts a WHERE "
+                         f"a.call_id = stage.call_id AND a.seq = stage.seq AND {same})")
+            conn.execute("DELETE FROM stage_db.calls WHERE call_id NOT IN "
+                         f"(SELECT call_id FROM {stage})")
+            conn.execute("DELETE FROM stage_db.old")
+            conn.execute("INSERT INTO stage_db.old SELECT "
+                         f"{', '.join('a.' + c for c in ATTEMPT_COLS)} FROM stage_db.calls c "
+                         f"CROSS JOIN {stage} s ON s.call_id = c.call_id CROSS JOIN attempts a "
+                         "ON a.call_id = s.call_id AND a.seq = s.seq")
+            replaced = conn.execute("SELECT count(*) FROM stage_db.old").fetchone()[0]
+        written = conn.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
         if not written:
             return 0
-        cols = ", ".join(ATTEMPT_COLS)
-        conn.execute("DELETE FROM stage_db.old")
-        conn.execute(f"INSERT INTO stage_db.old SELECT {', '.join('a.' + c for c in ATTEMPT_COLS)} "
-                     "FROM stage_db.stage s CROSS JOIN attempts a ON a.call_id = s.call_id "
-                     "AND a.seq = s.seq")
-        replaced = conn.execute("SELECT count(*) FROM stage_db.old").fetchone()[0]
         if replaced:
             # Take the replaced rows' contributions out of the rollups first.
             conn.execute(
                 f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
                 f"{_rollup_select(s.ner_set(), s.sdc_max_s, '-')} FROM stage_db.old WHERE true "
                 f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}")
-        # Calls with attempts cached before this batch are linked from the attempts table
-        # once stored; all others from the batch alone, which holds all their attempts.
-        conn.execute("DELETE FROM stage_db.calls")
-        conn.execute("INSERT INTO stage_db.calls SELECT DISTINCT call_id FROM stage_db.stage s "
-                     "WHERE EXISTS (SELECT 1 FROM attempts a WHERE a.call_id = s.call_id)")
-        conn.execute(_link_out("stage_db.stage"))
-        conn.execute(_link_in("stage_db.stage"))
-        conn.execute(f"INSERT OR REPLACE INTO attempts ({cols}) SELECT {cols} FROM stage_db.stage")
+        if not parsed:
+            conn.execute(link_out("failovers", stage, not_in="stage_db.calls"))
+            conn.execute(link_in("failovers_in", stage, not_in="stage_db.calls"))
+        cols = ", ".join(ATTEMPT_COLS)
+        conn.execute(f"INSERT OR REPLACE INTO attempts ({cols}) SELECT {cols} FROM {stage}")
+        # Added row by row: a batch spread over many carriers and hours has about one row
+        # per (carrier, hour), and a GROUP BY first cost twice as much as it saved.
         conn.execute(
             f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
-            f"{_rollup_select(s.ner_set(), s.sdc_max_s)} FROM stage_db.stage WHERE true "
-            f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}")
+            f"{', '.join(_rollup_terms(s.ner_set(), s.sdc_max_s))} FROM {stage} WHERE true "
+            f"ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}")
         new_carriers = {r[0] for r in conn.execute(
-            "SELECT DISTINCT carrier_id FROM stage_db.stage")} - self._known_carriers
+            f"SELECT DISTINCT carrier_id FROM {stage}")} - self._known_carriers
         if new_carriers:
             conn.executemany("INSERT OR IGNORE INTO attempt_carriers VALUES (?)",
                              [(c,) for c in new_carriers])
@@ -536,18 +518,18 @@ class Cache:
             # A carrier known only from attempts is gone once none of them is left.
             for (cid,) in conn.execute(
                     "SELECT DISTINCT carrier_id FROM stage_db.old WHERE carrier_id NOT IN "
-                    "(SELECT carrier_id FROM stage_db.stage)").fetchall():
+                    f"(SELECT carrier_id FROM {stage})").fetchall():
                 if conn.execute("SELECT 1 FROM attempts WHERE carrier_id = ? LIMIT 1",
                                 (cid,)).fetchone() is None:
                     conn.execute("DELETE FROM attempt_carriers WHERE id = ?", (cid,))
                     self._known_carriers.discard(cid)
-        if conn.execute("SELECT 1 FROM stage_db.calls LIMIT 1").fetchone():
+        if known:
             conn.execute("DELETE FROM failovers WHERE call_id IN "
                          "(SELECT call_id FROM stage_db.calls)")
             conn.execute("DELETE FROM failovers_in WHERE call_id IN "
                          "(SELECT call_id FROM stage_db.calls)")
-            conn.execute(_link_out("attempts"))
-            conn.execute(_link_in("attempts"))
+            conn.execute(link_out("failovers", "attempts", of_calls="stage_db.calls"))
+            conn.execute(link_in("failovers_in", "attempts", of_calls="stage_db.calls"))
         return int(written)
 
     def _relink_all(self) -> None:
@@ -558,8 +540,8 @@ class Cache:
         conn.execute("DELETE FROM failovers_in")
         conn.execute("DELETE FROM stage_db.calls")
         conn.execute("INSERT INTO stage_db.calls SELECT DISTINCT call_id FROM attempts")
-        conn.execute(_link_out("attempts"))
-        conn.execute(_link_in("attempts"))
+        conn.execute(link_out("failovers", "attempts", of_calls="stage_db.calls"))
+        conn.execute(link_in("failovers_in", "attempts", of_calls="stage_db.calls"))
         conn.execute("DELETE FROM stage_db.calls")
 
     def _rerate(self, carrier_ids: set[str]) -> None:

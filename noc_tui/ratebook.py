@@ -28,7 +28,7 @@ def charge(t: Tariff, duration_s: int) -> float:
     return billed_seconds(duration_s, t.mcd_s, t.pulse_s) / 60 * t.rate + t.connect_fee
 
 
-_MEMO_MAX = 20_000
+_MEMO_MAX = 100_000
 
 
 class RateBook:

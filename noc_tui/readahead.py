@@ -1,6 +1,6 @@
 """Run a producer one step ahead of its consumer, in a thread of its own.
 
-Used where the producer's work (an HTTP request, parsing in SQLite) and the consumer's
+Used where the producer's work (an HTTP request, decoding a batch into SQLite) and the consumer's
 (storing in SQLite) both release the GIL, so on two cores they run at the same time.
 At most ``depth`` items wait, so memory stays bounded; an exception in the producer is
 raised in the consumer, after the items produced before it.

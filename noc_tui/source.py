@@ -57,8 +57,8 @@ class SourceError(Exception):
 
 @dataclass(frozen=True)
 class Page:
-    """One page of records, as served. The body stays JSON text: the cache parses the
-    attempts in SQLite, so a page of them never becomes Python objects."""
+    """One page of records, as served. The body stays JSON text until the cache's
+    parser decodes it, in one pass, straight into its staging rows."""
 
     kind: str  # carriers | contacts | rates | attempts
     number: int  # 1, 2, ... within this listing
