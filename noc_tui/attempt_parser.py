@@ -22,12 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from msgspec.structs import astuple
 
 from noc_tui.failover_links import IN_COLS, OUT_COLS, link_in, link_out
+from noc_tui.ratebook import RateBook
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -86,6 +88,9 @@ class ParsedAttempts:
     uri: str
     table: str
     rejections: list[Rejection] = field(default_factory=list)
+    # The cache's rates version the rows were costed with (meta RATES_VERSION_KEY; ""
+    # when it has none); None when they were not costed.
+    rates_version: str | None = None
 
 
 # A batch's parsed rows stay in an in-memory database until the cache copies them
@@ -95,6 +100,10 @@ class ParsedAttempts:
 # other's transactions, and with one database the cache's ATTACH waited for the parse
 # of the next batch to commit (8 ms a page, and the two threads in turn, not at once).
 BUFFERS = 3
+
+# The meta key of a token the cache changes with every change of rates: costs made with
+# another token are made again.
+RATES_VERSION_KEY = "rates_version"
 
 _COLS = ", ".join(ROW_COLS)
 # The instant of a canonical started_at, in SQLite (exact to the millisecond).
@@ -117,9 +126,10 @@ _NOT_PLAIN_SQL = ("started IS NOT NULL AND NOT (rtrim(dst, '0123456789') = '' AN
 
 
 class AttemptParser:
-    """Parses batches of attempts; use one from one thread at a time."""
+    """Parses batches of attempts; use one from one thread at a time. Given the cache
+    file, it also costs the connected ones, from the cache's rates read there."""
 
-    def __init__(self) -> None:
+    def __init__(self, rates_from: str | Path | None = None) -> None:
         # Each buffer a shared-cache database, kept alive by this connection.
         self.conn = sqlite3.connect(":memory:", isolation_level=None,
                                     check_same_thread=False)
@@ -136,9 +146,23 @@ class AttemptParser:
             self.conn.execute(f"CREATE TABLE buf{k}.links_out ({', '.join(OUT_COLS)})")
             self.conn.execute(f"CREATE TABLE buf{k}.links_in ({', '.join(IN_COLS)})")
         self._turn = 0
+        # Costing here, not in the storing thread: the rating function runs in Python,
+        # and called from SQLite once per connected row it took the GIL back from this
+        # thread as often (a thread switch each time).
+        self._rates: sqlite3.Connection | None = None
+        self._ratebook: RateBook | None = None
+        self._rates_version: str | None = None
+        if rates_from is not None:
+            self._rates = sqlite3.connect(f"{Path(rates_from).resolve().as_uri()}?mode=ro",
+                                          uri=True, isolation_level=None,
+                                          check_same_thread=False, timeout=10)
+            self._ratebook = RateBook(self._rates)
+            self.conn.create_function("noc_cost", 4, self._ratebook.cost, deterministic=True)
 
     def close(self) -> None:
         self.conn.close()
+        if self._rates is not None:
+            self._rates.close()
 
     def lines(self, lines: Sequence[bytes], where: Callable[[int], str]) -> ParsedAttempts:
         """JSON lines (one record each); ``where(i)`` names line i in a rejection."""
@@ -230,6 +254,8 @@ class AttemptParser:
                 # The last record of a key wins, as across batches.
                 conn.execute(f"DELETE FROM {table} WHERE n NOT IN "
                              f"(SELECT max(n) FROM {table} GROUP BY call_id, seq)")
+            if self._ratebook is not None:
+                parsed.rates_version = self._cost(table)
             # The links within the batch, here rather than in the storing thread; the
             # cache keeps those of the calls that had no attempts cached before.
             db = f"buf{turn}"
@@ -239,6 +265,24 @@ class AttemptParser:
             conn.execute(link_in(f"{db}.links_in", table))
         self._turn = (turn + 1) % BUFFERS
         return parsed
+
+    def _cost(self, table: str) -> str:
+        """Cost the connected rows of `table`; returns the rates version used."""
+        assert self._rates is not None and self._ratebook is not None
+        # One read transaction: the version and the rates read under it agree.
+        self._rates.execute("BEGIN")
+        try:
+            row = self._rates.execute("SELECT value FROM meta WHERE key = ?",
+                                      (RATES_VERSION_KEY,)).fetchone()
+            version = str(row[0]) if row else ""
+            if version != self._rates_version:
+                self._ratebook.clear()
+                self._rates_version = version
+            self.conn.execute(f"UPDATE {table} SET cost = noc_cost(carrier_id, dst, ts, "
+                              "duration_s) WHERE sip_code BETWEEN 200 AND 299")
+        finally:
+            self._rates.execute("COMMIT")
+        return version
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

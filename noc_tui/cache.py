@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from noc_tui.attempt_parser import ROW_COLS, AttemptParser, ParsedAttempts
+from noc_tui.attempt_parser import RATES_VERSION_KEY, ROW_COLS, AttemptParser, ParsedAttempts
 from noc_tui.failover_links import link_in, link_out
 from noc_tui.ratebook import RateBook
 from noc_tui.timefmt import HOUR_MS
@@ -369,15 +370,23 @@ class Cache:
             conn.execute("ATTACH DATABASE ? AS parse_db", (parsed.uri,))
             try:
                 with self.transaction():
-                    written = self._apply_stage(f"parse_db.{parsed.table}", parsed=True)
+                    costed = (parsed.rates_version is not None
+                              and parsed.rates_version == (self.meta(RATES_VERSION_KEY) or ""))
+                    written = self._apply_stage(f"parse_db.{parsed.table}", parsed=True,
+                                                costed=costed)
             finally:
                 conn.execute("DETACH DATABASE parse_db")
             report.unchanged = report.taken - written
         return report
 
+    def attempt_parser(self) -> AttemptParser:
+        """A parser for this cache's attempts (it costs them from this cache's rates);
+        the caller closes it."""
+        return AttemptParser(self.path)
+
     def _parser(self) -> AttemptParser:
         if self._attempt_parser is None:
-            self._attempt_parser = AttemptParser()
+            self._attempt_parser = self.attempt_parser()
         return self._attempt_parser
 
     def _store(self, kind: str, good: list[dict[str, Any]], bad: list[Rejection]) -> IngestReport:
@@ -419,6 +428,9 @@ class Cache:
         changed = self.conn.total_changes - before
         if kind == "rates" and changed:
             self._rerate({r[0] for r in rows})
+            # Parsers cost attempts from the rates they read: this tells them (and this
+            # cache, storing what they made) that those changed.
+            self.set_meta(RATES_VERSION_KEY, uuid.uuid4().hex)
         return len(rows), len(rows) - changed
 
     # -- attempts: a set-based engine over a staging table --------------------------
@@ -443,11 +455,13 @@ class Cache:
         conn.create_function("noc_cost", 4, self.ratebook.cost, deterministic=True)
         self._staged = True
 
-    def _apply_stage(self, stage: str = "stage_db.stage", parsed: bool = False) -> int:
+    def _apply_stage(self, stage: str = "stage_db.stage", parsed: bool = False,
+                     costed: bool = False) -> int:
         """Store the rows of `stage` (valid, typed; n = position in the batch) with their
         rollups and failover links. `parsed`: `stage` is a parser's buffer, one row per
         key, its links within the batch made beside it (parse_db.links_out,
-        parse_db.links_in). Returns how many rows were written."""
+        parse_db.links_in). `costed`: its cost column is up to date with the rates.
+        Returns how many rows were written."""
         conn = self.conn
         s = self.settings
         if not parsed:
@@ -455,8 +469,9 @@ class Cache:
             conn.execute(f"DELETE FROM {stage} WHERE EXISTS (SELECT 1 FROM {stage} l "
                          f"WHERE l.call_id = stage.call_id AND l.seq = stage.seq "
                          "AND l.n > stage.n)")
-        conn.execute(f"UPDATE {stage} SET cost = noc_cost(carrier_id, dst, ts, duration_s) "
-                     "WHERE sip_code BETWEEN 200 AND 299")
+        if not costed:
+            conn.execute(f"UPDATE {stage} SET cost = noc_cost(carrier_id, dst, ts, "
+                         "duration_s) WHERE sip_code BETWEEN 200 AND 299")
         # Calls with attempts cached before this batch. Only their rows can be cached
         # already (unchanged or replaced), and their links are made from the attempts
         # table once stored; all other calls' links from the batch alone, which holds

@@ -446,13 +446,16 @@ class Poller:
         span = until - since
         done = 0
         # The parser's database must outlive the fetching thread: the cache reads it.
-        parser = AttemptParser()
-        pages: Generator[tuple[Page, ParsedAttempts], None, None]
-        pages = _parsed(client.attempts(since, until), parser)
+        parser = run.cache.attempt_parser()
+        fetched: Iterator[Page] = client.attempts(since, until)
         if self.prefetch:
-            # The next page is fetched and parsed while this one is stored: the switch,
-            # the parser and the cache all work at the same time.
-            pages = read_ahead(pages, name="poll-prefetch")
+            # Three stages, each a page ahead of the next: fetching (mostly waiting on
+            # the switch), parsing and storing. The switch, the parser and the cache all
+            # work at the same time.
+            fetched = read_ahead(fetched, name="poll-fetch")
+        pages: Generator[tuple[Page, ParsedAttempts], None, None] = _parsed(fetched, parser)
+        if self.prefetch:
+            pages = read_ahead(pages, name="poll-parse")
         try:
             for page, parsed in pages:
                 last = _last_started(page)
@@ -468,7 +471,9 @@ class Poller:
                 if cancel.is_set():
                     raise SourceError(CANCELLED, "cancelled")
         finally:
-            pages.close()
+            pages.close()  # stops the parsing thread first: it reads from `fetched`
+            if isinstance(fetched, Generator):
+                fetched.close()
             parser.close()
 
     @staticmethod

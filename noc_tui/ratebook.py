@@ -40,6 +40,12 @@ class RateBook:
         self._longest: dict[str, int] = {}
         self._memo: dict[tuple[str, str], tuple[Tariff, ...]] = {}
 
+    def clear(self) -> None:
+        """Forget every carrier's rates (they changed)."""
+        self._by_carrier.clear()
+        self._longest.clear()
+        self._memo.clear()
+
     def forget(self, carrier_ids: Iterable[str]) -> None:
         for cid in carrier_ids:
             self._by_carrier.pop(cid, None)

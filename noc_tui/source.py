@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email.utils
 import random
-import sqlite3
 import ssl
 import threading
 import time
@@ -21,6 +20,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import msgspec
 from pydantic_core import from_json
 
 from noc_tui.timefmt import ms_to_iso
@@ -73,31 +73,41 @@ class Page:
         return list(from_json(self.body)["items"])
 
 
-# The page's shape, read by SQLite's JSON parser in one pass (it caches the parse
-# between the calls of one statement).
-_SHAPE_SQL = (
-    "SELECT json_type(?1), json_type(?1, '$.items'), json_array_length(?1, '$.items'), "
-    "json_type(?1, '$.next_cursor'), json_extract(?1, '$.next_cursor'), "
-    "json_extract(?1, '$.items[#-1].started_at')"
-)
+class _Shape(msgspec.Struct):
+    """A page as far as the client reads it: the items stay raw JSON for the cache."""
+
+    items: list[msgspec.Raw]
+    next_cursor: Any = None
 
 
-def _shape(kind: str, body: str) -> tuple[int, str | None, Any]:
+_SHAPE = msgspec.json.Decoder(_Shape)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return {dict: "object", list: "array", str: "text", int: "integer",
+            float: "real"}.get(type(value), "null")
+
+
+def _shape(kind: str, body: bytes) -> tuple[int, str | None, Any]:
     """(item count, next cursor, last started_at) of a page; SourceError if the body
-    is JSON of another shape."""
-    db = sqlite3.connect(":memory:")
+    is JSON of another shape, msgspec.DecodeError if it is not JSON (or cut short)."""
     try:
-        # Malformed JSON raises sqlite3.OperationalError: the caller retries.
-        top, items, count, cursor_type, cursor, last = db.execute(_SHAPE_SQL, (body,)).fetchone()
-    finally:
-        db.close()
-    if top != "object" or items != "array":
+        page = _SHAPE.decode(body)
+    except msgspec.ValidationError:
+        top = msgspec.json.decode(body)  # DecodeError if it is not JSON after all
         raise SourceError(BAD_DATA, f"{kind}: expected a JSON object with an 'items' "
-                                    f"list, got {top}")
-    if cursor_type not in (None, "null") and (cursor_type != "text" or not cursor):
+                                    f"list, got {_json_type(top)}") from None
+    cursor = page.next_cursor
+    if cursor is not None and (not isinstance(cursor, str) or not cursor):
         raise SourceError(BAD_DATA, f"{kind}: next_cursor must be a non-empty string "
                                     "or null")
-    return count, cursor if cursor_type == "text" else None, last
+    last = None
+    if page.items:
+        item = msgspec.json.decode(page.items[-1])
+        last = item.get("started_at") if isinstance(item, dict) else None
+    return len(page.items), cursor, last
 
 
 class _Retry(Exception):
@@ -308,8 +318,8 @@ class SourceClient:
         content = resp.content
         try:
             text = content.decode()
-            return text, len(content), _shape(kind, text)
-        except (sqlite3.OperationalError, UnicodeDecodeError):
+            return text, len(content), _shape(kind, content)
+        except (msgspec.DecodeError, UnicodeDecodeError):
             # A truncated body also lands here: worth another try.
             raise _Retry(BAD_DATA, f"{where} answered with something that is not JSON "
                                    f"({len(content)} bytes)") from None

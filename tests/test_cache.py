@@ -109,3 +109,36 @@ def test_reader_sees_consistent_data_while_a_writer_ingests(tmp_path: Path) -> N
     assert seen == sorted(seen) and len(seen) > 1
     with Cache(db, readonly=True) as r:
         assert r.conn.execute("SELECT count(*) FROM attempts").fetchone()[0] == batches * 200
+
+
+def test_costs_made_by_a_parser_before_rates_changed_are_made_again(tmp_path: Path) -> None:
+    """A parser costs attempts from the rates it reads; a batch costed before the rates
+    changed is costed again when stored, and the parser's next batch uses the new ones."""
+    import json
+
+    from tests.sample_data import RATES
+
+    def line(call: str) -> bytes:
+        # 65 s on B's 30/6 card at 0.6 a minute + 0.01: billed 66 s.
+        return json.dumps(attempt(call, 1, "B", "2026-11-01T10:00:02.000Z", 200,
+                                  dur=65)).encode()
+
+    with Cache(tmp_path / "c.db") as cache:
+        cache.ingest("carriers", CARRIERS)
+        cache.ingest("rates", RATES)
+        parser = cache.attempt_parser()
+        try:
+            early = parser.lines([line("k1")], str)
+            assert early.rates_version is not None
+            cache.ingest("rates", [RATES[0] | {"rate": 1.2}])
+            cache.ingest_parsed(early)
+            later = parser.lines([line("k2")], str)
+            assert later.rates_version != early.rates_version
+            cache.ingest_parsed(later)
+        finally:
+            parser.close()
+        costs = dict(cache.conn.execute("SELECT call_id, cost FROM attempts"))
+        assert costs == pytest.approx({"k1": 66 / 60 * 1.2 + 0.01, "k2": 66 / 60 * 1.2 + 0.01})
+        # And the rollups hold the same cost (nothing of the old one left).
+        assert cache.conn.execute("SELECT sum(cost) FROM rollups").fetchone()[0] == (
+            pytest.approx(2 * (66 / 60 * 1.2 + 0.01)))
