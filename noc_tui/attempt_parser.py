@@ -8,9 +8,10 @@ other time forms, bad values), and any item holding a \\u escape, goes through
 pydantic, which either takes it or words the rejection. Both paths take exactly the
 same records with the same values (tests/test_ingest_paths.py).
 
-A parser runs in a thread of its own while the cache stores the previous batch. Parsed
-rows wait in shared-cache in-memory databases, so that the cache's connection can
-attach one and copy a batch without the rows passing through Python again.
+A parser runs in a thread of its own while the cache stores the previous batch, and
+does there what needs only the batch: the last record of each key, cost, and the
+failover links among the batch's attempts. Parsed rows wait in shared-cache in-memory
+databases; the cache's connection attaches one and stores from it directly.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ _Count = Annotated[int, msgspec.Meta(ge=0)]
 
 class _Attempt(msgspec.Struct, kw_only=True, gc=False):
     """The record format's attempt as msgspec checks it: exact JSON types and ranges.
-    dst's digits and started_at's form are checked in SQLite (_PLAIN_SQL), cheaper
+    dst's digits and started_at's form are checked in SQLite (_NOT_PLAIN_SQL), cheaper
     than a regular expression per value. Fields in the order of ROW_COLS."""
 
     call_id: _Text
@@ -91,9 +92,12 @@ class ParsedAttempts:
     # The cache's rates version the rows were costed with (meta RATES_VERSION_KEY; ""
     # when it has none); None when they were not costed.
     rates_version: str | None = None
+    # How many (carrier, hour) rollup cells the rows fall in, as far as the parser
+    # counted them (those pydantic took are left out).
+    rollup_cells: int = 0
 
 
-# A batch's parsed rows stay in an in-memory database until the cache copies them
+# A batch's parsed rows stay in an in-memory database until the cache has stored them
 # (SQLite to SQLite, no Python per row). Three take turns: one being stored, one
 # waiting, one being parsed (read_ahead keeps at most one batch waiting). Each is a
 # database of its own, not a table: connections to one shared cache wait for each
@@ -166,10 +170,13 @@ class AttemptParser:
 
     def lines(self, lines: Sequence[bytes], where: Callable[[int], str]) -> ParsedAttempts:
         """JSON lines (one record each); ``where(i)`` names line i in a rejection."""
-        joined = b",".join(lines)
+        # One JSON array of the lines, made in one copy (the brackets go on the first
+        # and last lines, not around a second copy of the whole batch).
+        joined = b",".join([b"[" + lines[0], *lines[1:-1], lines[-1] + b"]"]
+                           if len(lines) > 1 else [b"[" + lines[0] + b"]"]) if lines else b"[]"
         if _ESCAPE not in joined:
             try:
-                items = _MANY.decode(b"[" + joined + b"]")
+                items = _MANY.decode(joined)
             except ValueError:  # msgspec.DecodeError, or bytes that are not UTF-8
                 items = None
             # A line like `{...},{...}` would count twice inside the array.
@@ -194,43 +201,43 @@ class AttemptParser:
 
     def _one_by_one(self, texts: Sequence[bytes], where: Callable[[int], str]
                     ) -> ParsedAttempts:
-        items: list[tuple[int, _Attempt]] = []
+        items: list[_Attempt] = []
+        positions: list[int] = []
         odd: list[tuple[int, bytes]] = []
         for i, text in enumerate(texts):
             if _ESCAPE in text:
                 odd.append((i, text))
                 continue
             try:
-                items.append((i, _ONE.decode(text)))
+                items.append(_ONE.decode(text))
+                positions.append(i)
             except ValueError:  # msgspec.DecodeError, or bytes that are not UTF-8
                 odd.append((i, text))
-        parsed = self._store(items, odd, texts, where)
+        parsed = self._store(items, odd, texts, where, positions)
         assert parsed is not None  # with the texts at hand, every item finds its path
         return parsed
 
-    def _store(self, items: Sequence[_Attempt] | Sequence[tuple[int, _Attempt]],
-               odd: list[tuple[int, bytes]], texts: Sequence[bytes] | None,
-               where: Callable[[int], str]) -> ParsedAttempts | None:
-        """The decoded items (all of a batch, or (position, item) pairs) into the next
+    def _store(self, decoded: Sequence[_Attempt], odd: list[tuple[int, bytes]],
+               texts: Sequence[bytes] | None, where: Callable[[int], str],
+               positions: Sequence[int] | None = None) -> ParsedAttempts | None:
+        """The decoded items (the whole batch, or those at `positions`) into the next
         buffer, the odd texts through pydantic; the last record of a key wins. None if
         an item needs pydantic but its text is not at hand (``texts`` None): the caller
         then goes item by item."""
         conn = self.conn
         turn = self._turn
         table = f"buf{turn}.stage"
-        pairs: list[tuple[int, _Attempt]] | None = (
-            items if items and isinstance(items[0], tuple) else None)  # type: ignore[assignment]
-        decoded: list[_Attempt] = [a for _i, a in pairs] if pairs is not None else items  # type: ignore[assignment]
         with self._transaction():
             conn.execute(f"DELETE FROM {table}")
             insert = _INSERT_DECODED.format(table=table)
-            if pairs is not None:
-                # Rowids set to the positions: each row at its own.
+            if positions is None:
+                conn.executemany(insert, map(astuple, decoded))
+            else:
+                # Each row at its own position (n is the rowid).
                 conn.executemany(insert.replace("(call_id,", "(n, call_id,", 1)
                                  .replace("VALUES (?1,", "VALUES (?12, ?1,", 1),
-                                 [(*astuple(a), i + 1) for i, a in pairs])
-            else:
-                conn.executemany(insert, map(astuple, decoded))
+                                 [(*astuple(a), i + 1) for i, a in zip(positions, decoded,
+                                                                      strict=True)])
             not_plain = _NOT_PLAIN_SQL
             no_days = [d for d in {a.started_at[:10] for a in decoded} if not _real_day(d)]
             if no_days:
@@ -240,17 +247,17 @@ class AttemptParser:
                                               no_days)]
             if bad:
                 if texts is None:
-                    return None
+                    return None  # the buffer is emptied at its next use
                 conn.execute(f"DELETE FROM {table} WHERE {not_plain}", no_days)
                 odd.extend((n - 1, texts[n - 1]) for n in bad)
             parsed = ParsedAttempts(len(decoded) + len(odd) - len(bad), self.uris[turn],
                                     "stage")
-            keys = [(a.call_id, a.seq) for a in decoded]
+            parsed.rollup_cells = len({(a.carrier_id, a.started_at[:13]) for a in decoded})
             if odd:
-                rows = self._fall_back(parsed, odd, where)
-                keys.extend((r[1], r[2]) for r in rows)
-                conn.executemany(_INSERT_NUMBERED.format(table=table), rows)
-            if len(set(keys)) != len(keys):
+                conn.executemany(_INSERT_NUMBERED.format(table=table),
+                                 self._fall_back(parsed, odd, where))
+            # Keys repeat in the batch (rarely; always looked for when pydantic took part).
+            if odd or len({(a.call_id, a.seq) for a in decoded}) != len(decoded):
                 # The last record of a key wins, as across batches.
                 conn.execute(f"DELETE FROM {table} WHERE n NOT IN "
                              f"(SELECT max(n) FROM {table} GROUP BY call_id, seq)")

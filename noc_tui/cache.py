@@ -32,8 +32,10 @@ if TYPE_CHECKING:
 BUSY_TIMEOUT_MS = 10_000
 BATCH = 5_000
 # Attempts from JSON go in bigger batches: each commit writes every index page the batch
-# touched (with many carriers, most of them), so fewer commits write far less. Three
-# batches are alive at once in a pipelined import (reading, parsing, storing).
+# touched (with many carriers, most of them), so fewer commits write far less. But three
+# batches are alive at once in a pipelined import (reading, parsing, storing): 25,000
+# took the import's peak to 150 MB; at 10,000 it is about 20 MB less, at the same speed
+# within the host's noise (docs/performance.md).
 JSON_ATTEMPT_BATCH = 25_000
 
 ATTEMPT_COLS = (*ROW_COLS, "cost")  # the attempts table's columns, in order
@@ -136,22 +138,32 @@ class IngestReport:
         self.rejections.extend(other.rejections)
 
 
-def _rollup_terms(ner: frozenset[int], sdc_max_s: int) -> list[str]:
-    """What one attempt row adds to each rollup column, in the rollups table's order."""
-    ner_sql = ",".join(str(c) for c in sorted(ner)) or "NULL"
-    conn = "(sip_code BETWEEN 200 AND 299)"
-    return [
-        "1", conn, f"CASE WHEN {conn} THEN duration_s ELSE 0 END", "duration_s",
-        "coalesce(pdd_ms, 0)", "pdd_ms IS NOT NULL", f"{conn} AND pdd_ms IS NULL",
-        f"{conn} AND duration_s <= {sdc_max_s}", "sip_code BETWEEN 300 AND 399",
-        "sip_code = 200", "sip_code = 404", f"sip_code IN ({ner_sql})",
-        "coalesce(cost, 0.0)", f"{conn} AND cost IS NULL",
-    ]
-
-
 def _rollup_select(ner: frozenset[int], sdc_max_s: int, sign: str = "") -> str:
     """Aggregates of a set of attempt rows, in the column order of the rollups table."""
-    return ", ".join(f"{sign}sum({t})" for t in _rollup_terms(ner, sdc_max_s))
+    ner_sql = ",".join(str(c) for c in sorted(ner)) or "NULL"
+    conn = "(sip_code BETWEEN 200 AND 299)"
+    return f"""
+        {sign}count(*), {sign}sum({conn}), {sign}sum(CASE WHEN {conn} THEN duration_s ELSE 0 END),
+        {sign}sum(duration_s), {sign}coalesce(sum(pdd_ms), 0), {sign}count(pdd_ms),
+        {sign}sum({conn} AND pdd_ms IS NULL), {sign}sum({conn} AND duration_s <= {sdc_max_s}),
+        {sign}sum(sip_code BETWEEN 300 AND 399), {sign}sum(sip_code = 200),
+        {sign}sum(sip_code = 404), {sign}sum(sip_code IN ({ner_sql})),
+        {sign}coalesce(sum(cost), 0.0),
+        {sign}sum({conn} AND cost IS NULL)"""
+
+
+def _rollup_values(ner: frozenset[int], sdc_max_s: int) -> str:
+    """What one attempt row adds to each rollup column, as _rollup_select sums them."""
+    ner_sql = ",".join(str(c) for c in sorted(ner)) or "NULL"
+    conn = "(sip_code BETWEEN 200 AND 299)"
+    return f"""
+        1, {conn}, CASE WHEN {conn} THEN duration_s ELSE 0 END,
+        duration_s, coalesce(pdd_ms, 0), pdd_ms IS NOT NULL,
+        {conn} AND pdd_ms IS NULL, {conn} AND duration_s <= {sdc_max_s},
+        sip_code BETWEEN 300 AND 399, sip_code = 200,
+        sip_code = 404, sip_code IN ({ner_sql}),
+        coalesce(cost, 0.0),
+        {conn} AND cost IS NULL"""
 
 
 ROLLUP_VALUE_COLS = (
@@ -372,8 +384,12 @@ class Cache:
                 with self.transaction():
                     costed = (parsed.rates_version is not None
                               and parsed.rates_version == (self.meta(RATES_VERSION_KEY) or ""))
+                    # Rollups added row by row when the batch is spread thin over
+                    # carriers and hours (about a row a cell): a GROUP BY first then
+                    # costs twice what it saves. Dense batches are grouped.
+                    row_by_row = parsed.rollup_cells * 2 > report.taken
                     written = self._apply_stage(f"parse_db.{parsed.table}", parsed=True,
-                                                costed=costed)
+                                                costed=costed, row_by_row=row_by_row)
             finally:
                 conn.execute("DETACH DATABASE parse_db")
             report.unchanged = report.taken - written
@@ -456,12 +472,13 @@ class Cache:
         self._staged = True
 
     def _apply_stage(self, stage: str = "stage_db.stage", parsed: bool = False,
-                     costed: bool = False) -> int:
+                     costed: bool = False, row_by_row: bool = False) -> int:
         """Store the rows of `stage` (valid, typed; n = position in the batch) with their
         rollups and failover links. `parsed`: `stage` is a parser's buffer, one row per
         key, its links within the batch made beside it (parse_db.links_out,
         parse_db.links_in). `costed`: its cost column is up to date with the rates.
-        Returns how many rows were written."""
+        `row_by_row`: add to the rollups row by row, without grouping first. Returns
+        how many rows were written."""
         conn = self.conn
         s = self.settings
         if not parsed:
@@ -514,12 +531,16 @@ class Cache:
             conn.execute(link_in("failovers_in", stage, not_in="stage_db.calls"))
         cols = ", ".join(ATTEMPT_COLS)
         conn.execute(f"INSERT OR REPLACE INTO attempts ({cols}) SELECT {cols} FROM {stage}")
-        # Added row by row: a batch spread over many carriers and hours has about one row
-        # per (carrier, hour), and a GROUP BY first cost twice as much as it saved.
-        conn.execute(
-            f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
-            f"{', '.join(_rollup_terms(s.ner_set(), s.sdc_max_s))} FROM {stage} WHERE true "
-            f"ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}")
+        if row_by_row:
+            conn.execute(
+                f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
+                f"{_rollup_values(s.ner_set(), s.sdc_max_s)} FROM {stage} WHERE true "
+                f"ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}")
+        else:
+            conn.execute(
+                f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
+                f"{_rollup_select(s.ner_set(), s.sdc_max_s)} FROM {stage} WHERE true "
+                f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}")
         new_carriers = {r[0] for r in conn.execute(
             f"SELECT DISTINCT carrier_id FROM {stage}")} - self._known_carriers
         if new_carriers:
