@@ -32,10 +32,9 @@ if TYPE_CHECKING:
 BUSY_TIMEOUT_MS = 10_000
 BATCH = 5_000
 # Attempts from JSON go in bigger batches: each commit writes every index page the batch
-# touched (with many carriers, most of them), so fewer commits write far less. But three
-# batches are alive at once in a pipelined import (reading, parsing, storing): 25,000
-# took the import's peak to 150 MB; at 10,000 it is about 20 MB less, at the same speed
-# within the host's noise (docs/performance.md).
+# touched (with many carriers, most of them), so fewer commits write far less: at 10^7
+# cached, 10,000 a batch doubled the commit's cost per attempt. Three batches are alive
+# at once in a pipelined import (reading, parsing, storing), which bounds the size.
 JSON_ATTEMPT_BATCH = 25_000
 
 ATTEMPT_COLS = (*ROW_COLS, "cost")  # the attempts table's columns, in order
