@@ -4,9 +4,10 @@ msgspec (compiled, strict) decodes a whole batch into typed structs in one pass 
 checks the record format's types and ranges on the way. Only the plain form is taken
 there: exact JSON types, and started_at written as the switch API writes it
 (YYYY-MM-DDTHH:MM:SS.mmmZ). Anything msgspec refuses (true/false, numbers as strings,
-other time forms, bad values), and any item holding a \\u escape, goes through
-pydantic, which either takes it or words the rejection. Both paths take exactly the
-same records with the same values (tests/test_ingest_paths.py).
+other time forms, bad values) goes through pydantic, which either takes it or words
+the rejection. Both paths take exactly the same records with the same values
+(tests/test_ingest_paths.py); \\u escapes included, which both decode alike (lone
+surrogates refused by both).
 
 A parser runs in a thread of its own while the cache stores the previous batch, and
 does there what needs only the batch: the last record of each key, cost, and the
@@ -16,6 +17,7 @@ databases; the cache's connection attaches one and stores from it directly.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
@@ -75,7 +77,6 @@ _ONE = msgspec.json.Decoder(_Attempt)
 _MANY = msgspec.json.Decoder(list[_Attempt])
 _PAGE = msgspec.json.Decoder(_Page)
 _RAW_PAGE = msgspec.json.Decoder(_RawPage)
-_ESCAPE = b"\\u"
 
 
 @dataclass
@@ -174,29 +175,29 @@ class AttemptParser:
         # and last lines, not around a second copy of the whole batch).
         joined = b",".join([b"[" + lines[0], *lines[1:-1], lines[-1] + b"]"]
                            if len(lines) > 1 else [b"[" + lines[0] + b"]"]) if lines else b"[]"
-        if _ESCAPE not in joined:
-            try:
-                items = _MANY.decode(joined)
-            except ValueError:  # msgspec.DecodeError, or bytes that are not UTF-8
-                items = None
-            # A line like `{...},{...}` would count twice inside the array.
-            if items is not None and len(items) == len(lines):
-                parsed = self._store(items, [], None, where)
-                if parsed is not None:
-                    return parsed
-        return self._one_by_one(lines, where)
+        try:
+            items = _MANY.decode(joined)
+        except ValueError:  # msgspec.DecodeError, or bytes that are not UTF-8
+            return self._one_by_one(lines, where)
+        del joined
+        # A line like `{...},{...}` would count twice inside the array.
+        if len(items) != len(lines):
+            return self._one_by_one(lines, where)
+        parsed = self._store(items, [], lines, where)
+        assert parsed is not None  # with the texts at hand, every item finds its path
+        return parsed
 
     def page(self, body: str | bytes, where: Callable[[int], str]) -> ParsedAttempts:
         """The items of an API page (``{"items": [...], ...}`` as text)."""
-        if (_ESCAPE if isinstance(body, bytes) else "\\u") not in body:
-            try:
-                parsed = self._store(_PAGE.decode(body).items, [], None, where)
-            except msgspec.ValidationError:
-                parsed = None
-            if parsed is not None:
-                return parsed
-        # Item by item: the page's shape was checked by the source; a page that is not
-        # JSON at all raises msgspec.DecodeError here.
+        try:
+            parsed = self._store(_PAGE.decode(body).items, [], None, where)
+        except msgspec.ValidationError:
+            parsed = None
+        except msgspec.DecodeError:
+            return self._one_by_one(item_texts(body), where)
+        if parsed is not None:
+            return parsed
+        # Item by item (the page's shape was checked by the source).
         return self._one_by_one([bytes(raw) for raw in _RAW_PAGE.decode(body).items], where)
 
     def _one_by_one(self, texts: Sequence[bytes], where: Callable[[int], str]
@@ -205,9 +206,6 @@ class AttemptParser:
         positions: list[int] = []
         odd: list[tuple[int, bytes]] = []
         for i, text in enumerate(texts):
-            if _ESCAPE in text:
-                odd.append((i, text))
-                continue
             try:
                 items.append(_ONE.decode(text))
                 positions.append(i)
@@ -327,3 +325,10 @@ def _real_day(text: str) -> bool:
     except ValueError:
         return False
     return len(text) == 10
+
+
+def item_texts(body: str | bytes) -> list[bytes]:
+    """A page's items as JSON texts, by Python's json: it reads \\u escapes of lone
+    surrogates, which msgspec and pydantic refuse, so that one such record can be
+    rejected on its own instead of the whole page. ValueError if the page is not JSON."""
+    return [json.dumps(item).encode() for item in json.loads(body)["items"]]

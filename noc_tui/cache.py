@@ -17,7 +17,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from noc_tui.attempt_parser import RATES_VERSION_KEY, ROW_COLS, AttemptParser, ParsedAttempts
+from noc_tui.attempt_parser import (
+    RATES_VERSION_KEY,
+    ROW_COLS,
+    AttemptParser,
+    ParsedAttempts,
+    item_texts,
+)
 from noc_tui.failover_links import link_in, link_out
 from noc_tui.ratebook import RateBook
 from noc_tui.timefmt import HOUR_MS
@@ -369,7 +375,16 @@ class Cache:
         if kind != "attempts":
             from pydantic_core import from_json
 
-            items = from_json(body)["items"]
+            from noc_tui.records import validate_json_lines
+
+            try:
+                items = from_json(body)["items"]
+            except ValueError:
+                # A \\u escape of a lone surrogate somewhere: record by record, so that
+                # only its record is rejected.
+                texts = item_texts(body)
+                return self._store(kind, *validate_json_lines(
+                    kind, texts, [where(i) for i in range(len(texts))]))
             return self.ingest_batch(kind, items, [where(i) for i in range(len(items))])
         return self.ingest_parsed(self._parser().page(body, where))
 

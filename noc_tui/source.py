@@ -10,6 +10,7 @@ switch and can get the account locked). Secrets never appear in error messages.
 from __future__ import annotations
 
 import email.utils
+import json
 import random
 import ssl
 import threading
@@ -92,22 +93,29 @@ def _json_type(value: Any) -> str:
 
 def _shape(kind: str, body: bytes) -> tuple[int, str | None, Any]:
     """(item count, next cursor, last started_at) of a page; SourceError if the body
-    is JSON of another shape, msgspec.DecodeError if it is not JSON (or cut short)."""
+    is JSON of another shape, ValueError if it is not JSON (or cut short)."""
     try:
         page = _SHAPE.decode(body)
+        count, cursor = len(page.items), page.next_cursor
+        last = msgspec.json.decode(page.items[-1]) if page.items else None
     except msgspec.ValidationError:
         top = msgspec.json.decode(body)  # DecodeError if it is not JSON after all
         raise SourceError(BAD_DATA, f"{kind}: expected a JSON object with an 'items' "
                                     f"list, got {_json_type(top)}") from None
-    cursor = page.next_cursor
+    except msgspec.DecodeError:
+        # msgspec refuses \\u escapes of lone surrogates, which Python's json reads:
+        # such a page is JSON, and its odd record is quarantined on its own.
+        top = json.loads(body)
+        items = top.get("items") if isinstance(top, dict) else None
+        if not isinstance(items, list):
+            raise SourceError(BAD_DATA, f"{kind}: expected a JSON object with an 'items' "
+                                        f"list, got {_json_type(top)}") from None
+        count, cursor = len(items), top.get("next_cursor")
+        last = items[-1] if items else None
     if cursor is not None and (not isinstance(cursor, str) or not cursor):
         raise SourceError(BAD_DATA, f"{kind}: next_cursor must be a non-empty string "
                                     "or null")
-    last = None
-    if page.items:
-        item = msgspec.json.decode(page.items[-1])
-        last = item.get("started_at") if isinstance(item, dict) else None
-    return len(page.items), cursor, last
+    return count, cursor, last.get("started_at") if isinstance(last, dict) else None
 
 
 class _Retry(Exception):
@@ -319,7 +327,7 @@ class SourceClient:
         try:
             text = content.decode()
             return text, len(content), _shape(kind, content)
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except ValueError:  # msgspec.DecodeError, json's, or UnicodeDecodeError
             # A truncated body also lands here: worth another try.
             raise _Retry(BAD_DATA, f"{where} answered with something that is not JSON "
                                    f"({len(content)} bytes)") from None

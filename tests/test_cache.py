@@ -142,3 +142,15 @@ def test_costs_made_by_a_parser_before_rates_changed_are_made_again(tmp_path: Pa
         # And the rollups hold the same cost (nothing of the old one left).
         assert cache.conn.execute("SELECT sum(cost) FROM rollups").fetchone()[0] == (
             pytest.approx(2 * (66 / 60 * 1.2 + 0.01)))
+
+
+def test_a_page_with_a_lone_surrogate_escape_loses_only_that_record(tmp_path: Path) -> None:
+    """A \\u escape of a lone surrogate (JSON that Python reads, msgspec and pydantic
+    refuse) rejects its own record, with its place named; the others are stored."""
+    body = ('{"items": [{"carrier_id": "A", "name": "x\\ud800"}, '
+            '{"carrier_id": "A", "name": "ok"}], "next_cursor": null}')
+    with Cache(tmp_path / "c.db") as cache:
+        report = cache.ingest_json_page("contacts", body, lambda i: f"contacts item {i + 1}")
+        names = [r[0] for r in cache.conn.execute("SELECT name FROM contacts")]
+    assert (report.taken, report.rejected, names) == (1, 1, ["ok"])
+    assert report.rejections[0].where == "contacts item 1"

@@ -91,6 +91,14 @@ TRICKY = [
 ]
 # Not UTF-8 inside a string: a line of a file can be this; an API page (text) cannot.
 NOT_UTF8 = json.dumps(_BASE | {"call_id": "kx"}).encode().replace(b'"kx"', b'"k\xff"')
+# \u escapes as a switch may write them: a lone surrogate (refused), a pair, a NUL,
+# and escaped digits in dst.
+ESCAPED = [
+    json.dumps(_BASE | {"call_id": f"ke{i}"}).encode().replace(b'"c"', text, 1)
+    for i, text in enumerate([b'"\\ud800"', b'"\\ud83d\\ude00"', b'"a\\u0000b"',
+                              b'"caf\\u00e9"', b'"\\udc00x"'])
+] + [json.dumps(_BASE | {"call_id": "kd"}).encode().replace(b'"dst": "1"',
+                                                             b'"dst": "\\u0031\\u0032"')]
 
 
 LINE = st.one_of(
@@ -104,6 +112,7 @@ LINE = st.one_of(
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(LINE, min_size=1, max_size=25))
 @example(lines=[*TRICKY, NOT_UTF8])
+@example(lines=ESCAPED)
 def test_fast_parse_takes_what_pydantic_takes(tmp_path: Path, lines: list[bytes]) -> None:
     wheres = [f"f.jsonl:{i + 1}" for i in range(len(lines))]
     results = validate_json_each("attempts", lines, wheres)
@@ -130,6 +139,7 @@ def test_fast_parse_takes_what_pydantic_takes(tmp_path: Path, lines: list[bytes]
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(st.builds(_line, RECORD, st.booleans(), st.booleans()), min_size=1, max_size=25))
 @example(lines=TRICKY)
+@example(lines=ESCAPED)
 def test_api_page_takes_what_pydantic_takes(tmp_path: Path, lines: list[bytes]) -> None:
     """The same through a switch API page (items split by SQLite's json_each)."""
     body = '{"items": [' + ", ".join(line.decode() for line in lines) + '], "next_cursor": null}'

@@ -239,6 +239,20 @@ def test_bad_data(scripted: Callable[[Script], str], body: bytes, retried: bool)
     assert client.requests_made == (3 if retried else 1)
 
 
+def test_a_lone_surrogate_escape_is_a_record_problem_not_a_page_problem(
+        scripted: Callable[[Script], str]) -> None:
+    """JSON that Python's json reads but msgspec refuses (a \\u escape of a lone
+    surrogate, as JavaScript's JSON.stringify writes one): the page is taken as served,
+    not retried as "not JSON"; the cache rejects that record alone."""
+    body = (b'{"items": [{"carrier_id": "A", "name": "x\\ud800"}, '
+            b'{"carrier_id": "A", "name": "ok"}], "next_cursor": null}')
+    url = scripted(lambda h: (200, {}, body))
+    with _client(url, retries=2) as client:
+        pages = list(client.contacts())
+    assert [p.count for p in pages] == [2] and client.requests_made == 1
+    assert pages[0].body == body.decode()
+
+
 def test_repeated_cursor_is_bad_data(scripted: Callable[[Script], str]) -> None:
     url = scripted(lambda h: (200, {}, b'{"items": [], "next_cursor": "same"}'))
     with _client(url) as client, pytest.raises(SourceError) as info:
