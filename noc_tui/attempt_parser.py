@@ -111,15 +111,49 @@ BUFFERS = 3
 RATES_VERSION_KEY = "rates_version"
 
 _COLS = ", ".join(ROW_COLS)
+
+# -- the staging table: a batch's rows, shared by the parser's buffers and the cache's
+# own stage (records pydantic validated). n is the record's position in its batch.
+
+
+def create_stage(conn: sqlite3.Connection, schema: str, extra: str = "") -> None:
+    """The staging table `schema`.stage (with `extra` columns after cost)."""
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {schema}.stage "
+                 f"(n INTEGER PRIMARY KEY, {_COLS}, cost{extra})")
+    # For the last record of a key, and the failover links (a join of each call's rows).
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {schema}.stage_key "
+                 "ON stage (call_id, seq, carrier_id, sip_code)")
+
+
+def insert_rows_sql(table: str) -> str:
+    """Insert rows (n, *ROW_COLS) into a staging table."""
+    return f"INSERT INTO {table} (n, {_COLS}) VALUES ({', '.join('?' * (len(ROW_COLS) + 1))})"
+
+
+def last_record_wins_sql(table: str) -> str:
+    """Keep only the last row (highest n) of each key of a staging table."""
+    return (f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {table} l WHERE "
+            "l.call_id = stage.call_id AND l.seq = stage.seq AND l.n > stage.n)")
+
+
+def cost_sql(table: str) -> str:
+    """Cost the connected rows of a staging table (noc_cost: RateBook.cost)."""
+    return (f"UPDATE {table} SET cost = noc_cost(carrier_id, dst, ts, duration_s) "
+            "WHERE sip_code BETWEEN 200 AND 299")
+
+
 # The instant of a canonical started_at, in SQLite (exact to the millisecond).
-_TS_SQL = "CAST(round((julianday({0}) - 2440587.5) * 86400000.0) AS INTEGER)"
-# Rows msgspec decoded, in ROW_COLS order with started_at text in place of ts; n is the
-# rowid, 1.. in insertion order.
-_INSERT_DECODED = (
-    f"INSERT INTO {{table}} ({_COLS}, started) VALUES (?1, ?2, ?3, {_TS_SQL.format('?4')}, "
-    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?4)")
-_INSERT_NUMBERED = (f"INSERT INTO {{table}} (n, {_COLS}) "
-                    f"VALUES ({', '.join('?' * (len(ROW_COLS) + 1))})")
+_TS_SQL = "CAST(round((julianday(?4) - 2440587.5) * 86400000.0) AS INTEGER)"
+
+
+def _insert_decoded_sql(table: str, numbered: bool) -> str:
+    """Insert rows msgspec decoded: ROW_COLS order with started_at's text in place of ts
+    (?4), then n (?12) if `numbered`; else n is the rowid, 1.. in insertion order."""
+    n_col, n_val = ("n, ", "?12, ") if numbered else ("", "")
+    return (f"INSERT INTO {table} ({n_col}{_COLS}, started) VALUES ({n_val}?1, ?2, ?3, "
+            f"{_TS_SQL}, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?4)")
+
+
 # What msgspec leaves to SQLite: dst all ASCII digits and started_at in the canonical
 # form, a real instant. The days themselves are checked in Python, once per day seen
 # (SQLite would read 02-30 as 03-02).
@@ -143,11 +177,7 @@ class AttemptParser:
                      for k in range(BUFFERS)]
         for k, uri in enumerate(self.uris):
             self.conn.execute(f"ATTACH DATABASE ? AS buf{k}", (uri,))
-            self.conn.execute(
-                f"CREATE TABLE buf{k}.stage (n INTEGER PRIMARY KEY, {_COLS}, cost, started)")
-            # For the failover links of the batch's calls (a join of each call's rows).
-            self.conn.execute(
-                f"CREATE INDEX buf{k}.stage_key ON stage (call_id, seq, carrier_id, sip_code)")
+            create_stage(self.conn, f"buf{k}", extra=", started")
             self.conn.execute(f"CREATE TABLE buf{k}.links_out ({', '.join(OUT_COLS)})")
             self.conn.execute(f"CREATE TABLE buf{k}.links_in ({', '.join(IN_COLS)})")
         self._turn = 0
@@ -227,13 +257,11 @@ class AttemptParser:
         table = f"buf{turn}.stage"
         with self._transaction():
             conn.execute(f"DELETE FROM {table}")
-            insert = _INSERT_DECODED.format(table=table)
             if positions is None:
-                conn.executemany(insert, map(astuple, decoded))
+                conn.executemany(_insert_decoded_sql(table, False), map(astuple, decoded))
             else:
-                # Each row at its own position (n is the rowid).
-                conn.executemany(insert.replace("(call_id,", "(n, call_id,", 1)
-                                 .replace("VALUES (?1,", "VALUES (?12, ?1,", 1),
+                # Each row at its own position.
+                conn.executemany(_insert_decoded_sql(table, True),
                                  [(*astuple(a), i + 1) for i, a in zip(positions, decoded,
                                                                       strict=True)])
             not_plain = _NOT_PLAIN_SQL
@@ -252,13 +280,11 @@ class AttemptParser:
                                     "stage")
             parsed.rollup_cells = len({(a.carrier_id, a.started_at[:13]) for a in decoded})
             if odd:
-                conn.executemany(_INSERT_NUMBERED.format(table=table),
-                                 self._fall_back(parsed, odd, where))
+                conn.executemany(insert_rows_sql(table), self._fall_back(parsed, odd, where))
             # Keys repeat in the batch (rarely; always looked for when pydantic took part).
             if odd or len({(a.call_id, a.seq) for a in decoded}) != len(decoded):
                 # The last record of a key wins, as across batches.
-                conn.execute(f"DELETE FROM {table} WHERE n NOT IN "
-                             f"(SELECT max(n) FROM {table} GROUP BY call_id, seq)")
+                conn.execute(last_record_wins_sql(table))
             if self._ratebook is not None:
                 parsed.rates_version = self._cost(table)
             # The links within the batch, here rather than in the storing thread; the
@@ -283,8 +309,7 @@ class AttemptParser:
             if version != self._rates_version:
                 self._ratebook.clear()
                 self._rates_version = version
-            self.conn.execute(f"UPDATE {table} SET cost = noc_cost(carrier_id, dst, ts, "
-                              "duration_s) WHERE sip_code BETWEEN 200 AND 299")
+            self.conn.execute(cost_sql(table))
         finally:
             self._rates.execute("COMMIT")
         return version

@@ -22,7 +22,11 @@ from noc_tui.attempt_parser import (
     ROW_COLS,
     AttemptParser,
     ParsedAttempts,
+    cost_sql,
+    create_stage,
+    insert_rows_sql,
     item_texts,
+    last_record_wins_sql,
 )
 from noc_tui.failover_links import link_in, link_out
 from noc_tui.ratebook import RateBook
@@ -183,9 +187,6 @@ _ROLLUP_UPSERT_SET = ", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_VALUE
 # (noc_tui/attempt_parser.py), so the per-record work runs in SQLite's C code, not in a
 # Python loop.
 
-# Rows of pydantic-validated records: n, then ROW_COLS.
-_STAGE_INSERT = (f"INSERT INTO stage_db.stage (n, {', '.join(ROW_COLS)}) "
-                 f"VALUES ({', '.join('?' * (len(ROW_COLS) + 1))})")
 
 class Cache:
     """A connection to the cache file. Use one per thread."""
@@ -436,7 +437,8 @@ class Cache:
                 if kind == "attempts":
                     self._stage_tables()
                     conn.execute("DELETE FROM stage_db.stage")
-                    conn.executemany(_STAGE_INSERT, ((i, *r) for i, r in enumerate(rows)))
+                    conn.executemany(insert_rows_sql("stage_db.stage"),
+                                     ((i, *r) for i, r in enumerate(rows)))
                     written = self._apply_stage()
                     taken, unchanged = len(rows), len(rows) - written
                 else:
@@ -479,13 +481,7 @@ class Cache:
         # Staging lives in an attached in-memory database: temp tables would go to a
         # file (temp_store is FILE so that big sorts stay out of memory).
         conn.execute("ATTACH DATABASE ':memory:' AS stage_db")
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS stage_db.stage (n INTEGER PRIMARY KEY, call_id, seq, "
-            "carrier_id, ts, dst, cli, sip_code, sip_reason, pdd_ms, duration_s, "
-            "release_reason, cost)")
-        # Covering for the failover links of the batch's calls.
-        conn.execute("CREATE INDEX IF NOT EXISTS stage_db.stage_key "
-                     "ON stage (call_id, seq, carrier_id, sip_code)")
+        create_stage(conn, "stage_db")
         conn.execute("CREATE TABLE IF NOT EXISTS stage_db.old AS SELECT * FROM attempts WHERE 0")
         conn.execute("CREATE TABLE IF NOT EXISTS stage_db.calls (call_id TEXT PRIMARY KEY)")
         # Cost is computed in SQL statements by the same RateBook as everywhere else.
@@ -504,12 +500,9 @@ class Cache:
         s = self.settings
         if not parsed:
             # The last record wins within a batch, as across batches.
-            conn.execute(f"DELETE FROM {stage} WHERE EXISTS (SELECT 1 FROM {stage} l "
-                         f"WHERE l.call_id = stage.call_id AND l.seq = stage.seq "
-                         "AND l.n > stage.n)")
+            conn.execute(last_record_wins_sql(stage))
         if not costed:
-            conn.execute(f"UPDATE {stage} SET cost = noc_cost(carrier_id, dst, ts, "
-                         "duration_s) WHERE sip_code BETWEEN 200 AND 299")
+            conn.execute(cost_sql(stage))
         # Calls with attempts cached before this batch. Only their rows can be cached
         # already (unchanged or replaced), and their links are made from the attempts
         # table once stored; all other calls' links from the batch alone, which holds

@@ -84,11 +84,15 @@ class _Shape(msgspec.Struct):
 _SHAPE = msgspec.json.Decoder(_Shape)
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return {dict: "object", list: "array", str: "text", int: "integer",
-            float: "real"}.get(type(value), "null")
+def _wrong_shape(kind: str, top: Any) -> SourceError:
+    """The error for a page that is JSON, but not an object with an 'items' list."""
+    if isinstance(top, bool):
+        got = "true" if top else "false"
+    else:
+        got = {dict: "object", list: "array", str: "text", int: "integer",
+               float: "real"}.get(type(top), "null")
+    return SourceError(BAD_DATA, f"{kind}: expected a JSON object with an 'items' list, "
+                                 f"got {got}")
 
 
 def _shape(kind: str, body: bytes) -> tuple[int, str | None, Any]:
@@ -100,16 +104,14 @@ def _shape(kind: str, body: bytes) -> tuple[int, str | None, Any]:
         last = msgspec.json.decode(page.items[-1]) if page.items else None
     except msgspec.ValidationError:
         top = msgspec.json.decode(body)  # DecodeError if it is not JSON after all
-        raise SourceError(BAD_DATA, f"{kind}: expected a JSON object with an 'items' "
-                                    f"list, got {_json_type(top)}") from None
+        raise _wrong_shape(kind, top) from None
     except msgspec.DecodeError:
         # msgspec refuses \\u escapes of lone surrogates, which Python's json reads:
         # such a page is JSON, and its odd record is quarantined on its own.
         top = json.loads(body)
         items = top.get("items") if isinstance(top, dict) else None
         if not isinstance(items, list):
-            raise SourceError(BAD_DATA, f"{kind}: expected a JSON object with an 'items' "
-                                        f"list, got {_json_type(top)}") from None
+            raise _wrong_shape(kind, top) from None
         count, cursor = len(items), top.get("next_cursor")
         last = items[-1] if items else None
     if cursor is not None and (not isinstance(cursor, str) or not cursor):
