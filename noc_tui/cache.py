@@ -125,6 +125,17 @@ MIGRATIONS: list[str] = [
         others_nf INTEGER NOT NULL, verdict TEXT NOT NULL,
         PRIMARY KEY (window_s, carrier_id, dst));
     """,
+    # 6: windows other than the stored ones read their code consistency and failovers
+    # from indexes alone, with no table lookups. attempts_codes is in time order, so
+    # ingest appends to it.
+    """
+    CREATE INDEX attempts_codes ON attempts (ts, dst, carrier_id, sip_code)
+        WHERE sip_code BETWEEN 200 AND 299 OR sip_code = 404;
+    DROP INDEX failovers_out;
+    CREATE INDEX failovers_out ON failovers (carrier_id, ts, call_id, seq, failed_code);
+    DROP INDEX failovers_in_carrier;
+    CREATE INDEX failovers_in_carrier ON failovers_in (carrier_id, ts, call_id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import calendar
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from noc_tui.cache import ROLLUP_VALUE_COLS, Cache, _rollup_select
@@ -125,35 +128,66 @@ def _basic(sums: dict[str, float], settings: MetricSettings) -> dict[str, Any]:
 
 # -- code consistency -------------------------------------------------------------------
 
-_CONSISTENCY_CTE = """
-WITH cd AS (
-    SELECT carrier_id, dst, max(sip_code BETWEEN 200 AND 299) AS ok, max(sip_code = 404) AS nf
-    FROM attempts
-    WHERE carrier_id IN (SELECT id FROM attempt_carriers) AND ts >= ? AND ts < ?
-        AND (sip_code BETWEEN 200 AND 299 OR sip_code = 404)
-    GROUP BY carrier_id, dst),
-d AS (SELECT dst, sum(ok) AS n_ok, sum(nf) AS n_nf FROM cd GROUP BY dst),
-v AS (
-    SELECT cd.carrier_id, cd.dst, cd.ok, cd.nf,
-        (d.n_ok - cd.ok > 0 AND d.n_nf - cd.nf = 0) AS exist,
-        (d.n_nf - cd.nf > 0 AND d.n_ok - cd.ok = 0) AS missing,
-        d.n_ok - cd.ok AS others_ok, d.n_nf - cd.nf AS others_nf
-    FROM cd JOIN d ON d.dst = cd.dst)
-"""
+# The 2xx and 404 attempts of a window, one row per (number, carrier), in number order:
+# a range of the partial covering index attempts_codes (rows in time order, no table
+# lookups) and one sort. Each number's rows then come together, so the other carriers'
+# verdict is worked out number by number, in memory bounded by one number's carriers.
+_CODES = "(sip_code BETWEEN 200 AND 299 OR sip_code = 404)"
+_PAIRS_SQL = (
+    "SELECT dst, carrier_id, max(sip_code BETWEEN 200 AND 299), max(sip_code = 404) "
+    f"FROM attempts INDEXED BY attempts_codes WHERE ts >= ? AND ts < ? AND {_CODES}{{only}} "
+    "GROUP BY dst, carrier_id ORDER BY dst, carrier_id"
+)
+# Only the numbers one carrier answered 2xx or 404 in the window.
+_ONLY_NUMBERS_OF = (
+    " AND dst IN (SELECT dst FROM attempts WHERE carrier_id = ? AND ts >= ? AND ts < ? "
+    f"AND {_CODES})"
+)
+
+# One (number, carrier) of a window: the number's inconsistency for that carrier.
+NumberHit = Callable[[str, str, int, int, int, int], None]
+
+
+def _scan_consistency(
+    cache: Cache, start: int, end: int, *, of_carrier: str | None = None,
+    inconsistent: NumberHit | None = None,
+) -> dict[str, list[int]]:
+    """Per carrier: [comparable, inconsistent, connected-while-missing numbers] over
+    [start, end); `inconsistent(carrier, dst, ok, nf, others_ok, others_nf)` is called
+    for each inconsistent (number, carrier), in number order. `of_carrier`: only the
+    numbers that carrier answered (its own figures are then exact, not the others')."""
+    only, args = "", [start, end]
+    if of_carrier is not None:
+        only = _ONLY_NUMBERS_OF
+        args += [of_carrier, start, end]
+    out: dict[str, list[int]] = {}
+    rows = cache.conn.execute(_PAIRS_SQL.format(only=only), args)
+    for dst, of_number in groupby(rows, itemgetter(0)):
+        group = list(of_number)
+        n_ok = sum(r[2] for r in group)
+        n_nf = sum(r[3] for r in group)
+        for _dst, cid, ok, nf in group:
+            o_ok, o_nf = n_ok - ok, n_nf - nf
+            exist = o_ok > 0 and o_nf == 0
+            missing = o_nf > 0 and o_ok == 0
+            if not ((ok and nf) or exist or missing):
+                continue
+            acc = out.get(cid)
+            if acc is None:
+                acc = out[cid] = [0, 0, 0]
+            acc[0] += 1
+            if ok and missing:
+                acc[2] += 1
+            if (ok and nf) or (ok and missing) or (nf and exist):
+                acc[1] += 1
+                if inconsistent is not None:
+                    inconsistent(cid, dst, ok, nf, o_ok, o_nf)
+    return out
 
 
 def _consistency(cache: Cache, start: int, end: int) -> dict[str, tuple[int, int, int]]:
     """Per carrier: (comparable, inconsistent, connected-while-missing numbers)."""
-    rows = cache.conn.execute(
-        _CONSISTENCY_CTE + """
-        SELECT carrier_id,
-            sum((ok AND nf) OR exist OR missing),
-            sum((ok AND nf) OR (ok AND missing) OR (nf AND exist)),
-            sum(ok AND missing)
-        FROM v GROUP BY carrier_id""",
-        (start, end),
-    )
-    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+    return {cid: (a[0], a[1], a[2]) for cid, a in _scan_consistency(cache, start, end).items()}
 
 
 @dataclass(frozen=True)
@@ -167,7 +201,6 @@ class NumberVerdict:
     why: str
 
 
-_INCONSISTENT = "((ok AND nf) OR (ok AND missing) OR (nf AND exist))"
 NUMBERS_PER_CARRIER = 500  # kept per carrier and window; the figure counts them all
 
 
@@ -190,13 +223,14 @@ def inconsistent_numbers(
 ) -> list[NumberVerdict]:
     """The numbers behind a carrier's code consistency figure (computed live)."""
     start, end = _window(now_ms, window_s)
-    rows = cache.conn.execute(
-        _CONSISTENCY_CTE + f"""
-        SELECT dst, ok, nf, others_ok, others_nf FROM v
-        WHERE carrier_id = ? AND {_INCONSISTENT} ORDER BY dst LIMIT ?""",
-        (start, end, carrier_id, limit),
-    )
-    return [_verdict(*r) for r in rows]
+    found: list[NumberVerdict] = []
+
+    def hit(cid: str, dst: str, ok: int, nf: int, o_ok: int, o_nf: int) -> None:
+        if cid == carrier_id and len(found) < limit:
+            found.append(_verdict(dst, ok, nf, o_ok, o_nf))
+
+    _scan_consistency(cache, start, end, of_carrier=carrier_id, inconsistent=hit)
+    return found
 
 
 def stored_inconsistent_numbers(
@@ -216,39 +250,30 @@ def _consistency_pass(
     cache: Cache, now_ms: int, window_s: int
 ) -> dict[str, tuple[int, int, int]]:
     """One scan for a refresh: the per-carrier figures of _consistency, while the
-    inconsistent numbers (up to NUMBERS_PER_CARRIER a carrier) go to temp.numbers."""
+    inconsistent numbers (the first NUMBERS_PER_CARRIER of a carrier in number order)
+    go to temp.numbers."""
     start, end = _window(now_ms, window_s)
     conn = cache.conn
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS numbers AS "
                  "SELECT * FROM main.window_numbers WHERE 0")
-    agg: dict[str, list[int]] = {}
+    kept: dict[str, int] = {}
     buf: list[tuple[Any, ...]] = []
-    rows = conn.execute(
-        _CONSISTENCY_CTE + """
-        SELECT carrier_id, dst, ok, nf, others_ok, others_nf FROM v
-        WHERE (ok AND nf) OR exist OR missing ORDER BY carrier_id, dst""",
-        (start, end),
-    ).fetchmany
-    while batch := rows(10_000):
-        for cid, dst, ok, nf, o_ok, o_nf in batch:
-            exist = o_ok > 0 and o_nf == 0
-            missing = o_nf > 0 and o_ok == 0
-            a = agg.get(cid)
-            if a is None:
-                a = agg[cid] = [0, 0, 0, 0]  # comparable, inconsistent, unallocated, kept
-            a[0] += 1
-            if ok and missing:
-                a[2] += 1
-            if (ok and nf) or (ok and missing) or (nf and exist):
-                a[1] += 1
-                if a[3] < NUMBERS_PER_CARRIER:
-                    a[3] += 1
-                    buf.append((window_s, cid, dst, ok, nf, o_ok, o_nf,
-                                _verdict(dst, ok, nf, o_ok, o_nf).verdict))
-        # Temp writes need no lock on the cache file; memory stays one batch deep.
-        conn.executemany("INSERT INTO temp.numbers VALUES (?, ?, ?, ?, ?, ?, ?, ?)", buf)
-        buf.clear()
-    return {cid: (a[0], a[1], a[2]) for cid, a in agg.items()}
+    insert = "INSERT INTO temp.numbers VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
+    def hit(cid: str, dst: str, ok: int, nf: int, o_ok: int, o_nf: int) -> None:
+        n = kept.get(cid, 0)
+        if n < NUMBERS_PER_CARRIER:
+            kept[cid] = n + 1
+            buf.append((window_s, cid, dst, ok, nf, o_ok, o_nf,
+                        _verdict(dst, ok, nf, o_ok, o_nf).verdict))
+            if len(buf) >= 10_000:
+                # Temp writes need no lock on the cache file; memory stays bounded.
+                conn.executemany(insert, buf)
+                buf.clear()
+
+    figures = _scan_consistency(cache, start, end, inconsistent=hit)
+    conn.executemany(insert, buf)
+    return {cid: (a[0], a[1], a[2]) for cid, a in figures.items()}
 
 
 # -- consecutive failures ---------------------------------------------------------------
