@@ -63,3 +63,35 @@ def test_refresh_pass_matches_live_at_scale_and_caps_numbers(tmp_path: Path) -> 
                 assert kept == metrics.inconsistent_numbers(cache, cid, now, window)
         x = metrics.stored_inconsistent_numbers(cache, "X", 86400)
         assert x is not None and len(x) == metrics.NUMBERS_PER_CARRIER
+
+
+def test_code_consistency_of_each_kind_of_number(tmp_path: Path) -> None:
+    """The definition's cases, one number each, through the cache (live and stored)."""
+    now = iso_to_ms(NOW)
+    at = "2026-11-01T11:30:00Z"
+    recs = [
+        # 111: only C1 answered it, with 200 and 404: comparable and inconsistent.
+        attempt("1", 1, "C1", at, 200, 30, dst="111"), attempt("2", 1, "C1", at, 404, dst="111"),
+        # 222: C1 200, the others only 404 (missing): inconsistent, answers unallocated.
+        attempt("3", 1, "C1", at, 200, 30, dst="222"), attempt("4", 1, "C2", at, 404, dst="222"),
+        # 333: C1 404, the others 200 and 404: no verdict, not comparable for C1.
+        attempt("5", 1, "C1", at, 404, dst="333"), attempt("6", 1, "C2", at, 200, 9, dst="333"),
+        attempt("7", 1, "C3", at, 404, dst="333"),
+        # 444: C1 200, the others 200 (exists): consistent.
+        attempt("8", 1, "C1", at, 200, 30, dst="444"), attempt("9", 1, "C3", at, 200, 9, dst="444"),
+        # 555: only C3 answered it, only 200: not comparable.
+        attempt("10", 1, "C3", at, 200, 9, dst="555"),
+    ]
+    with Cache(tmp_path / "c.db") as cache:
+        assert cache.ingest("attempts", recs).rejected == 0
+        metrics.refresh_standard_windows(cache, now)
+        live = {r["id"]: r for r in metrics.carrier_metrics(cache, now, 3600)}
+        assert metrics.stored_metrics(cache, 3600)[1] == list(live.values())
+        assert live["C1"]["code_consistency"] == 1 - 2 / 3  # 111, 222 of 111, 222, 444
+        # C2: 222 (404, others 200: exists) and 333 (200, others 404 only: missing).
+        assert live["C2"]["code_consistency"] == 0.0
+        assert live["C3"]["code_consistency"] == 1.0  # 444 only: 333 has no verdict
+        numbers = metrics.inconsistent_numbers(cache, "C1", now, 3600)
+        assert [(n.dst, n.verdict, n.ok, n.not_found) for n in numbers] == [
+            ("111", "none", True, True), ("222", "missing", True, False)]
+        assert metrics.stored_inconsistent_numbers(cache, "C1", 3600) == numbers
