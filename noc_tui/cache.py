@@ -656,5 +656,20 @@ def migrate_file(path: str | Path, settings: MetricSettings | None = None) -> No
         Cache(path, settings).close()
 
 
+def file_schema(path: str | Path) -> int | None:
+    """The schema version of an existing cache file, read without changing it; None when
+    there is no file or it cannot be read as a database."""
+    if not Path(path).exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+
+
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]

@@ -110,6 +110,19 @@ def _cache_path(args: argparse.Namespace, settings: Settings) -> Path:
     return settings.cache_path()
 
 
+def _say_if_migrating(path: Path, err: TextIO) -> None:
+    """A cache from an older noc-tui is brought to this one's schema when opened, once:
+    minutes are possible on a large cache, so the operator is told rather than left
+    watching nothing happen."""
+    from noc_tui.cache import SCHEMA_VERSION, file_schema
+
+    version = file_schema(path)
+    if version is not None and 0 < version < SCHEMA_VERSION:
+        print(f"noc-tui: updating the cache {path} from schema {version} to "
+              f"{SCHEMA_VERSION}; this is done once and takes a while on a large cache",
+              file=err, flush=True)
+
+
 def _now(args: argparse.Namespace) -> int:
     return iso_to_ms(args.now) if getattr(args, "now", None) else now_ms()
 
@@ -120,8 +133,10 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
     from noc_tui.importer import RecordFileError, import_paths
 
     now = _now(args)
+    path = _cache_path(args, settings)
+    _say_if_migrating(path, err)
     try:
-        with Cache(_cache_path(args, settings), settings.metrics) as cache:
+        with Cache(path, settings.metrics) as cache:
             summary = import_paths(cache, args.paths)
             metrics.refresh_standard_windows(cache, now)
     except RecordFileError as exc:
@@ -154,6 +169,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     path = _cache_path(args, settings)
     if not path.exists():
         raise UsageError(f"{path}: no cache yet; run noc-tui import or noc-tui poll first")
+    _say_if_migrating(path, sys.stderr)
     if args.format in ("svg", "txt"):
         from noc_tui.ui.render import render_view
 
@@ -185,6 +201,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
 def cmd_poll(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
     from noc_tui.poller import run_poll_command
 
+    _say_if_migrating(_cache_path(args, settings), sys.stderr)
     return run_poll_command(settings, _cache_path(args, settings), url=args.url,
                             token=args.token, since=args.since, until=args.until,
                             config_path=config_path)

@@ -136,3 +136,25 @@ def test_export_renders_the_dashboard_screen_as_text_and_svg(
     rc, _, err = _run(capsys, "--cache", str(cache), "export", "carriers", "--format", "txt",
                       "--window", "6h")
     assert rc == 2 and "1h, 24h and 7d" in err
+
+
+def test_an_older_cache_is_updated_once_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from noc_tui.cache import MIGRATIONS, SCHEMA_VERSION
+
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(db)
+    con.executescript(MIGRATIONS[0])
+    con.execute("PRAGMA user_version = 1")
+    con.close()
+    data = write_dataset(tmp_path / "d")
+    rc, _, err = _run(capsys, "--cache", str(db), "import", str(data))
+    assert rc == 0
+    assert f"from schema 1 to {SCHEMA_VERSION}" in err
+    rc, _, err = _run(capsys, "--cache", str(db), "import", str(data))
+    assert rc == 0 and "schema" not in err
+    rc, _, err = _run(capsys, "--cache", str(tmp_path / "new.db"), "import", str(data))
+    assert rc == 0 and "schema" not in err  # a new cache is made at the current schema
