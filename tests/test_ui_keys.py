@@ -635,3 +635,15 @@ async def test_enter_paints_the_carrier_screen_once_with_its_head(
         screen.action_tab("contacts")
         await pilot.pause()
         assert "Loading…" in screen_text(app)
+
+
+def test_names_and_ids_sort_as_an_operator_reads_them():
+    from noc_tui.ui.carrier_list import sort_rows
+
+    rows = [{"id": i, "name": n} for i, n in (
+        ("c10", "Carrier 10"), ("c2", "carrier 2"), ("c1", "Carrier 1"),
+        ("x", "Alpha"), ("c2b", "Carrier 2b"), ("n", None))]
+    names = [r["id"] for r in sort_rows(rows, "name", False, False)]
+    assert names == ["x", "c1", "c2", "c2b", "c10", "n"]  # no name: sorted by its id
+    ids = [r["id"] for r in sort_rows(rows, "id", True, False)]
+    assert ids == ["x", "n", "c10", "c2b", "c2", "c1"]

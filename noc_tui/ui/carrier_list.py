@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from operator import itemgetter
@@ -49,11 +50,21 @@ EXPORT_COLS = (
 SORT_KEYS = [c.key for c in FULL_COLS if c.key != "alarm"]
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _text_key(text: str) -> tuple[Any, ...]:
+    """Names in the order an operator reads them: "Carrier 2" before "Carrier 10",
+    case ignored. Text and numbers alternate, so like is compared with like."""
+    parts = _DIGITS.split(text.casefold())
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+
+
 def _sort_value(row: dict[str, Any], key: str) -> Any:
     if key == "health":
         return HEALTH_ORDER.get(row.get("health", "fine"), 9)
     if key in ("id", "name", "status"):
-        return str(row.get(key) or row.get("id") or "").casefold()
+        return _text_key(str(row.get(key) or row.get("id") or ""))
     if key == "fas":
         return (bool(row.get("fas_suspect")), len(row.get("fas_flags") or []))
     return row.get(key)
@@ -64,7 +75,7 @@ def sort_rows(rows: list[dict[str, Any]], key: str, reverse: bool,
     """Sort by a column, missing values last in both directions; ties by name."""
     # Each row's value is taken once (2,000 carriers on every sort, filter keystroke
     # and refresh); the sorts are stable, so ties keep the name order.
-    by_name = sorted(rows, key=lambda r: str(r.get("name") or r["id"]).casefold())
+    by_name = sorted(rows, key=lambda r: _text_key(str(r.get("name") or r["id"])))
     valued = [(_sort_value(r, key), r) for r in by_name]
     present = [vr for vr in valued if vr[0] is not None]
     present.sort(key=itemgetter(0), reverse=reverse)
