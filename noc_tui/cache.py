@@ -159,32 +159,27 @@ class IngestReport:
         self.rejections.extend(other.rejections)
 
 
-def _rollup_select(ner: frozenset[int], sdc_max_s: int, sign: str = "") -> str:
-    """Aggregates of a set of attempt rows, in the column order of the rollups table."""
+def _rollup_terms(ner: frozenset[int], sdc_max_s: int) -> list[str]:
+    """What one attempt row adds to each rollup column, in the rollups table's order."""
     ner_sql = ",".join(str(c) for c in sorted(ner)) or "NULL"
     conn = "(sip_code BETWEEN 200 AND 299)"
-    return f"""
-        {sign}count(*), {sign}sum({conn}), {sign}sum(CASE WHEN {conn} THEN duration_s ELSE 0 END),
-        {sign}sum(duration_s), {sign}coalesce(sum(pdd_ms), 0), {sign}count(pdd_ms),
-        {sign}sum({conn} AND pdd_ms IS NULL), {sign}sum({conn} AND duration_s <= {sdc_max_s}),
-        {sign}sum(sip_code BETWEEN 300 AND 399), {sign}sum(sip_code = 200),
-        {sign}sum(sip_code = 404), {sign}sum(sip_code IN ({ner_sql})),
-        {sign}coalesce(sum(cost), 0.0),
-        {sign}sum({conn} AND cost IS NULL)"""
+    return [
+        "1", conn, f"CASE WHEN {conn} THEN duration_s ELSE 0 END", "duration_s",
+        "coalesce(pdd_ms, 0)", "pdd_ms IS NOT NULL", f"{conn} AND pdd_ms IS NULL",
+        f"{conn} AND duration_s <= {sdc_max_s}", "sip_code BETWEEN 300 AND 399",
+        "sip_code = 200", "sip_code = 404", f"sip_code IN ({ner_sql})",
+        "coalesce(cost, 0.0)", f"{conn} AND cost IS NULL",
+    ]
+
+
+def _rollup_select(ner: frozenset[int], sdc_max_s: int, sign: str = "") -> str:
+    """Aggregates of a set of attempt rows, in the column order of the rollups table."""
+    return ", ".join(f"{sign}sum({t})" for t in _rollup_terms(ner, sdc_max_s))
 
 
 def _rollup_values(ner: frozenset[int], sdc_max_s: int) -> str:
     """What one attempt row adds to each rollup column, as _rollup_select sums them."""
-    ner_sql = ",".join(str(c) for c in sorted(ner)) or "NULL"
-    conn = "(sip_code BETWEEN 200 AND 299)"
-    return f"""
-        1, {conn}, CASE WHEN {conn} THEN duration_s ELSE 0 END,
-        duration_s, coalesce(pdd_ms, 0), pdd_ms IS NOT NULL,
-        {conn} AND pdd_ms IS NULL, {conn} AND duration_s <= {sdc_max_s},
-        sip_code BETWEEN 300 AND 399, sip_code = 200,
-        sip_code = 404, sip_code IN ({ner_sql}),
-        coalesce(cost, 0.0),
-        {conn} AND cost IS NULL"""
+    return ", ".join(_rollup_terms(ner, sdc_max_s))
 
 
 ROLLUP_VALUE_COLS = (
@@ -192,6 +187,15 @@ ROLLUP_VALUE_COLS = (
     "sdc", "n3xx", "n200", "n404", "ner_hits", "cost", "unrated",
 )
 _ROLLUP_UPSERT_SET = ", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_VALUE_COLS)
+
+
+def _add_to_rollups_sql(src: str, values: str, grouped: bool) -> str:
+    """Add `values` (_rollup_select's sums when `grouped`, else _rollup_values) of the
+    attempt rows of `src` to their (carrier, hour) rollups."""
+    group = " GROUP BY 1, 2" if grouped else ""
+    # WHERE true: SQLite needs it to read ON CONFLICT as the upsert, not a join.
+    return (f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, {values} "
+            f"FROM {src} WHERE true{group} ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}")
 
 # -- the attempts ingest engine ---------------------------------------------------------
 # Attempts are stored by set-based SQL over a staging table of parsed rows
@@ -547,25 +551,19 @@ class Cache:
             return 0
         if replaced:
             # Take the replaced rows' contributions out of the rollups first.
-            conn.execute(
-                f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
-                f"{_rollup_select(s.ner_set(), s.sdc_max_s, '-')} FROM stage_db.old WHERE true "
-                f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}")
+            conn.execute(_add_to_rollups_sql(
+                "stage_db.old", _rollup_select(s.ner_set(), s.sdc_max_s, "-"), grouped=True))
         if not parsed:
             conn.execute(link_out("failovers", stage, not_in="stage_db.calls"))
             conn.execute(link_in("failovers_in", stage, not_in="stage_db.calls"))
         cols = ", ".join(ATTEMPT_COLS)
         conn.execute(f"INSERT OR REPLACE INTO attempts ({cols}) SELECT {cols} FROM {stage}")
         if row_by_row:
-            conn.execute(
-                f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
-                f"{_rollup_values(s.ner_set(), s.sdc_max_s)} FROM {stage} WHERE true "
-                f"ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}")
+            conn.execute(_add_to_rollups_sql(
+                stage, _rollup_values(s.ner_set(), s.sdc_max_s), grouped=False))
         else:
-            conn.execute(
-                f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
-                f"{_rollup_select(s.ner_set(), s.sdc_max_s)} FROM {stage} WHERE true "
-                f"GROUP BY 1, 2 ON CONFLICT DO UPDATE SET {_ROLLUP_UPSERT_SET}")
+            conn.execute(_add_to_rollups_sql(
+                stage, _rollup_select(s.ner_set(), s.sdc_max_s), grouped=True))
         new_carriers = {r[0] for r in conn.execute(
             f"SELECT DISTINCT carrier_id FROM {stage}")} - self._known_carriers
         if new_carriers:

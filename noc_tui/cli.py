@@ -201,8 +201,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
 def cmd_poll(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
     from noc_tui.poller import run_poll_command
 
-    _say_if_migrating(_cache_path(args, settings), sys.stderr)
-    return run_poll_command(settings, _cache_path(args, settings), url=args.url,
+    path = _cache_path(args, settings)
+    _say_if_migrating(path, sys.stderr)
+    return run_poll_command(settings, path, url=args.url,
                             token=args.token, since=args.since, until=args.until,
                             config_path=config_path)
 

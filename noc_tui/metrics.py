@@ -148,11 +148,11 @@ _ONLY_NUMBERS_OF = (
 NumberHit = Callable[[str, str, int, int, int, int], None]
 
 
-def _scan_consistency(
+def _consistency(
     cache: Cache, start: int, end: int, *, of_carrier: str | None = None,
     inconsistent: NumberHit | None = None,
-) -> dict[str, list[int]]:
-    """Per carrier: [comparable, inconsistent, connected-while-missing numbers] over
+) -> dict[str, tuple[int, int, int]]:
+    """Per carrier: (comparable, inconsistent, connected-while-missing numbers) over
     [start, end); `inconsistent(carrier, dst, ok, nf, others_ok, others_nf)` is called
     for each inconsistent (number, carrier), in number order. `of_carrier`: only the
     numbers that carrier answered (its own figures are then exact, not the others')."""
@@ -195,12 +195,7 @@ def _scan_consistency(
                 acc[1] += 1
                 if inconsistent is not None:
                     inconsistent(cid, dst, ok, nf, o_ok, o_nf)
-    return out
-
-
-def _consistency(cache: Cache, start: int, end: int) -> dict[str, tuple[int, int, int]]:
-    """Per carrier: (comparable, inconsistent, connected-while-missing numbers)."""
-    return {cid: (a[0], a[1], a[2]) for cid, a in _scan_consistency(cache, start, end).items()}
+    return {cid: (a[0], a[1], a[2]) for cid, a in out.items()}
 
 
 @dataclass(frozen=True)
@@ -242,7 +237,7 @@ def inconsistent_numbers(
         if cid == carrier_id and len(found) < limit:
             found.append(_verdict(dst, ok, nf, o_ok, o_nf))
 
-    _scan_consistency(cache, start, end, of_carrier=carrier_id, inconsistent=hit)
+    _consistency(cache, start, end, of_carrier=carrier_id, inconsistent=hit)
     return found
 
 
@@ -284,9 +279,9 @@ def _consistency_pass(
                 conn.executemany(insert, buf)
                 buf.clear()
 
-    figures = _scan_consistency(cache, start, end, inconsistent=hit)
+    figures = _consistency(cache, start, end, inconsistent=hit)
     conn.executemany(insert, buf)
-    return {cid: (a[0], a[1], a[2]) for cid, a in figures.items()}
+    return figures
 
 
 # -- consecutive failures ---------------------------------------------------------------
