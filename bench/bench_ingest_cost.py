@@ -133,6 +133,8 @@ def main() -> None:
     ap.add_argument("--onto", type=Path, default=None,
                     help="import into a copy of this cache (default: a fresh one)")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--zipf", type=float, default=0.0,
+                    help="carriers by rank k with weight 1/k**ZIPF (default: uniform)")
     args = ap.parse_args()
     n = int(args.attempts)
     work = Path(tempfile.mkdtemp(prefix="noc-ingest-cost-"))
@@ -140,9 +142,10 @@ def main() -> None:
         jsonl = work / "attempts.jsonl"
         # Call ids of their own, so that they are new in an --onto cache too.
         write_jsonl(jsonl, ({**r, "call_id": f"cost-{r['call_id']}"}
-                            for r in attempts(n, N_CARRIERS, seed=61)))
+                            for r in attempts(n, N_CARRIERS, seed=61, zipf=args.zipf)))
         onto = args.onto.resolve() if args.onto else None
-        print(f"# ingest cost, {n:,} attempts into "
+        shape = f"carriers by Zipf s={args.zipf}" if args.zipf else "carriers uniform"
+        print(f"# ingest cost, {n:,} attempts ({shape}) into "
               f"{'a copy of ' + str(onto) if onto else 'a fresh cache'}\n")
         print("| run | baseline json.loads + executemany µs/att | baseline executemany "
               "µs/att | engine, one thread µs/att (parse + store) | engine, pipelined "

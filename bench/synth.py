@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
+from itertools import accumulate
 from pathlib import Path
 
 from noc_tui.timefmt import DAY_MS, iso_to_ms, ms_to_iso
@@ -34,9 +35,14 @@ def rates(n_carriers: int) -> Iterator[dict]:
                    "effective_from": "2026-01-01T00:00:00.000Z", "status": "active"}
 
 
-def attempts(n: int, n_carriers: int = 2000, days: int = 35, seed: int = 7) -> Iterator[dict]:
-    """About n attempts spread over `days` before NOW, ordered by started_at."""
+def attempts(n: int, n_carriers: int = 2000, days: int = 35, seed: int = 7,
+             zipf: float = 0.0) -> Iterator[dict]:
+    """About n attempts spread over `days` before NOW, ordered by started_at. Carriers
+    are picked uniformly, or with `zipf` > 0 by rank k with weight 1 / k**zipf (a few
+    routes carrying most calls, as in a carrier's real traffic)."""
     rng = random.Random(seed)
+    ids = [f"C{i:04d}" for i in range(n_carriers)]
+    cum = list(accumulate(1 / (k ** zipf) for k in range(1, n_carriers + 1))) if zipf else None
     start = NOW - days * DAY_MS
     hops = (1, 1, 1, 2, 2, 3)
     # Calls are spaced so that the last one lands just before NOW.
@@ -59,7 +65,8 @@ def attempts(n: int, n_carriers: int = 2000, days: int = 35, seed: int = 7) -> I
             ok = 200 <= code < 300
             yield {
                 "call_id": f"k{call:09d}", "seq": seq,
-                "carrier_id": f"C{rng.randrange(n_carriers):04d}",
+                "carrier_id": (rng.choices(ids, cum_weights=cum)[0] if cum
+                               else f"C{rng.randrange(n_carriers):04d}"),
                 "started_at": ms_to_iso(ts + seq * 1500), "dst": dst, "cli": cli,
                 "sip_code": code, "sip_reason": "OK" if ok else "Failure",
                 "pdd_ms": rng.randrange(800, 6000) if rng.random() < 0.95 else None,
