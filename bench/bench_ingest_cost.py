@@ -67,10 +67,14 @@ class TimedConnection:
         return self._timed(self._key(sql, True), self._conn.executemany, sql, *args)
 
 
-def fresh_cache(work: Path, onto: Path | None, name: str) -> Path:
-    db = work / name
+def drop(db: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+def fresh_cache(work: Path, onto: Path | None, name: str) -> Path:
+    db = work / name
+    drop(db)
     if onto is not None:
         shutil.copy(onto, db)
     with Cache(db) as cache:
@@ -79,11 +83,6 @@ def fresh_cache(work: Path, onto: Path | None, name: str) -> Path:
             cache.ingest("rates", rates(N_CARRIERS))
         cache.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return db
-
-
-def drop(db: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
 def by_statement(jsonl: Path, db: Path) -> tuple[int, dict[str, float], float, float]:

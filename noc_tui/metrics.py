@@ -164,18 +164,9 @@ def _consistency(
     rows = cache.conn.execute(_PAIRS_SQL.format(only=only), args)
     for dst, of_number in groupby(rows, itemgetter(0)):
         group = list(of_number)
-        if len(group) == 1:
-            # Only one carrier answered this number: it has no other carriers' verdict,
-            # so the number counts only if that carrier answered both 2xx and 404.
-            _dst, cid, ok, nf = group[0]
-            if ok and nf:
-                acc = out.get(cid)
-                if acc is None:
-                    acc = out[cid] = [0, 0, 0]
-                acc[0] += 1
-                acc[1] += 1
-                if inconsistent is not None:
-                    inconsistent(cid, dst, ok, nf, 0, 0)
+        if len(group) == 1 and not (group[0][2] and group[0][3]):
+            # Most numbers: one carrier answered it, and only 2xx or only 404. With no
+            # other carriers' verdict and not both codes, it is not comparable.
             continue
         n_ok = sum([r[2] for r in group])
         n_nf = sum([r[3] for r in group])
