@@ -39,9 +39,9 @@ NOW_ISO = "2026-11-01T12:00:00Z"
 
 
 def build(path: Path, attempts: int, carriers: int, seed: int = 1) -> None:
-    from noc_tui.cache import Cache
-    from noc_tui.metrics import refresh_standard_windows
-    from noc_tui.timefmt import iso_to_ms
+    from noc_tui.analytics.metrics import refresh_standard_windows
+    from noc_tui.records.timefmt import iso_to_ms
+    from noc_tui.store.cache import Cache
 
     now = iso_to_ms(NOW_ISO)
     for s in ("", "-wal", "-shm"):
@@ -115,7 +115,7 @@ async def main():
         from noc_tui.ui.startup import hold_gc
         if cli.opens_dashboard(args):
             hold_gc()
-        from noc_tui.timefmt import iso_to_ms
+        from noc_tui.records.timefmt import iso_to_ms
         now = iso_to_ms("%s")
         app = cli.prepare_dashboard(args, sys.stderr, clock=lambda: now,
                                     watch_interval_s=0)
@@ -205,7 +205,7 @@ def enter_latency(path: Path, samples: int) -> dict[str, list[float]]:
     from textual import events
 
     from noc_tui.config import Settings, UISettings
-    from noc_tui.timefmt import iso_to_ms
+    from noc_tui.records.timefmt import iso_to_ms
     from noc_tui.ui.app import NocApp
     from noc_tui.ui.carrier_list import CarrierListScreen
     from noc_tui.ui.carrier_screen import CarrierScreen

@@ -137,7 +137,7 @@ def full_pass(url: str, encoding: str, limit: int) -> tuple[int, str]:
 
 
 def _iso(ms: int) -> str:
-    from noc_tui.timefmt import ms_to_iso
+    from noc_tui.records.timefmt import ms_to_iso
 
     return ms_to_iso(ms)
 

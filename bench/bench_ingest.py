@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from synth import NOW, attempts, carriers, rates, write_jsonl
 
-from noc_tui import metrics
-from noc_tui.cache import Cache
-from noc_tui.timefmt import ms_to_iso
+from noc_tui.analytics import metrics
+from noc_tui.records.timefmt import ms_to_iso
+from noc_tui.store.cache import Cache
 
 N_CARRIERS = 2000
 

@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import N_CARRIERS, baseline
 from synth import attempts, carriers, rates, write_jsonl
 
-from noc_tui.cache import Cache
-from noc_tui.importer import _parsed_attempts
-from noc_tui.readahead import read_ahead
+from noc_tui.store.cache import Cache
+from noc_tui.sync.importer import _parsed_attempts
+from noc_tui.sync.readahead import read_ahead
 
 
 class TimedConnection:

@@ -47,7 +47,7 @@ def _switch_main(port_file: str, calls_per_min: float) -> None:
 
 def _poller_main(url: str, cache: str, page_limit: int, prefetch: bool) -> None:
     from noc_tui.config import Settings
-    from noc_tui.poller import Poller, PollProgress
+    from noc_tui.sync.poller import Poller, PollProgress
 
     settings = Settings(source={"url": url, "page_limit": page_limit})
     poller = Poller(settings, cache, prefetch=prefetch)

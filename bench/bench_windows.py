@@ -21,8 +21,8 @@ import statistics
 import time
 from pathlib import Path
 
-from noc_tui import metrics
-from noc_tui.cache import Cache
+from noc_tui.analytics import metrics
+from noc_tui.store.cache import Cache
 
 HOUR_MS = 3_600_000
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from itertools import accumulate
 from pathlib import Path
 
-from noc_tui.timefmt import DAY_MS, iso_to_ms, ms_to_iso
+from noc_tui.records.timefmt import DAY_MS, iso_to_ms, ms_to_iso
 
 NOW = iso_to_ms("2026-11-20T12:00:00Z")
 CODES = [200] * 45 + [486] * 10 + [480] * 8 + [487] * 10 + [503] * 12 + [408] * 5 + [404] * 6

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from noc_tui import __version__
-from noc_tui.timefmt import TimeFormatError, iso_to_ms, now_ms, parse_duration
+from noc_tui.records.timefmt import TimeFormatError, iso_to_ms, now_ms, parse_duration
 
 # The data layer (pydantic config, the cache) is imported by the steps that use it, after
 # the dashboard has paused the garbage collector (noc_tui.ui.startup): every module
 # imported before main() runs is paid before the first frame with the collector on.
 if TYPE_CHECKING:
+    from noc_tui.analytics.list_state import ListSnapshot
     from noc_tui.config import Settings
-    from noc_tui.list_state import ListSnapshot
     from noc_tui.settings_view import Checked
     from noc_tui.ui.app import NocApp
 
@@ -41,7 +41,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from noc_tui.settings_view import ConfigError
 
     errors: tuple[type[Exception], ...] = (ConfigError, UsageError, TimeFormatError)
-    cache = sys.modules.get("noc_tui.cache")
+    cache = sys.modules.get("noc_tui.store.cache")
     return (*errors, cache.CacheError) if cache is not None else errors
 
 
@@ -114,7 +114,7 @@ def _say_if_migrating(path: Path, err: TextIO) -> None:
     """A cache from an older noc-tui is brought to this one's schema when opened, once:
     minutes are possible on a large cache, so the operator is told rather than left
     watching nothing happen."""
-    from noc_tui.cache import SCHEMA_VERSION, file_schema
+    from noc_tui.store.cache import SCHEMA_VERSION, file_schema
 
     version = file_schema(path)
     if version is not None and 0 < version < SCHEMA_VERSION:
@@ -128,9 +128,9 @@ def _now(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
-    from noc_tui import metrics
-    from noc_tui.cache import Cache
-    from noc_tui.importer import RecordFileError, import_paths
+    from noc_tui.analytics import metrics
+    from noc_tui.store.cache import Cache
+    from noc_tui.sync.importer import RecordFileError, import_paths
 
     now = _now(args)
     path = _cache_path(args, settings)
@@ -152,7 +152,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
     if args.rejects:
         import json
 
-        from noc_tui.export import write_private
+        from noc_tui.analytics.export import write_private
         lines = [json.dumps({"where": r.where, "reason": r.reason, "record": r.raw},
                             default=str) for r in summary.rejections()]
         write_private(Path(args.rejects), "".join(line + "\n" for line in lines))
@@ -161,8 +161,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    from noc_tui.cache import Cache
-    from noc_tui.export import ExportError, build, to_csv, to_json, write_private
+    from noc_tui.analytics.export import ExportError, build, to_csv, to_json, write_private
+    from noc_tui.store.cache import Cache
 
     window_s = parse_duration(args.window)
     now = _now(args)
@@ -199,7 +199,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
 
 
 def cmd_poll(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
-    from noc_tui.poller import run_poll_command
+    from noc_tui.sync.poller import run_poll_command
 
     path = _cache_path(args, settings)
     _say_if_migrating(path, sys.stderr)
@@ -225,12 +225,12 @@ def dashboard_app(args: argparse.Namespace, settings: Settings, config_path: Pat
 
     path = _cache_path(args, settings)
     if first_list is None:
-        from noc_tui.cache import migrate_file
+        from noc_tui.store.cache import migrate_file
 
         migrate_file(path, settings.metrics)
     poller = None
     if settings.source.url:
-        from noc_tui.poller import Poller
+        from noc_tui.sync.poller import Poller
 
         poller = Poller(settings, path)
     return NocApp(settings, path, poller=poller, theme=args.theme, config_path=config_path,
@@ -249,8 +249,8 @@ def prepare_dashboard(args: argparse.Namespace, err: TextIO, **app_options: Any)
         # In the child, with the validated settings: the cache brought to the current
         # schema (as dashboard_app does) and the carrier list read, ready for the first
         # frame. SQLite is safe here: the parent opened no connection before the fork.
-        from noc_tui.cache import migrate_file
-        from noc_tui.views import list_snapshot
+        from noc_tui.analytics.views import list_snapshot
+        from noc_tui.store.cache import migrate_file
 
         path = _cache_path(args, settings)
         migrate_file(path, settings.metrics)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources import InitSettingsSource
 
+from noc_tui.records.timefmt import TimeFormatError, parse_duration
 from noc_tui.settings_view import (  # noqa: F401 (re-exported: the models' helpers)
     APP,
     CodeSpec,
@@ -28,7 +29,6 @@ from noc_tui.settings_view import (  # noqa: F401 (re-exported: the models' help
     default_config_path,
     expand_codes,
 )
-from noc_tui.timefmt import TimeFormatError, parse_duration
 
 
 def _check_codes(specs: list[CodeSpec]) -> list[CodeSpec]:

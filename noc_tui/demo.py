@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from noc_tui.config import Settings
 
 if TYPE_CHECKING:
-    from noc_tui.poller import Poller
+    from noc_tui.sync.poller import Poller
 
 DEMO_INTERVAL = "1m"
 
@@ -32,7 +32,7 @@ def demo_settings(settings: Settings, url: str) -> Settings:
 
 def backfill(settings: Settings, cache_path: Path, out: TextIO = sys.stderr) -> bool:
     """Fill the cache from the switch in settings, with a progress bar; True if it worked."""
-    from noc_tui.poller import Poller, ProgressBar
+    from noc_tui.sync.poller import Poller, ProgressBar
 
     bar = ProgressBar(out, "backfilling 35 days")
     result = Poller(settings, cache_path).poll_once(on_progress=bar)
@@ -60,7 +60,7 @@ def prepare_demo(
     to shut the switch down and remove a temporary cache.
     """
     from noc_tui.demo_switch import DemoSwitch
-    from noc_tui.poller import Poller
+    from noc_tui.sync.poller import Poller
 
     tmp = None
     if cache_path is None:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from noc_tui import metrics
-from noc_tui.cache import MIGRATIONS, SCHEMA_VERSION, Cache, CacheError
+from noc_tui.analytics import metrics
 from noc_tui.cli import main
-from noc_tui.timefmt import iso_to_ms
+from noc_tui.records.timefmt import iso_to_ms
+from noc_tui.store.cache import MIGRATIONS, SCHEMA_VERSION, Cache, CacheError
 from tests.sample_data import ATTEMPTS, CARRIERS, NOW, attempt
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from noc_tui.analytics.metrics import CARRIER_KEYS
 from noc_tui.cli import main
-from noc_tui.metrics import CARRIER_KEYS
 from tests.sample_data import NOW, write_dataset
 
 
@@ -143,7 +143,7 @@ def test_an_older_cache_is_updated_once_and_says_so(
 ) -> None:
     import sqlite3
 
-    from noc_tui.cache import MIGRATIONS, SCHEMA_VERSION
+    from noc_tui.store.cache import MIGRATIONS, SCHEMA_VERSION
 
     db = tmp_path / "old.db"
     con = sqlite3.connect(db)

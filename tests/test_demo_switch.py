@@ -20,7 +20,7 @@ from noc_tui.demo_switch import HISTORY_MS, DemoSwitch, Faults, Simulator, serve
 from noc_tui.demo_switch.server import encode_cursor
 from noc_tui.demo_switch.simulator import MAX_SPAN_MS
 from noc_tui.demo_switch.store import AttemptStore, Page, crc32_combine
-from noc_tui.timefmt import DAY_MS, HOUR_MS, iso_to_ms, ms_to_iso
+from noc_tui.records.timefmt import DAY_MS, HOUR_MS, iso_to_ms, ms_to_iso
 
 START = iso_to_ms("2026-11-01T12:00:00Z")
 SINCE = ms_to_iso(START - 2 * DAY_MS)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from noc_tui.cache import Cache
 from noc_tui.cli import main
-from noc_tui.timefmt import iso_to_ms, ms_to_iso
+from noc_tui.records.timefmt import iso_to_ms, ms_to_iso
+from noc_tui.store.cache import Cache
 from tests.sample_data import ATTEMPTS, CARRIERS, RATES, attempt, write_dataset, write_jsonl
 
 
@@ -88,7 +88,7 @@ def test_csv_and_gzip(tmp_path: Path) -> None:
         fh.write("x1,1,A,2026-11-01T10:00:00.250Z,4412,,503,Service Unavailable,,0\n")
         fh.write("x1,2,B,2026-11-01T10:00:01Z,4412,1555,200,OK,900,31\n")
     with Cache(tmp_path / "c.db") as cache:
-        from noc_tui.importer import import_paths
+        from noc_tui.sync.importer import import_paths
 
         summary = import_paths(cache, [csv_path, gz_path])
         assert (summary.taken, summary.rejected) == (4, 0)

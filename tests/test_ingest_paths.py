@@ -13,8 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from noc_tui.cache import ATTEMPT_COLS, Cache
-from noc_tui.records import Rejection, to_row, validate_json_each
+from noc_tui.records.formats import Rejection, to_row, validate_json_each
+from noc_tui.store.cache import ATTEMPT_COLS, Cache
 
 MISSING = object()
 

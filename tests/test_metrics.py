@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from noc_tui import metrics
-from noc_tui.cache import Cache
-from noc_tui.timefmt import iso_to_ms, ms_to_iso
+from noc_tui.analytics import metrics
+from noc_tui.records.timefmt import iso_to_ms, ms_to_iso
+from noc_tui.store.cache import Cache
 from tests.sample_data import ATTEMPTS, CARRIERS, NOW, attempt
 
 

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from noc_tui import metrics
-from noc_tui.cache import Cache
+from noc_tui.analytics import metrics
 from noc_tui.config import MetricSettings
+from noc_tui.store.cache import Cache
 
 try:
     from tests import reference as ref

@@ -21,11 +21,14 @@ from typing import Any
 
 import pytest
 
-from noc_tui.cache import Cache
 from noc_tui.config import Settings
 from noc_tui.demo_switch import DemoSwitch
 from noc_tui.demo_switch.server import Payload
-from noc_tui.poller import (
+from noc_tui.records.formats import FIELDS
+from noc_tui.records.timefmt import HOUR_MS, ms_to_iso, now_ms
+from noc_tui.sources.apiv1 import SourceClient
+from noc_tui.store.cache import Cache
+from noc_tui.sync.poller import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -40,9 +43,6 @@ from noc_tui.poller import (
     poll_status,
     run_poll_command,
 )
-from noc_tui.records import FIELDS
-from noc_tui.source import SourceClient
-from noc_tui.timefmt import HOUR_MS, ms_to_iso, now_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 # The switch starts (and its clock stands) at the last whole hour but one, so the
@@ -294,7 +294,7 @@ def test_killed_part_way_then_run_again_is_exact(make_switch: Callable[..., Demo
     sw.faults.latency_ms = 60  # slow pages, so the kill lands mid-poll
     path = tmp_path / "cache.db"
     code = ("import sys; from noc_tui.config import Settings; "
-            "from noc_tui.poller import run_poll_command; "
+            "from noc_tui.sync.poller import run_poll_command; "
             "s = Settings(source={'url': sys.argv[1], 'page_limit': 40}, "
             "poll={'backfill': '1d'}); sys.exit(run_poll_command(s, sys.argv[2]))")
     proc = subprocess.Popen([sys.executable, "-c", code, sw.url, str(path)], cwd=ROOT,
@@ -422,7 +422,7 @@ def test_two_pollers_at_once_one_polls_the_other_says_so(
     go = tmp_path / "go"
     # Both wait, imports done, for the same signal: a real simultaneous start.
     code = ("import os, sys, time; from noc_tui.config import Settings; "
-            "from noc_tui.poller import run_poll_command; "
+            "from noc_tui.sync.poller import run_poll_command; "
             "s = Settings(source={'url': sys.argv[1], 'page_limit': 100}, "
             "poll={'backfill': '1d'}); end = time.monotonic() + 20\n"
             "while not os.path.exists(sys.argv[3]) and time.monotonic() < end: "

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
+from noc_tui.analytics.views import list_snapshot
 from noc_tui.config import load_settings
 from noc_tui.ui.carrier_list import CarrierListScreen
 from noc_tui.ui.render import settle
 from noc_tui.ui.widgets import NavTable
-from noc_tui.views import list_snapshot
 from tests.ui_fixtures import FROZEN_NOW, build_cache, ui_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,7 +167,7 @@ app = cli.prepare_dashboard(args, sys.stderr, clock=lambda: int(sys.argv[3]))
 pydantic_loaded = any(m.split(".")[0] in ("pydantic", "pydantic_settings") for m in sys.modules)
 first = app.take_first_list()()
 from noc_tui.config import load_settings
-from noc_tui.views import list_snapshot
+from noc_tui.analytics.views import list_snapshot
 settings, path = load_settings(sys.argv[2])
 want = list_snapshot(settings.cache_path(), settings, path, settings.ui.window,
                      int(sys.argv[3]))
@@ -199,7 +199,7 @@ async def test_first_frame_shows_the_read_ahead_list_without_a_load(
     def no_load(*_: Any) -> None:
         raise AssertionError("the list was loaded again")
 
-    monkeypatch.setattr("noc_tui.views.list_snapshot", no_load)
+    monkeypatch.setattr("noc_tui.analytics.views.list_snapshot", no_load)
     app = NocApp(settings, cache, clock=lambda: FROZEN_NOW, watch_interval_s=0,
                  first_list=lambda: first)
     async with app.run_test(size=(120, 40)) as pilot:

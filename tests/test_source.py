@@ -18,7 +18,9 @@ import pytest
 
 from noc_tui.config import SourceSettings
 from noc_tui.demo_switch import DemoSwitch
-from noc_tui.source import (
+from noc_tui.records.timefmt import HOUR_MS, now_ms
+from noc_tui.sources.apiv1 import SourceClient, _retry_after
+from noc_tui.sources.base import (
     BAD_DATA,
     CANCELLED,
     CLIENT_ERROR,
@@ -26,11 +28,8 @@ from noc_tui.source import (
     SERVER_ERROR,
     UNAUTHORISED,
     UNREACHABLE,
-    SourceClient,
     SourceError,
-    _retry_after,
 )
-from noc_tui.timefmt import HOUR_MS, now_ms
 
 T0 = now_ms() // HOUR_MS * HOUR_MS - HOUR_MS
 FAST = {"backoff_base_s": 0.005, "backoff_cap_s": 0.02}

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from noc_tui.demo_switch import DEFAULT_LIMIT, MAX_LIMIT, ROUTES, DemoSwitch
-from noc_tui.timefmt import DAY_MS, TimeFormatError, iso_to_ms, ms_to_iso
+from noc_tui.records.timefmt import DAY_MS, TimeFormatError, iso_to_ms, ms_to_iso
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SPEC = json.loads((DOCS / "switch-api.openapi.json").read_text())
@@ -119,7 +119,7 @@ def test_paging_parameters_match_the_server() -> None:
 
 def test_record_schemas_match_the_foundation_formats() -> None:
     """Field names and order as the importer expects (foundation issue, section 4)."""
-    records = pytest.importorskip("noc_tui.records")
+    records = pytest.importorskip("noc_tui.records.formats")
     schemas = SPEC["components"]["schemas"]
     for kind, name in (("carriers", "Carrier"), ("contacts", "Contact"),
                        ("rates", "Rate"), ("attempts", "Attempt")):

@@ -328,8 +328,8 @@ async def test_poller_progress_and_refresh(cache_path: Path, tmp_path: Path):
 
 
 async def test_alarm_crossing_notifies_once_and_marks_row(cache_path: Path, tmp_path: Path):
+    from noc_tui.analytics.views import DashboardState
     from noc_tui.ui.messages import ListLoaded
-    from noc_tui.views import DashboardState
 
     app = make_app(cache_path, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -580,8 +580,8 @@ async def test_reused_carrier_screen_shows_only_the_new_carrier(cache_path: Path
         assert screen.rate_prefix == "" and not screen.halt_only and screen.direction == "out"
         text = screen_text(app)
         assert "Tier One Telecom" in text and "Misrouted Switch Co" not in text
-        from noc_tui.cache import Cache
-        from noc_tui.views import contacts, rates
+        from noc_tui.analytics.views import contacts, rates
+        from noc_tui.store.cache import Cache
 
         with Cache(cache_path, readonly=True) as cache:
             want_contacts = contacts(cache, "tier1")

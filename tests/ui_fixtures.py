@@ -13,10 +13,10 @@ import random
 from pathlib import Path
 from typing import Any
 
-from noc_tui.cache import Cache
+from noc_tui.analytics.metrics import refresh_standard_windows
 from noc_tui.config import Settings
-from noc_tui.metrics import refresh_standard_windows
-from noc_tui.timefmt import iso_to_ms, ms_to_iso
+from noc_tui.records.timefmt import iso_to_ms, ms_to_iso
+from noc_tui.store.cache import Cache
 
 FROZEN_NOW = iso_to_ms("2026-11-01T12:00:00Z")
 HOUR = 3_600_000

@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 from noc_tui.demo_switch.faults import Faults
 from noc_tui.demo_switch.simulator import DEFAULT_CALLS_PER_MIN, Simulator
 from noc_tui.demo_switch.store import AttemptStore, Page
-from noc_tui.timefmt import TimeFormatError, iso_to_ms, now_ms
+from noc_tui.records.timefmt import TimeFormatError, iso_to_ms, now_ms
 
 log = logging.getLogger(__name__)
 

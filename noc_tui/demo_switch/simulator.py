@@ -23,7 +23,7 @@ from operator import itemgetter
 from statistics import NormalDist
 from typing import Any
 
-from noc_tui.timefmt import DAY_MS, HOUR_MS, ms_to_iso, now_ms
+from noc_tui.records.timefmt import DAY_MS, HOUR_MS, ms_to_iso, now_ms
 
 SLOT_MS = 300_000  # 5 minutes: few enough slots that per-slot RNG seeding stays cheap
 HISTORY_MS = 35 * DAY_MS

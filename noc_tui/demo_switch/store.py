@@ -33,7 +33,7 @@ from itertools import accumulate
 from operator import itemgetter
 
 from noc_tui.demo_switch.simulator import MAX_SPAN_MS, SLOT_MS, Row, Simulator
-from noc_tui.timefmt import HOUR_MS
+from noc_tui.records.timefmt import HOUR_MS
 
 # Materialised unit: small enough for a short window, few per page. A multiple of
 # SLOT_MS and at least MAX_SPAN_MS, so a block's spill-over reaches only the next one.

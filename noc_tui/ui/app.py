@@ -18,14 +18,14 @@ from textual.content import Content
 from textual.screen import Screen
 
 if TYPE_CHECKING:
-    from noc_tui.cache import Cache
+    from noc_tui.analytics.list_state import ListSnapshot
     from noc_tui.config import Settings  # or a settings_view.SettingsView
-    from noc_tui.list_state import ListSnapshot
+    from noc_tui.store.cache import Cache
 
-from noc_tui.poll_status import PollInfo
+from noc_tui.records.timefmt import now_ms as wall_now_ms
+from noc_tui.records.timefmt import parse_duration
 from noc_tui.settings_view import default_config_path
-from noc_tui.timefmt import now_ms as wall_now_ms
-from noc_tui.timefmt import parse_duration
+from noc_tui.store.poll_status import PollInfo
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.commands import NocCommands
 from noc_tui.ui.messages import ListLoaded, LoadFailed, PollFinished, PollProgressed
@@ -214,7 +214,7 @@ class NocApp(App[int]):
     @contextlib.contextmanager
     def reader(self) -> Iterator[Cache]:
         """A read-only cache connection for the calling (worker) thread."""
-        from noc_tui.cache import Cache  # lazy: only workers open the cache
+        from noc_tui.store.cache import Cache  # lazy: only workers open the cache
         cache = Cache(self.cache_path, self.settings.metrics, readonly=True)
         try:
             yield cache

@@ -11,10 +11,10 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable
 
+from noc_tui.analytics.views import WINDOWS, call_ladder, carrier_list, code_words
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.messages import CallLoaded, LoadFailed
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
-from noc_tui.views import WINDOWS, call_ladder, carrier_list, code_words
 
 if TYPE_CHECKING:
     from noc_tui.ui.app import NocApp

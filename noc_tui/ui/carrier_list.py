@@ -21,7 +21,7 @@ from noc_tui.ui.messages import ListLoaded, LoadFailed
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 
 if TYPE_CHECKING:
-    from noc_tui.list_state import ListSnapshot
+    from noc_tui.analytics.list_state import ListSnapshot
     from noc_tui.ui.app import NocApp
 
 HEALTH_ORDER = {"down": 0, "suspect": 1, "degraded": 2, "fine": 3}
@@ -156,11 +156,11 @@ class CarrierListScreen(Screen):
         if ahead is not None:  # read while the app started (cli.prepare_dashboard)
             snap = ahead()
             if snap is None:  # that process failed: do its work here
-                from noc_tui.views import migrate_for_reading
+                from noc_tui.analytics.views import migrate_for_reading
 
                 migrate_for_reading(app.cache_path, app.settings)
         if snap is None or snap.window != app.window:
-            from noc_tui.views import list_snapshot
+            from noc_tui.analytics.views import list_snapshot
 
             snap = list_snapshot(app.cache_path, app.settings, app.config_path,
                                  app.window, app.now())
@@ -327,7 +327,7 @@ class CarrierListScreen(Screen):
         self.noc.set_window(window)
 
     def action_cycle_window(self) -> None:
-        from noc_tui.views import WINDOWS
+        from noc_tui.analytics.views import WINDOWS
 
         names = list(WINDOWS)
         self.noc.set_window(names[(names.index(self.noc.window) + 1) % len(names)])

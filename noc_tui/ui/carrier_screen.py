@@ -28,11 +28,8 @@ from textual.widgets import (
     Tabs,
 )
 
-from noc_tui.metrics import PERIODS, failover_page
-from noc_tui.ui import cells as fmt
-from noc_tui.ui.messages import LoadFailed, PartLoaded
-from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
-from noc_tui.views import (
+from noc_tui.analytics.metrics import PERIODS, failover_page
+from noc_tui.analytics.views import (
     WINDOWS,
     carrier_facts,
     carrier_list,
@@ -45,6 +42,9 @@ from noc_tui.views import (
     rates,
     summaries,
 )
+from noc_tui.ui import cells as fmt
+from noc_tui.ui.messages import LoadFailed, PartLoaded
+from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 
 if TYPE_CHECKING:
     from noc_tui.ui.app import NocApp
@@ -357,7 +357,7 @@ class CarrierScreen(Screen):
 
     @work(thread=True, exclusive=True, group="consistency")
     def _load_consistency(self) -> None:
-        from noc_tui.metrics import inconsistent_numbers, stored_inconsistent_numbers
+        from noc_tui.analytics.metrics import inconsistent_numbers, stored_inconsistent_numbers
 
         app = self.noc
         try:

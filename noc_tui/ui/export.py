@@ -20,8 +20,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 
-from noc_tui.export import to_csv
-from noc_tui.timefmt import ms_to_dt
+from noc_tui.analytics.export import to_csv
+from noc_tui.records.timefmt import ms_to_dt
 from noc_tui.ui.cells import safe_filename
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:  # annotations only: keeps the data layer out of the import path
-    from noc_tui.list_state import DashboardState
-    from noc_tui.poll_status import PollInfo
+    from noc_tui.analytics.list_state import DashboardState
+    from noc_tui.store.poll_status import PollInfo
 
 
 @dataclass

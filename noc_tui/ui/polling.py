@@ -1,6 +1,6 @@
 """The dashboard's side of the poller: status reads and a thin adapter.
 
-The poller (noc_tui/poller.py, the switch issue) is optional here: the dashboard
+The poller (noc_tui/sync/poller.py, the switch issue) is optional here: the dashboard
 works without one (tests, a cron-driven `noc-tui poll`), and only calls
 `poll_once(on_progress=..., cancel=...)` from a worker thread. Status is read from
 the cache's poll_runs table, so a dashboard also sees polls run by other processes.

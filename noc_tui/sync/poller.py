@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from noc_tui.attempt_parser import AttemptParser, ParsedAttempts
-from noc_tui.cache import Cache, CacheError, IngestReport
-from noc_tui.metrics import refresh_standard_windows
-from noc_tui.readahead import read_ahead
+from noc_tui.analytics.metrics import refresh_standard_windows
+from noc_tui.records.attempt_parser import AttemptParser, ParsedAttempts
+from noc_tui.records.timefmt import TimeFormatError, iso_to_ms, ms_to_iso, now_ms, parse_duration
 from noc_tui.settings_view import default_config_path
-from noc_tui.source import CANCELLED, Page, SourceClient, SourceError
-from noc_tui.timefmt import TimeFormatError, iso_to_ms, ms_to_iso, now_ms, parse_duration
+from noc_tui.sources import open_source
+from noc_tui.sources.base import CANCELLED, Page, Source, SourceError
+from noc_tui.store.cache import Cache, CacheError, IngestReport
+from noc_tui.sync.readahead import read_ahead
 
 if TYPE_CHECKING:
     from noc_tui.config import Settings
@@ -355,7 +356,7 @@ class Poller:
                                   f"{ms_to_iso(until_ms)}")
         cancel = cancel or threading.Event()
         try:
-            client = SourceClient(
+            client = open_source(
                 self.settings.source, url=self.url, token=self.token,
                 backoff_base_s=self.backoff_base_s, retry_after_cap_s=self.retry_after_cap_s,
                 cancel=cancel,
@@ -372,7 +373,7 @@ class Poller:
     def _poll(
         self,
         cache: Cache,
-        client: SourceClient,
+        client: Source,
         since_ms: int | None,
         until_ms: int | None,
         on_progress: ProgressCallback | None,
@@ -439,7 +440,7 @@ class Poller:
                           run.taken, run.attempts, run.quarantined, run.pages,
                           client.requests_made, error_kind, error)
 
-    def _attempts(self, run: _Run, client: SourceClient, since: int, until: int,
+    def _attempts(self, run: _Run, client: Source, since: int, until: int,
                   cancel: threading.Event) -> None:
         if since >= until:
             return

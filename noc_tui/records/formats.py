@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from noc_tui.timefmt import dt_to_ms
+from noc_tui.records.timefmt import dt_to_ms
 
 KINDS = ("carriers", "contacts", "rates", "attempts")
 

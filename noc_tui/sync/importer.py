@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from noc_tui.attempt_parser import AttemptParser, ParsedAttempts
-from noc_tui.cache import BATCH, JSON_ATTEMPT_BATCH, Cache, IngestReport
-from noc_tui.readahead import read_ahead
-from noc_tui.records import KINDS, Rejection
+from noc_tui.records.attempt_parser import AttemptParser, ParsedAttempts
+from noc_tui.records.formats import KINDS, Rejection
+from noc_tui.store.cache import BATCH, JSON_ATTEMPT_BATCH, Cache, IngestReport
+from noc_tui.sync.readahead import read_ahead
 
 # Reference data first, so attempts are rated as they arrive.
 _ORDER = {k: i for i, k in enumerate(KINDS)}

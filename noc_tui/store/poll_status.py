@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from noc_tui.cache import Cache
+    from noc_tui.store.cache import Cache
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from noc_tui.poll_status import PollInfo
+from noc_tui.store.poll_status import PollInfo
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from noc_tui import metrics
-from noc_tui.cache import Cache
-from noc_tui.timefmt import ms_to_iso
+from noc_tui.analytics import metrics
+from noc_tui.records.timefmt import ms_to_iso
+from noc_tui.store.cache import Cache
 
 VIEWS = ("carriers", "summary", "failover")
 FAILOVER_KEYS = (

@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import msgspec
 from msgspec.structs import astuple
 
-from noc_tui.failover_links import IN_COLS, OUT_COLS, link_in, link_out
-from noc_tui.ratebook import RateBook
+from noc_tui.records.failover_links import IN_COLS, OUT_COLS, link_in, link_out
+from noc_tui.store.ratebook import RateBook
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from noc_tui.records import Rejection
+    from noc_tui.records.formats import Rejection
 
 # The attempt columns of a parsed row, after n (the record's position in its batch).
 ROW_COLS = ("call_id", "seq", "carrier_id", "ts", "dst", "cli", "sip_code", "sip_reason",
@@ -328,7 +328,7 @@ class AttemptParser:
     @staticmethod
     def _fall_back(parsed: ParsedAttempts, odd: list[tuple[int, bytes]],
                    where: Callable[[int], str]) -> list[tuple[Any, ...]]:
-        from noc_tui.records import Rejection, to_row, validate_json_each
+        from noc_tui.records.formats import Rejection, to_row, validate_json_each
 
         odd.sort()
         rows = []

@@ -2,7 +2,7 @@
 
 Everything in this module reads the cache and returns plain Python values, so the UI
 can call it from worker threads and the CLI or tests can call it directly. Metric
-figures themselves come from :mod:`noc_tui.metrics`; this module adds the facts, lists
+figures themselves come from :mod:`noc_tui.analytics.metrics`; this module adds the facts, lists
 and classifications around them (health, alarms, the call ladder's "why").
 """
 
@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from noc_tui.cache import Cache, migrate_file
-from noc_tui.list_state import DashboardState, ListSnapshot
-from noc_tui.metrics import (
+from noc_tui.analytics.list_state import DashboardState, ListSnapshot
+from noc_tui.analytics.metrics import (
     FAS_FLAGS,
     carrier_metrics,
     consecutive_failures,
     halt_set,
     stored_metrics,
 )
-from noc_tui.poll_status import read_poll_info
-from noc_tui.timefmt import HOUR_MS, ms_to_iso
+from noc_tui.records.timefmt import HOUR_MS, ms_to_iso
+from noc_tui.store.cache import Cache, migrate_file
+from noc_tui.store.poll_status import read_poll_info
 
 if TYPE_CHECKING:
     from noc_tui.config import AlarmSettings, HealthSettings, MetricSettings, Settings
@@ -280,7 +280,7 @@ def failure_history(
 
 
 def summaries(cache: Cache, carrier_id: str, now_ms: int) -> dict[str, list[dict[str, Any]]]:
-    from noc_tui.metrics import PERIODS, summary
+    from noc_tui.analytics.metrics import PERIODS, summary
 
     return {p: summary(cache, carrier_id, p, now_ms) for p in PERIODS}
 
@@ -347,7 +347,7 @@ def call_ladder(
 ) -> list[dict[str, Any]]:
     """Every attempt of a call in routing order, each with why routing moved on or
     stopped there, and the FAS signals that apply to it."""
-    from noc_tui.metrics import call_attempts
+    from noc_tui.analytics.metrics import call_attempts
 
     atts = call_attempts(cache, call_id)
     fas = fas or {}

@@ -16,8 +16,8 @@ from itertools import groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from noc_tui.cache import ROLLUP_VALUE_COLS, Cache, _rollup_select
-from noc_tui.timefmt import DAY_MS, HOUR_MS, ms_to_dt, ms_to_iso
+from noc_tui.records.timefmt import DAY_MS, HOUR_MS, ms_to_dt, ms_to_iso
+from noc_tui.store.cache import ROLLUP_VALUE_COLS, Cache, _rollup_select
 
 if TYPE_CHECKING:
     from noc_tui.config import MetricSettings

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from noc_tui.attempt_parser import (
+from noc_tui.records.attempt_parser import (
     RATES_VERSION_KEY,
     ROW_COLS,
     AttemptParser,
@@ -28,15 +28,15 @@ from noc_tui.attempt_parser import (
     item_texts,
     last_record_wins_sql,
 )
-from noc_tui.failover_links import link_in, link_out
-from noc_tui.ratebook import RateBook
-from noc_tui.timefmt import HOUR_MS
+from noc_tui.records.failover_links import link_in, link_out
+from noc_tui.records.timefmt import HOUR_MS
+from noc_tui.store.ratebook import RateBook
 
 if TYPE_CHECKING:
     import sqlite_utils
 
     from noc_tui.config import MetricSettings
-    from noc_tui.records import Rejection
+    from noc_tui.records.formats import Rejection
 
 
 BUSY_TIMEOUT_MS = 10_000
@@ -199,7 +199,7 @@ def _add_to_rollups_sql(src: str, values: str, grouped: bool) -> str:
 
 # -- the attempts ingest engine ---------------------------------------------------------
 # Attempts are stored by set-based SQL over a staging table of parsed rows
-# (noc_tui/attempt_parser.py), so the per-record work runs in SQLite's C code, not in a
+# (noc_tui/records/attempt_parser.py), so the per-record work runs in SQLite's C code, not in a
 # Python loop.
 
 
@@ -351,7 +351,7 @@ class Cache:
         batch: int = BATCH,
     ) -> IngestReport:
         """Validate and store records; each batch commits in its own transaction."""
-        from noc_tui.records import KINDS
+        from noc_tui.records.formats import KINDS
 
         if kind not in KINDS:
             raise ValueError(f"unknown record kind {kind!r}")
@@ -371,7 +371,7 @@ class Cache:
 
     def ingest_batch(self, kind: str, raws: list[Any], wheres: list[str]) -> IngestReport:
         """Validate parsed records and store the good ones in one transaction."""
-        from noc_tui.records import validate
+        from noc_tui.records.formats import validate
 
         return self._store(kind, *validate(kind, raws, wheres))
 
@@ -380,7 +380,7 @@ class Cache:
     ) -> IngestReport:
         """Parse, validate and store raw JSON records (one per line) in one transaction."""
         if kind != "attempts":
-            from noc_tui.records import validate_json_lines
+            from noc_tui.records.formats import validate_json_lines
 
             return self._store(kind, *validate_json_lines(kind, lines, wheres))
         return self.ingest_parsed(self._parser().lines(lines, wheres.__getitem__))
@@ -391,7 +391,7 @@ class Cache:
         if kind != "attempts":
             from pydantic_core import from_json
 
-            from noc_tui.records import validate_json_lines
+            from noc_tui.records.formats import validate_json_lines
 
             try:
                 items = from_json(body)["items"]
@@ -443,7 +443,7 @@ class Cache:
         return self._attempt_parser
 
     def _store(self, kind: str, good: list[dict[str, Any]], bad: list[Rejection]) -> IngestReport:
-        from noc_tui.records import to_row
+        from noc_tui.records.formats import to_row
 
         report = IngestReport(kind, rejected=len(bad), rejections=bad)
         if good:
@@ -463,7 +463,7 @@ class Cache:
         return report
 
     def _store_reference(self, kind: str, rows: list[tuple[Any, ...]]) -> tuple[int, int]:
-        from noc_tui.records import FIELDS
+        from noc_tui.records.formats import FIELDS
 
         cols = FIELDS[kind]
         placeholders = ",".join("?" * len(cols))
@@ -640,7 +640,7 @@ class Cache:
         return list(self.db.query("SELECT * FROM carriers ORDER BY id"))
 
     def counts(self) -> dict[str, int]:
-        from noc_tui.records import KINDS
+        from noc_tui.records.formats import KINDS
 
         return {
             k: self.conn.execute(f"SELECT count(*) FROM {k}").fetchone()[0] for k in KINDS

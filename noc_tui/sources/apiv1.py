@@ -16,63 +16,28 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import msgspec
-from pydantic_core import from_json
 
-from noc_tui.timefmt import ms_to_iso
+from noc_tui.records.timefmt import ms_to_iso
+from noc_tui.sources.base import (
+    BAD_DATA,
+    CANCELLED,
+    CLIENT_ERROR,
+    RATE_LIMITED,
+    SERVER_ERROR,
+    UNAUTHORISED,
+    UNREACHABLE,
+    Page,
+    SourceError,
+)
 
 if TYPE_CHECKING:
     from noc_tui.config import SourceSettings
 
 API_PREFIX = "/api/v1"
-
-# Error kinds, as stored in poll_runs.error_kind and shown by the dashboard.
-UNREACHABLE = "unreachable"
-UNAUTHORISED = "unauthorised"
-RATE_LIMITED = "rate-limited"
-BAD_DATA = "bad-data"
-SERVER_ERROR = "server-error"
-CLIENT_ERROR = "client-error"  # another 4xx: usually a wrong URL (not an API v1 base)
-CANCELLED = "cancelled"
-ERROR_KINDS = (UNREACHABLE, UNAUTHORISED, RATE_LIMITED, BAD_DATA, SERVER_ERROR,
-               CLIENT_ERROR, CANCELLED)
-
-
-class SourceError(Exception):
-    """A request to the switch failed for good (after any retries)."""
-
-    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.status = status
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of records, as served. The body stays JSON text until the cache's
-    parser decodes it, in one pass, straight into its staging rows."""
-
-    kind: str  # carriers | contacts | rates | attempts
-    number: int  # 1, 2, ... within this listing
-    body: str  # the whole page, {"items": [...], "next_cursor": ...}
-    count: int  # len(items)
-    next_cursor: str | None
-    size_bytes: int  # decoded body size: what the page cost in transfer
-    last_started_at: Any = None  # the last item's started_at, as served
-
-    @cached_property
-    def items(self) -> list[Any]:
-        return list(from_json(self.body)["items"])
-
 
 class _Shape(msgspec.Struct):
     """A page as far as the client reads it: the items stay raw JSON for the cache."""

@@ -1,0 +1,88 @@
+"""The one interface every source of switch data offers the poller.
+
+A source lists reference records (carriers, contacts, rates) and the attempts of a time
+window as pages of JSON text in the record formats (docs/switch-api.md), whatever the
+switch speaks underneath: the poller parses and stores pages without knowing where they
+came from. A source fails with SourceError, classified into a few kinds an operator can
+act on; it never stores anything itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Protocol
+
+from pydantic_core import from_json
+
+# Error kinds, as stored in poll_runs.error_kind and shown by the dashboard.
+UNREACHABLE = "unreachable"
+UNAUTHORISED = "unauthorised"
+RATE_LIMITED = "rate-limited"
+BAD_DATA = "bad-data"
+SERVER_ERROR = "server-error"
+CLIENT_ERROR = "client-error"  # another 4xx: usually a wrong URL (not an API v1 base)
+CANCELLED = "cancelled"
+ERROR_KINDS = (UNREACHABLE, UNAUTHORISED, RATE_LIMITED, BAD_DATA, SERVER_ERROR,
+               CLIENT_ERROR, CANCELLED)
+
+
+class SourceError(Exception):
+    """A request to the switch failed for good (after any retries)."""
+
+    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of records, as served. The body stays JSON text until the parser
+    decodes it, in one pass, straight into its staging rows."""
+
+    kind: str  # carriers | contacts | rates | attempts
+    number: int  # 1, 2, ... within this listing
+    body: str  # the whole page, {"items": [...], "next_cursor": ...}
+    count: int  # len(items)
+    next_cursor: str | None
+    size_bytes: int  # decoded body size: what the page cost in transfer
+    last_started_at: Any = None  # the last item's started_at, as served
+
+    @cached_property
+    def items(self) -> list[Any]:
+        return list(from_json(self.body)["items"])
+
+
+
+class Source(Protocol):
+    """A switch as the poller sees it. Used as a context manager, one per poll."""
+
+    requests_made: int  # requests sent to the switch (tests prove no retry storm)
+
+    @property
+    def display_url(self) -> str:
+        """Where the records come from, with any secret removed."""
+        ...
+
+    def carriers(self) -> Iterator[Page]: ...
+
+    def contacts(self) -> Iterator[Page]: ...
+
+    def rates(self) -> Iterator[Page]: ...
+
+    def attempts(self, since_ms: int, until_ms: int) -> Iterator[Page]:
+        """Attempts with since <= started_at < until, in (started_at, call_id, seq)
+        order."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Source: ...
+
+    def __exit__(self, *exc: object) -> None: ...
