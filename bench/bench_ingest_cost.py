@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import N_CARRIERS, baseline
 from synth import attempts, carriers, rates, write_jsonl
 
+from noc_tui.records.attempt_parser import AttemptParser
 from noc_tui.store.cache import Cache
 from noc_tui.sync.importer import _parsed_attempts
 from noc_tui.sync.readahead import read_ahead
@@ -91,7 +92,7 @@ def by_statement(jsonl: Path, db: Path) -> tuple[int, dict[str, float], float, f
     parse_s = store_s = 0.0
     n = 0
     with Cache(db) as cache:
-        parser = cache.attempt_parser()
+        parser = AttemptParser(cache.rates_view())
         batches: Iterator[Any] = _parsed_attempts(parser, jsonl, False, str(jsonl))
         # The first batch loads rates and warms caches: left out of the tally.
         cache.ingest_parsed(next(batches))
@@ -115,7 +116,7 @@ def by_statement(jsonl: Path, db: Path) -> tuple[int, dict[str, float], float, f
 def pipelined(jsonl: Path, db: Path) -> tuple[float, float]:
     """(wall µs, CPU µs) per attempt, parsing one batch ahead in a thread."""
     with Cache(db) as cache:
-        parser = cache.attempt_parser()
+        parser = AttemptParser(cache.rates_view())
         n = 0
         t, c = time.perf_counter(), time.process_time()
         for parsed in read_ahead(_parsed_attempts(parser, jsonl, False, str(jsonl))):

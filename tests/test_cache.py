@@ -11,6 +11,7 @@ import pytest
 
 from noc_tui.analytics import metrics
 from noc_tui.cli import main
+from noc_tui.records.attempt_parser import AttemptParser
 from noc_tui.records.timefmt import iso_to_ms
 from noc_tui.store.cache import MIGRATIONS, SCHEMA_VERSION, Cache, CacheError
 from tests.sample_data import ATTEMPTS, CARRIERS, NOW, attempt
@@ -126,7 +127,7 @@ def test_costs_made_by_a_parser_before_rates_changed_are_made_again(tmp_path: Pa
     with Cache(tmp_path / "c.db") as cache:
         cache.ingest("carriers", CARRIERS)
         cache.ingest("rates", RATES)
-        parser = cache.attempt_parser()
+        parser = AttemptParser(cache.rates_view())
         try:
             early = parser.lines([line("k1")], str)
             assert early.rates_version is not None

@@ -21,18 +21,16 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import msgspec
 from msgspec.structs import astuple
 
 from noc_tui.records.failover_links import IN_COLS, OUT_COLS, link_in, link_out
-from noc_tui.store.ratebook import RateBook
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -90,8 +88,8 @@ class ParsedAttempts:
     uri: str
     table: str
     rejections: list[Rejection] = field(default_factory=list)
-    # The cache's rates version the rows were costed with (meta RATES_VERSION_KEY; ""
-    # when it has none); None when they were not costed.
+    # The cache's rates version the rows were costed with (Rater.reading; "" when it
+    # has none); None when they were not costed.
     rates_version: str | None = None
     # How many (carrier, hour) rollup cells the rows fall in, as far as the parser
     # counted them (those pydantic took are left out).
@@ -106,9 +104,19 @@ class ParsedAttempts:
 # of the next batch to commit (8 ms a page, and the two threads in turn, not at once).
 BUFFERS = 3
 
-# The meta key of a token the cache changes with every change of rates: costs made with
-# another token are made again.
-RATES_VERSION_KEY = "rates_version"
+
+class Rater(Protocol):
+    """What the parser needs to cost connected attempts: the cache's rates, handed in by
+    whoever drives the parse (the parser never opens the cache itself)."""
+
+    def reading(self) -> AbstractContextManager[str]:
+        """A consistent read of the rates; gives the rates version it reads."""
+        ...
+
+    def cost(self, carrier_id: str, dst: str, ts: int, duration_s: int) -> float | None: ...
+
+    def close(self) -> None: ...
+
 
 _COLS = ", ".join(ROW_COLS)
 
@@ -165,10 +173,10 @@ _NOT_PLAIN_SQL = ("started IS NOT NULL AND NOT (rtrim(dst, '0123456789') = '' AN
 
 
 class AttemptParser:
-    """Parses batches of attempts; use one from one thread at a time. Given the cache
-    file, it also costs the connected ones, from the cache's rates read there."""
+    """Parses batches of attempts; use one from one thread at a time. Given a rater, it
+    also costs the connected ones (and closes the rater with itself)."""
 
-    def __init__(self, rates_from: str | Path | None = None) -> None:
+    def __init__(self, rater: Rater | None = None) -> None:
         # Each buffer a shared-cache database, kept alive by this connection.
         self.conn = sqlite3.connect(":memory:", isolation_level=None,
                                     check_same_thread=False)
@@ -184,20 +192,14 @@ class AttemptParser:
         # Costing here, not in the storing thread: the rating function runs in Python,
         # and called from SQLite once per connected row it took the GIL back from this
         # thread as often (a thread switch each time).
-        self._rates: sqlite3.Connection | None = None
-        self._ratebook: RateBook | None = None
-        self._rates_version: str | None = None
-        if rates_from is not None:
-            self._rates = sqlite3.connect(f"{Path(rates_from).resolve().as_uri()}?mode=ro",
-                                          uri=True, isolation_level=None,
-                                          check_same_thread=False, timeout=10)
-            self._ratebook = RateBook(self._rates)
-            self.conn.create_function("noc_cost", 4, self._ratebook.cost, deterministic=True)
+        self._rater = rater
+        if rater is not None:
+            self.conn.create_function("noc_cost", 4, rater.cost, deterministic=True)
 
     def close(self) -> None:
         self.conn.close()
-        if self._rates is not None:
-            self._rates.close()
+        if self._rater is not None:
+            self._rater.close()
 
     def lines(self, lines: Sequence[bytes], where: Callable[[int], str]) -> ParsedAttempts:
         """JSON lines (one record each); ``where(i)`` names line i in a rejection."""
@@ -285,8 +287,10 @@ class AttemptParser:
             if odd or len({(a.call_id, a.seq) for a in decoded}) != len(decoded):
                 # The last record of a key wins, as across batches.
                 conn.execute(last_record_wins_sql(table))
-            if self._ratebook is not None:
-                parsed.rates_version = self._cost(table)
+            if self._rater is not None:
+                with self._rater.reading() as version:
+                    self.conn.execute(cost_sql(table))
+                parsed.rates_version = version
             # The links within the batch, here rather than in the storing thread; the
             # cache keeps those of the calls that had no attempts cached before.
             db = f"buf{turn}"
@@ -296,23 +300,6 @@ class AttemptParser:
             conn.execute(link_in(f"{db}.links_in", table))
         self._turn = (turn + 1) % BUFFERS
         return parsed
-
-    def _cost(self, table: str) -> str:
-        """Cost the connected rows of `table`; returns the rates version used."""
-        assert self._rates is not None and self._ratebook is not None
-        # One read transaction: the version and the rates read under it agree.
-        self._rates.execute("BEGIN")
-        try:
-            row = self._rates.execute("SELECT value FROM meta WHERE key = ?",
-                                      (RATES_VERSION_KEY,)).fetchone()
-            version = str(row[0]) if row else ""
-            if version != self._rates_version:
-                self._ratebook.clear()
-                self._rates_version = version
-            self.conn.execute(cost_sql(table))
-        finally:
-            self._rates.execute("COMMIT")
-        return version
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from noc_tui.records.attempt_parser import (
-    RATES_VERSION_KEY,
     ROW_COLS,
     AttemptParser,
     ParsedAttempts,
@@ -30,7 +29,7 @@ from noc_tui.records.attempt_parser import (
 )
 from noc_tui.records.failover_links import link_in, link_out
 from noc_tui.records.timefmt import HOUR_MS
-from noc_tui.store.ratebook import RateBook
+from noc_tui.store.ratebook import RATES_VERSION_KEY, RateBook, RatesView
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -432,14 +431,15 @@ class Cache:
             report.unchanged = report.taken - written
         return report
 
-    def attempt_parser(self) -> AttemptParser:
-        """A parser for this cache's attempts (it costs them from this cache's rates);
-        the caller closes it."""
-        return AttemptParser(self.path)
+    def rates_view(self) -> RatesView:
+        """A read-only view of this cache's rates, to hand a parser (which closes it)."""
+        return RatesView(self.path)
 
     def _parser(self) -> AttemptParser:
+        # For the callers that give this cache whole batches to parse and store in one
+        # thread (reference kinds' paths and tests); sync parses in a thread of its own.
         if self._attempt_parser is None:
-            self._attempt_parser = self.attempt_parser()
+            self._attempt_parser = AttemptParser(self.rates_view())
         return self._attempt_parser
 
     def _store(self, kind: str, good: list[dict[str, Any]], bad: list[Rejection]) -> IngestReport:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+
+# The meta key of a token the cache changes with every change of rates: costs made with
+# another token are made again.
+RATES_VERSION_KEY = "rates_version"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +104,35 @@ class RateBook:
     def cost(self, carrier_id: str, dst: str, ts: int, duration_s: int) -> float | None:
         t = self.tariff(carrier_id, dst, ts)
         return None if t is None else charge(t, duration_s)
+
+
+class RatesView:
+    """A read-only view of a cache file's rates, for a parser in another thread to cost
+    attempts with (records.attempt_parser.Rater): its own connection, so the parse
+    never waits on the storing thread's transactions."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True,
+                                     isolation_level=None, check_same_thread=False,
+                                     timeout=10)
+        self._book = RateBook(self._conn)
+        self._version: str | None = None
+        self.cost = self._book.cost
+
+    @contextmanager
+    def reading(self) -> Iterator[str]:
+        # One read transaction: the version and the rates read under it agree.
+        self._conn.execute("BEGIN")
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?",
+                                     (RATES_VERSION_KEY,)).fetchone()
+            version = str(row[0]) if row else ""
+            if version != self._version:
+                self._book.clear()
+                self._version = version
+            yield version
+        finally:
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._conn.close()

@@ -143,7 +143,7 @@ def import_file(
         if fmt == "jsonl" and kind == "attempts":
             # Parsed one batch ahead, in a thread, while the cache stores the last one.
             # The parser's database must outlive the thread: the cache reads from it.
-            parser = cache.attempt_parser()
+            parser = AttemptParser(cache.rates_view())
             batches = read_ahead(_parsed_attempts(parser, path, gz, label),
                                  name="import-parse")
             try:

@@ -447,7 +447,7 @@ class Poller:
         span = until - since
         done = 0
         # The parser's database must outlive the fetching thread: the cache reads it.
-        parser = run.cache.attempt_parser()
+        parser = AttemptParser(run.cache.rates_view())
         fetched: Iterator[Page] = client.attempts(since, until)
         if self.prefetch:
             # Three stages, each a page ahead of the next: fetching (mostly waiting on
