@@ -223,6 +223,13 @@ class NocApp(App[int]):
 
     # -- data from the list --------------------------------------------------------------
 
+    def list_rows(self) -> dict[str, dict[str, Any]] | None:
+        """The carrier list's rows by id, if that list is of the current window."""
+        if self.carrier_rows and self.alarm_state is not None and \
+                self._alarm_window == self.window:
+            return self.carrier_rows
+        return None
+
     def list_loaded(self, msg: ListLoaded) -> None:
         self.poll_info = msg.poll
         self.as_of_ms = msg.as_of_ms

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -13,11 +13,9 @@ from textual.widgets import DataTable
 
 from noc_tui.analytics.views import WINDOWS, call_ladder, carrier_list, code_words
 from noc_tui.ui import cells as fmt
+from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import CallLoaded, LoadFailed
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
-
-if TYPE_CHECKING:
-    from noc_tui.ui.app import NocApp
 
 LADDER_COLS = (Col("seq", "#", 2), Col("carrier", "Carrier", 18), Col("code", "Code", 4),
                Col("reason", "Reason", 20), Col("pdd", "PDD", 7), Col("dur", "Dur", 6),
@@ -48,8 +46,8 @@ class CallScreen(Screen):
         self.pending = True
 
     @property
-    def noc(self) -> NocApp:
-        return self.app  # type: ignore[return-value]
+    def noc(self) -> Host:
+        return host(self)
 
     def compose(self) -> ComposeResult:
         crumb = Text("Call ")

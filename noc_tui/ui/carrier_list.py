@@ -17,12 +17,12 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from noc_tui.ui import cells as fmt
+from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import ListLoaded, LoadFailed
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 
 if TYPE_CHECKING:
     from noc_tui.analytics.list_state import ListSnapshot
-    from noc_tui.ui.app import NocApp
 
 HEALTH_ORDER = {"down": 0, "suspect": 1, "degraded": 2, "fine": 3}
 HEALTH_LABEL = {"down": "DOWN", "suspect": "SUSP", "degraded": "DEGR", "fine": "ok"}
@@ -123,8 +123,8 @@ class CarrierListScreen(Screen):
         self._compact: bool | None = None
 
     @property
-    def noc(self) -> NocApp:
-        return self.app  # type: ignore[return-value]
+    def noc(self) -> Host:
+        return host(self)
 
     def compose(self) -> ComposeResult:
         yield HeaderBar("Carriers")

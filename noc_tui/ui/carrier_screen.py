@@ -8,7 +8,7 @@ tab is shown, each in its own worker group, and reloads when new data arrives.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -43,11 +43,9 @@ from noc_tui.analytics.views import (
     summaries,
 )
 from noc_tui.ui import cells as fmt
+from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import LoadFailed, PartLoaded
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
-
-if TYPE_CHECKING:
-    from noc_tui.ui.app import NocApp
 
 PARTS = ("contacts", "rates", "consistency", "failures", "summary")
 TAB_KEYS = {"1": "contacts", "2": "rates", "3": "consistency", "4": "failures",
@@ -154,8 +152,8 @@ class CarrierScreen(Screen):
         self.rate_prefix = ""
 
     @property
-    def noc(self) -> NocApp:
-        return self.app  # type: ignore[return-value]
+    def noc(self) -> Host:
+        return host(self)
 
     def _crumb(self) -> Text:
         crumb = Text("Carriers › ")
@@ -320,8 +318,8 @@ class CarrierScreen(Screen):
 
     def _row(self, cache: Any) -> dict[str, Any] | None:
         app = self.noc
-        rows = app.carrier_rows
-        if rows and app.alarm_state is not None and app._alarm_window == app.window:
+        rows = app.list_rows()
+        if rows is not None:
             return rows.get(self.carrier_id)
         _, all_rows, _ = carrier_list(cache, WINDOWS[app.window], app.now())
         return next((r for r in all_rows if r["id"] == self.carrier_id), None)

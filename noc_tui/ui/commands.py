@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from noc_tui.ui.cells import clean
-
-if TYPE_CHECKING:
-    from noc_tui.ui.app import NocApp
+from noc_tui.ui.host import PaletteHost
 
 PaletteCommand = tuple[str, str, Callable[[], object], bool]  # title, help, run, discover
 
 
-def palette_commands(app: NocApp) -> list[PaletteCommand]:
+def palette_commands(app: PaletteHost) -> list[PaletteCommand]:
     cmds: list[PaletteCommand] = [
         ("poll: refresh now", "Poll the source now (or re-read the cache)", app.action_poll_now,
          True),
@@ -53,13 +51,13 @@ def palette_commands(app: NocApp) -> list[PaletteCommand]:
 
 class NocCommands(Provider):
     async def discover(self) -> Hits:
-        app: NocApp = self.app  # type: ignore[assignment]
+        app = cast("PaletteHost", self.app)
         for title, help_text, run, discover in palette_commands(app):
             if discover:
                 yield DiscoveryHit(Content(title), run, text=title, help=help_text)
 
     async def search(self, query: str) -> Hits:
-        app: NocApp = self.app  # type: ignore[assignment]
+        app = cast("PaletteHost", self.app)
         matcher = self.matcher(query)
         for title, help_text, run, _ in palette_commands(app):
             score, offsets = matcher.fuzzy_search.match(query, title)

@@ -33,6 +33,8 @@ from textual.strip import Strip
 from textual.widgets import DataTable, ProgressBar, Static
 from textual.widgets.data_table import ColumnKey, DuplicateKey, Row, RowKey
 
+from noc_tui.ui.host import host
+
 if TYPE_CHECKING:
     from rich.console import Console
     from textual._types import SegmentLines
@@ -71,7 +73,7 @@ class HeaderBar(Horizontal):
         yield ProgressBar(total=None, show_eta=False, id="hb-progress")
 
     def on_mount(self) -> None:
-        self.app.call_later(self.app.update_headers)  # type: ignore[attr-defined]
+        self.app.call_later(host(self).update_headers)
 
     def set_crumb(self, crumb: Text) -> None:
         self.query_one("#hb-crumb", Static).update(crumb)
