@@ -1,5 +1,6 @@
-"""NavTable paints cells and body lines itself (noc_tui/ui/widgets.py) on top of private
-DataTable internals; these tests pin that its output is exactly DataTable's.
+"""NavTable paints cells and body lines itself (noc_tui/ui/widgets/navtable.py and
+cell_paint.py) on top of private DataTable internals; these tests pin that its output is
+exactly DataTable's.
 
 - Cells: NavTable._render_cell against DataTable._render_cell on the same table: every
   edge string in every fast-path shape at 12 column widths (2,400 cells), then ~500

@@ -1,95 +1,31 @@
-"""Widgets shared by the screens: the status header and a keyed, keyboard table."""
+"""NavTable: a keyboard table of keyed rows that keeps its cursor across refreshes,
+holds each row's raw data for export, and paints long tables fast."""
 
 from __future__ import annotations
 
-from collections.abc import (
-    Callable,
-    ItemsView,
-    Iterable,
-    Iterator,
-    KeysView,
-    Sequence,
-    ValuesView,
-)
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual._two_way_dict import TwoWayDict
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.containers import Horizontal
-from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.events import Resize
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
-from textual.widgets import DataTable, ProgressBar, Static
+from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, DuplicateKey, Row, RowKey
 
-from noc_tui.ui.host import host
+from noc_tui.ui.widgets.cell_paint import Layers, Paint, fast_cell, row_layers
+from noc_tui.ui.widgets.lazy_cells import Cells, LazyCells
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from textual._types import SegmentLines
-
-# A row's cells: built already, or a function that builds them when first needed.
-Cells = list[Any] | Callable[[], Sequence[Any]]
-
-
-class HeaderBar(Horizontal):
-    """App name and where we are, the data's age, a PAUSED badge, poll progress."""
-
-    DEFAULT_CSS = """
-    HeaderBar { height: 1; background: $panel; }
-    HeaderBar > #hb-title { width: auto; padding: 0 1; text-style: bold; color: $primary; }
-    HeaderBar > #hb-crumb { width: 1fr; padding: 0 1; }
-    HeaderBar > #hb-age { width: auto; padding: 0 1; }
-    HeaderBar > #hb-age.-warning { color: $warning; text-style: bold; }
-    HeaderBar > #hb-age.-error { color: $error; text-style: bold; }
-    HeaderBar > #hb-paused { width: auto; padding: 0 1; display: none;
-        background: $warning; color: $background; text-style: bold; }
-    HeaderBar > #hb-paused.-on { display: block; }
-    HeaderBar > ProgressBar { width: 30; display: none; }
-    HeaderBar > ProgressBar.-on { display: block; }
-    """
-
-    def __init__(self, crumb: str | Text = "") -> None:
-        super().__init__()
-        self._crumb = crumb
-
-    def compose(self) -> ComposeResult:
-        yield Static("noc-tui", id="hb-title", markup=False)
-        crumb = self._crumb if isinstance(self._crumb, Text) else Text(self._crumb)
-        yield Static(crumb, id="hb-crumb")
-        yield Static("", id="hb-age", markup=False)
-        yield Static("PAUSED", id="hb-paused", markup=False)
-        yield ProgressBar(total=None, show_eta=False, id="hb-progress")
-
-    def on_mount(self) -> None:
-        self.app.call_later(host(self).update_headers)
-
-    def set_crumb(self, crumb: Text) -> None:
-        self.query_one("#hb-crumb", Static).update(crumb)
-
-    def show(self, age: Content, level: str, paused: bool,
-             progress: tuple[int, int | None] | None) -> None:
-        age_w = self.query_one("#hb-age", Static)
-        age_w.update(age)
-        age_w.set_class(level == "warning", "-warning")
-        age_w.set_class(level == "error", "-error")
-        self.query_one("#hb-paused").set_class(paused, "-on")
-        bar = self.query_one(ProgressBar)
-        bar.set_class(progress is not None, "-on")
-        if progress is not None:
-            done, total = progress
-            bar.update(total=total, progress=done)
 
 
 @dataclass(frozen=True)
@@ -98,139 +34,6 @@ class Col:
     label: str
     width: int | None = None
 
-
-_NULL = Style.null()
-
-
-def _truncate(plain: str, width: int, overflow: str, pad: bool = False) -> str:
-    """rich.text.Text.truncate on a plain string."""
-    length = cell_len(plain)
-    if length > width:
-        plain = (set_cell_size(plain, width - 1) + "…" if overflow == "ellipsis"
-                 else set_cell_size(plain, width))
-    if pad and length < width:
-        plain += " " * (width - length)
-    return plain
-
-
-def _text_line(text: Text, width: int, justify: str | None, overflow: str | None) -> str | None:
-    """The characters Rich lays out for a Text with no spans, one line and wrapping off,
-    in `width` cells (Text.wrap and Lines.justify, rich 13-15); None for anything else
-    (spans, several lines, tabs, wrapping, centre or full justify), left to Rich."""
-    if text.spans or text.no_wrap is False or width < 1:
-        return None
-    plain = text.plain
-    if "\n" in plain or "\t" in plain:
-        return None
-    justify = text.justify or justify or "default"
-    overflow = text.overflow or overflow or "fold"
-    if overflow == "ignore" or justify in ("center", "full"):
-        return None
-    if justify == "left":
-        plain = _truncate(plain, width, overflow, pad=True)
-    elif justify == "right":
-        plain = _truncate(plain.rstrip(), width, overflow)
-        plain = " " * (width - cell_len(plain)) + plain
-    return _truncate(plain, width, overflow)
-
-
-def _layer(pre: Style, style: Style | None, post: Style) -> Style | None:
-    """A segment's style under textual's Styled(pre, post): Segment.apply_style."""
-    if pre:
-        style = pre + style
-    if post:
-        style = style + post if style else post
-    return style
-
-
-class _Paint(NamedTuple):
-    """What every cell and line of one NavTable paint reads, taken once per paint."""
-
-    console: Console
-    justify: str | None
-    overflow: str | None
-    cell_padding: int
-    fixed_rows: int
-    fixed_columns: int
-    show_cursor: bool
-    css_foreground: bool
-    css_background: bool
-    row_styles: dict[tuple[int, Style], Style]
-    widths: list[int]  # each column's, padding included
-    widths_key: tuple[int, ...]
-
-
-class _Layers(NamedTuple):
-    """The styles a row's cells share: under (pre) and over (post) their own, and each
-    cell style already layered between them (None: a cell without one, and padding)."""
-
-    pre: Style
-    post: Style
-    styled: dict[Any, Style | None]
-    plain: bool  # no meta in the component and post styles
-
-
-class _LazyCells(dict[ColumnKey, Any]):
-    """One row's cells, built on first read.
-
-    DataTable reads a row's cells only to paint it (or when asked for them), so a long
-    table whose cells are given as functions pays for the Rich `Text` of the rows on
-    screen, not of all of them: 2,000 carriers x 16 cells took ~0.3 s before the first
-    frame. Any read builds the whole row once; cells set before that (`update_cell`) win.
-    """
-
-    __slots__ = ("_keys", "_make")
-
-    def __init__(self, keys: Sequence[ColumnKey], make: Callable[[], Sequence[Any]]) -> None:
-        super().__init__()
-        self._keys = keys
-        self._make: Callable[[], Sequence[Any]] | None = make
-
-    def _build(self) -> None:
-        make, self._make = self._make, None
-        if make is not None:
-            for key, cell in zip_longest(self._keys, make()):
-                if key is not None:
-                    self.setdefault(key, cell)
-
-    def __missing__(self, key: ColumnKey) -> Any:
-        if self._make is None:
-            raise KeyError(key)
-        self._build()
-        return dict.__getitem__(self, key)
-
-    # Every other way to read the mapping builds it first, so it is never seen partial.
-    def get(self, key: ColumnKey, default: Any = None) -> Any:  # type: ignore[override]
-        self._build()
-        return dict.get(self, key, default)
-
-    def __contains__(self, key: object) -> bool:
-        self._build()
-        return dict.__contains__(self, key)
-
-    def __iter__(self) -> Iterator[ColumnKey]:
-        self._build()
-        return dict.__iter__(self)
-
-    def __len__(self) -> int:
-        self._build()
-        return dict.__len__(self)
-
-    def keys(self) -> KeysView[ColumnKey]:  # type: ignore[override]
-        self._build()
-        return dict.keys(self)
-
-    def values(self) -> ValuesView[Any]:  # type: ignore[override]
-        self._build()
-        return dict.values(self)
-
-    def items(self) -> ItemsView[ColumnKey, Any]:  # type: ignore[override]
-        self._build()
-        return dict.items(self)
-
-    def __delitem__(self, key: ColumnKey) -> None:
-        self._build()
-        dict.__delitem__(self, key)
 
 
 def _cell_differs(old: Any, new: Any) -> bool:
@@ -277,7 +80,7 @@ class NavTable(DataTable):
         self.more_below = False
         self.more_above = False
         self._paint_style: Style | None = None
-        self._paint: _Paint | None = None
+        self._paint: Paint | None = None
         self._rendered_size: Size | None = None
 
     def _clear_caches(self) -> None:
@@ -310,10 +113,10 @@ class NavTable(DataTable):
             self._paint_style = None
             self._paint = None
 
-    def _take_paint(self) -> _Paint:
+    def _take_paint(self) -> Paint:
         options = self.app.console_options
         widths = [c.get_render_width(self) for c in self.ordered_columns]
-        return _Paint(
+        return Paint(
             self.app.console, options.justify, options.overflow, self.cell_padding,
             self.fixed_rows, self.fixed_columns, self.show_cursor,
             self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
@@ -357,7 +160,7 @@ class NavTable(DataTable):
         return row_pair
 
     def _render_row(self, row_key: RowKey, row_index: int, line_no: int, row_style: Style,
-                    cursor: bool, hover: bool, paint: _Paint) -> SegmentLines:
+                    cursor: bool, hover: bool, paint: Paint) -> SegmentLines:
         """One line of a body row, each cell's segments, then the rest of the width (as
         DataTable extends a row under a row cursor).
 
@@ -376,7 +179,7 @@ class NavTable(DataTable):
         line: SegmentLines = []
         for column_index, width in enumerate(paint.widths):
             cell = cells[column_index] if column_index < len(cells) else None
-            segments = (self._fast_cell(cell, row_index, column_index, width, layers, paint)
+            segments = (fast_cell(cell, row_index, column_index, width, layers, paint)
                         if one_line else None)
             if segments is None:
                 segments = super()._render_cell(row_index, column_index, row_style, width,
@@ -391,55 +194,11 @@ class NavTable(DataTable):
         line.append([Segment(" " * remaining_space, extend_style)])
         return line
 
-    def _layers(self, base_style: Style, cursor: bool, hover: bool,
-                paint: _Paint) -> _Layers:
+    def _layers(self, base_style: Style, cursor: bool, hover: bool, paint: Paint) -> Layers:
         component_style, post_style = self._get_styles_to_render_cell(
             False, False, False, hover, cursor, paint.show_cursor, self._show_hover_cursor,
             paint.css_foreground, paint.css_background)
-        # Styled(pre, post) layers pre = base + meta + component under each segment and
-        # post over it. Meta holds no colours or attributes, so adding it last gives the
-        # same style, and the rest is shared by every cell of a row; unless a style
-        # after it holds meta of its own (the merged meta would be in another order).
-        pre = base_style + component_style
-        plain = not component_style.meta and not (post_style and post_style.meta)
-        return _Layers(pre, post_style, {None: _layer(pre, _NULL, post_style)}, plain)
-
-    def _fast_cell(self, cell: Any, row_index: int, column_index: int, width: int,
-                   layers: _Layers, paint: _Paint) -> list[Segment] | None:
-        """A one-line cell's segments, as DataTable renders them, or None when it is
-        not a one-line Text without spans that fits (then DataTable renders it)."""
-        if type(cell) is not Text or not layers.plain:
-            return None
-        pad = paint.cell_padding
-        inner = width - 2 * pad
-        chars = _text_line(cell, inner, paint.justify, paint.overflow)
-        if chars is None:
-            return None
-        length = cell_len(chars)
-        if length > inner:
-            return None
-        key = cell.style or None
-        styled = layers.styled
-        style = styled.get(key, _NULL)
-        if style is _NULL:
-            own = paint.console.get_style(key, default=_NULL) if key else None
-            style = styled[key] = None if own and own.meta else _layer(layers.pre, own,
-                                                                       layers.post)
-        if key and style is None:  # the cell's style holds meta: see _layers
-            return None
-        blank = styled[None]
-        meta = Style.from_meta({"row": row_index, "column": column_index})
-        blank_m = blank + meta if blank else meta
-        segments: list[Segment] = []
-        if pad:
-            segments.append(Segment(" " * pad, blank_m))
-        if chars or not key:  # Text.render: one unstyled segment, even when empty
-            segments.append(Segment(chars, style + meta if style else meta))
-        if length < inner:
-            segments.append(Segment(" " * (inner - length), blank_m))
-        if pad:
-            segments.append(Segment(" " * pad, blank_m))
-        return segments
+        return row_layers(base_style, component_style, post_style)
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> SegmentLines:
@@ -459,7 +218,7 @@ class NavTable(DataTable):
         row = self.rows.get(row_key) if row_key is not None else None
         cells = self._get_row_renderables(row_index).cells
         cell = cells[column_index] if column_index < len(cells) else None
-        segments = (self._fast_cell(cell, row_index, column_index, width,
+        segments = (fast_cell(cell, row_index, column_index, width,
                                     self._layers(base_style, cursor, hover, paint), paint)
                     if row is not None and row.height == 1 else None)
         if segments is None:
@@ -513,7 +272,7 @@ class NavTable(DataTable):
             for key, cells, _ in rows:
                 if callable(cells):
                     # Replaced whole: comparing would build the cells of every row.
-                    self._data[RowKey(key)] = _LazyCells(col_keys, cells)
+                    self._data[RowKey(key)] = LazyCells(col_keys, cells)
                     self._cells[key] = None
                     stale = True
                     continue
@@ -572,7 +331,7 @@ class NavTable(DataTable):
         data = self._data
         for row_key, (_, cells, _) in zip(row_keys, rows, strict=True):
             if callable(cells):
-                data[row_key] = _LazyCells(col_keys, cells)
+                data[row_key] = LazyCells(col_keys, cells)
             else:
                 if len(cells) > len(col_keys):
                     raise ValueError("More values provided than there are columns.")
@@ -642,58 +401,3 @@ class NavTable(DataTable):
             return
         super().action_page_up()
 
-
-class Note(Static):
-    """A paragraph of literal text (never markup)."""
-
-    DEFAULT_CSS = "Note { padding: 0 1; height: auto; }"
-
-    def __init__(self, text: str | Text | Content = "", *, id: str | None = None,
-                 classes: str | None = None) -> None:
-        if isinstance(text, str):
-            text = Content(text)
-        super().__init__(text, id=id, classes=classes, markup=False)
-
-
-class KeyHints(Static):
-    """A one-line footer of the shown bindings. Textual's Footer recomposes a widget per
-    key on every focus change; this re-renders one line, which keeps screens quick
-    to open (Enter on a carrier) and cheap over a slow SSH link."""
-
-    DEFAULT_CSS = """
-    KeyHints { dock: bottom; height: 1; background: $panel; color: $foreground;
-        text-wrap: nowrap; text-overflow: ellipsis; padding: 0 1; }
-    """
-
-    def __init__(self) -> None:
-        super().__init__("", markup=False)
-        self._queued = False
-
-    def on_mount(self) -> None:
-        self.screen.bindings_updated_signal.subscribe(self, self._changed)
-        self._render_hints()
-
-    def on_unmount(self) -> None:
-        self.screen.bindings_updated_signal.unsubscribe(self)
-
-    def _changed(self, _screen: Any) -> None:
-        if not self._queued:
-            self._queued = True
-            self.call_after_refresh(self._render_hints)
-
-    def _render_hints(self) -> None:
-        self._queued = False
-        if not self.is_attached:
-            return
-        key_style = self.app.current_theme.variables.get(
-            "footer-key-foreground", self.app.current_theme.accent or "") or ""
-        parts: list[Content] = []
-        seen: set[str] = set()
-        for active in self.screen.active_bindings.values():
-            b = active.binding
-            if not b.show or not b.description or b.action in seen:
-                continue
-            seen.add(b.action)
-            parts.append(Content.assemble((self.app.get_key_display(b), f"bold {key_style}"),
-                                          " ", b.description))
-        self.update(Content("  ").join(parts))
