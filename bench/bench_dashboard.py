@@ -207,8 +207,8 @@ def enter_latency(path: Path, samples: int) -> dict[str, list[float]]:
     from noc_tui.config import Settings, UISettings
     from noc_tui.records.timefmt import iso_to_ms
     from noc_tui.ui.app import NocApp
+    from noc_tui.ui.carrier.screen import CarrierScreen
     from noc_tui.ui.carrier_list import CarrierListScreen
-    from noc_tui.ui.carrier_screen import CarrierScreen
     from noc_tui.ui.render import settle
 
     now = iso_to_ms(NOW_ISO)

@@ -310,7 +310,7 @@ class NocApp(App[int]):
     # -- navigation ----------------------------------------------------------------------
 
     def open_carrier(self, carrier_id: str) -> None:
-        from noc_tui.ui.carrier_screen import CarrierScreen
+        from noc_tui.ui.carrier.screen import CarrierScreen
 
         # One installed carrier screen, switched to each carrier: composing and styling
         # the nested tabs again on every Enter cost most of the time to the screen.

@@ -1,0 +1,62 @@
+"""Tab 4 of the carrier screen: the consecutive-failure counter and its history."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from noc_tui.analytics.views import failure_history
+from noc_tui.ui import cells as fmt
+from noc_tui.ui.carrier.part import CarrierPart, ts
+from noc_tui.ui.host import host
+from noc_tui.ui.widgets import Col, NavTable, Note
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from noc_tui.store.cache import Cache
+    from noc_tui.ui.host import Host
+
+CF_COLS = (Col("started_at", "Started", 24), Col("counter", "Counter", 7),
+           Col("sip_code", "Code", 4), Col("sip_reason", "Reason", 24),
+           Col("dst", "Number", 14), Col("call_id", "Call id", 24))
+
+
+class FailuresPane(CarrierPart):
+    PART = "failures"
+    LABEL = "4 Consecutive Failure"
+
+    def widgets(self) -> list[Widget]:
+        return [Note("", id="cf-info", classes="info"), NavTable(id="t-failures")]
+
+    def read(self, cache: Cache, app: Host, carrier_id: str) -> dict[str, Any]:
+        return failure_history(cache, carrier_id, app.now())
+
+    def show_data(self, data: dict[str, Any]) -> None:
+        app = host(self)
+        al = app.settings.alarms.consecutive_failures
+        hs = app.settings.health
+        count = data["count"]
+        style = "bold " + app.health_style(
+            "down" if count >= hs.down_consecutive_failures else
+            "degraded" if count >= hs.degraded_consecutive_failures else "fine")
+        t = Text()
+        t.append("Consecutive failures now: ")
+        t.append(f"{count:,}", style=style)
+        t.append(f"   alarm at {al:,}  (degraded at {hs.degraded_consecutive_failures:,},"
+                 f" down at {hs.down_consecutive_failures:,})")
+        t.append("\nLast connected call: "
+                 + (ts(data["last_connected"]) if data["last_connected"] else "never"))
+        self.query_one("#cf-info", Note).update(t)
+        cells = []
+        for h in data["history"]:
+            ok = h["connected"]
+            st = app.health_style("fine") if ok else ""
+            cells.append((f"{h['call_id']}\x00{h['seq']}", [
+                fmt.lit(ts(h["started_at"])),
+                fmt.num("reset" if ok else fmt.count(h["counter"]), st),
+                fmt.num(str(h["sip_code"]), st), fmt.lit(h.get("sip_reason")),
+                fmt.lit(h["dst"]), fmt.lit(h["call_id"])], h))
+        self.query_one("#t-failures", NavTable).sync(CF_COLS, cells, [
+            "started_at", "counter", "sip_code", "sip_reason", "dst", "call_id", "seq"])

@@ -1,0 +1,72 @@
+"""What every tab of the carrier screen is (CarrierPart), and what the parts share."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.widgets import TabPane
+
+from noc_tui.analytics.views import WINDOWS, carrier_list
+from noc_tui.ui.widgets import NavTable, Note
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from noc_tui.store.cache import Cache
+    from noc_tui.ui.host import Host
+
+
+def ts(iso: str | None) -> str:
+    return (iso or "").replace("T", " ").replace(".000Z", "Z")
+
+
+def carrier_row(cache: Cache, app: Host, carrier_id: str) -> dict[str, Any] | None:
+    """The carrier's row of the carrier list: the list's own if it is of the current
+    window, else read for it."""
+    rows = app.list_rows()
+    if rows is not None:
+        return rows.get(carrier_id)
+    _, all_rows, _ = carrier_list(cache, WINDOWS[app.window], app.now())
+    return next((r for r in all_rows if r["id"] == carrier_id), None)
+
+
+class CarrierPart(TabPane):
+    """One tab of the carrier screen, for the carrier the screen shows.
+
+    Its widgets are mounted the first time the tab is needed: a screen with fewer
+    widgets opens faster (Enter on a carrier). `read` runs in a worker thread and
+    returns what `show_data` then shows, in the UI thread; the screen runs both.
+    """
+
+    PART: ClassVar[str] = ""  # the tab's id and worker group; its table is #t-{PART}
+    LABEL: ClassVar[str] = ""
+
+    DEFAULT_CSS = """
+    CarrierPart NavTable { height: 1fr; }
+    CarrierPart .info { height: auto; max-height: 6; padding: 0 1; background: $surface; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(self.LABEL, id=self.PART)
+
+    def widgets(self) -> list[Widget]:
+        """What the tab holds, mounted the first time it is needed."""
+        return []
+
+    async def ensure_mounted(self) -> None:
+        if not self.query(f"#t-{self.PART}"):
+            await self.mount_all(self.widgets())
+
+    def reset(self) -> None:
+        """Another carrier is shown: no row or line of the previous one stays."""
+        for table in self.query(NavTable):
+            table.reset()
+        for note in self.query(".info").results(Note):
+            note.update("")
+
+    def read(self, cache: Cache, app: Host, carrier_id: str) -> Any:
+        """This part's data, read from the cache (in a worker thread)."""
+        raise NotImplementedError
+
+    def show_data(self, data: Any) -> None:
+        raise NotImplementedError
