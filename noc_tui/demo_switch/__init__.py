@@ -4,6 +4,7 @@ No Textual here: this is data layer, used by the CLI (`noc-tui demo-switch`,
 `noc-tui --demo`) and by the tests.
 """
 
+from noc_tui.demo_switch.catalogue import CARRIERS
 from noc_tui.demo_switch.faults import Faults
 from noc_tui.demo_switch.server import (
     DEFAULT_LIMIT,
@@ -12,7 +13,7 @@ from noc_tui.demo_switch.server import (
     DemoSwitch,
     serve_forever,
 )
-from noc_tui.demo_switch.simulator import CARRIERS, HISTORY_MS, Simulator
+from noc_tui.demo_switch.simulator import HISTORY_MS, Simulator
 
 __all__ = [
     "CARRIERS",
