@@ -1,4 +1,12 @@
-"""The Textual dashboard (issue 4). Import-light: the app is loaded on demand."""
+"""The Textual dashboard (issue 4). Import-light: the app is loaded on demand.
+
+app.py is the application; each screen has its module (carrier_list, call_screen,
+help, export), the carrier screen a package of its parts (carrier/), the shared
+widgets one (widgets/). Screens and the palette reach the app through host.py's
+protocols, never by importing it, so the app can import them without a loop. The
+dashboard may import every layer but demo_switch; nothing outside ui/ and the
+command line imports it.
+"""
 
 from __future__ import annotations
 
