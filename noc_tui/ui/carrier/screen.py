@@ -88,7 +88,7 @@ class CarrierScreen(Screen):
     def noc(self) -> Host:
         return host(self)
 
-    # What the tabs show now, for the keys' tests and the export's name.
+    # What the tabs show now: the export's name, render.py and the key tests read it.
     @property
     def period(self) -> str:
         return self.summary.period
@@ -100,10 +100,6 @@ class CarrierScreen(Screen):
     @property
     def halt_only(self) -> bool:
         return self.failover.halt_only
-
-    @property
-    def fas_only(self) -> bool:
-        return self.failover.fas_only
 
     @property
     def fo_offset(self) -> int:
