@@ -36,6 +36,7 @@ from noc_tui.records.attempt_parser import AttemptParser
 from noc_tui.store.cache import Cache
 from noc_tui.sync.importer import _parsed_attempts
 from noc_tui.sync.readahead import read_ahead
+from noc_tui.sync.record_files import Lines
 
 
 class TimedConnection:
@@ -93,7 +94,7 @@ def by_statement(jsonl: Path, db: Path) -> tuple[int, dict[str, float], float, f
     n = 0
     with Cache(db) as cache:
         parser = AttemptParser(cache.rates_view())
-        batches: Iterator[Any] = _parsed_attempts(parser, jsonl, False, str(jsonl))
+        batches: Iterator[Any] = _parsed_attempts(parser, Lines(jsonl.open("rb")), str(jsonl))
         # The first batch loads rates and warms caches: left out of the tally.
         cache.ingest_parsed(next(batches))
         parser.conn = TimedConnection(parser.conn, tally, "parse")  # type: ignore[assignment]
@@ -119,7 +120,7 @@ def pipelined(jsonl: Path, db: Path) -> tuple[float, float]:
         parser = AttemptParser(cache.rates_view())
         n = 0
         t, c = time.perf_counter(), time.process_time()
-        for parsed in read_ahead(_parsed_attempts(parser, jsonl, False, str(jsonl))):
+        for parsed in read_ahead(_parsed_attempts(parser, Lines(jsonl.open("rb")), str(jsonl))):
             cache.ingest_parsed(parsed)
             n += parsed.total
         wall, cpu = time.perf_counter() - t, time.process_time() - c

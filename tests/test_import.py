@@ -5,13 +5,16 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
+import subprocess
+import sys
+import zlib
 from pathlib import Path
 
 import pytest
 
 from noc_tui.cli import main
 from noc_tui.records.timefmt import iso_to_ms, ms_to_iso
-from noc_tui.store.cache import Cache
+from noc_tui.store.cache import JSON_ATTEMPT_BATCH, Cache
 from tests.sample_data import ATTEMPTS, CARRIERS, RATES, attempt, write_dataset, write_jsonl
 
 
@@ -134,23 +137,151 @@ def test_reimport_is_idempotent_and_changes_replace(tmp_path: Path) -> None:
     assert sum(r[3] for r in b) == 1  # only c3 still connects on B
 
 
-def test_truncated_gzip_keeps_what_was_read_and_says_where_it_broke(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # More than one batch of attempts, so the first is stored before the break is read.
-    n = 40_000
-    t0 = iso_to_ms("2026-11-01T00:00:00Z")
-    lines = b"".join(
-        json.dumps(attempt(f"t{i:06d}", 1, "A", ms_to_iso(t0 + i * 1000), 200,
-                           dst=f"44{i}")).encode() + b"\n"
-        for i in range(n))
-    packed = gzip.compress(lines)
-    path = tmp_path / "attempts.jsonl.gz"
-    path.write_bytes(packed[: len(packed) * 3 // 4])  # cut off mid-stream
+# -- a bad spot costs only itself (issue 11, section 2) ---------------------------------
+
+CARRIER_HEADER = "id,name,status,channels,cps,currency,halt_codes\n"
+ATTEMPT_HEADER = ("call_id,seq,carrier_id,started_at,dst,cli,sip_code,sip_reason,pdd_ms,"
+                  "duration_s,release_reason\n")
+
+
+def _carrier_row(cid: str) -> str:
+    return f"{cid},{cid} Telecom,active,10,5,USD,404;486\n"
+
+
+def _import(db: Path, *paths: Path) -> tuple[int, str]:
+    """`noc-tui import` as a user runs it: (exit status, stderr)."""
+    run = subprocess.run([sys.executable, "-m", "noc_tui", "--cache", str(db), "import",
+                          *map(str, paths)], capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert "Traceback" not in run.stderr, run.stderr
+    return run.returncode, run.stderr
+
+
+def test_a_byte_order_mark_at_the_start_is_accepted(tmp_path: Path) -> None:
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "carriers.csv").write_bytes(bom + (CARRIER_HEADER + _carrier_row("A")).encode())
+    (tmp_path / "rates.jsonl").write_bytes(bom + json.dumps(RATES[0]).encode() + b"\n")
+    (tmp_path / "attempts.jsonl.gz").write_bytes(gzip.compress(
+        bom + "".join(json.dumps(a) + "\n" for a in ATTEMPTS).encode()))
+    (tmp_path / "contacts.csv").write_bytes(bom + b"carrier_id,name\r\nA,Ann\r\n")
     db = tmp_path / "c.db"
-    assert main(["--cache", str(db), "import", str(path)]) == 1
-    err = capsys.readouterr().err
-    assert "could not be read further" in err and str(path) in err
+    rc, err = _import(db, tmp_path)
+    assert rc == 0, err
+    assert f"imported {1 + 1 + 1 + len(ATTEMPTS)} records, rejected 0" in err
+    assert [r[0] for r in _rows(db, "carriers", "id")] == ["A"]
+    assert [r[:2] for r in _rows(db, "contacts", "name")] == [("A", "Ann")]
+    assert len(_rows(db, "rates", "prefix")) == 1
+    assert [r[:2] for r in _rows(db, "attempts", "call_id, seq")] == [
+        (a["call_id"], a["seq"]) for a in ATTEMPTS]
+
+
+def test_a_bad_csv_row_costs_only_that_row(tmp_path: Path) -> None:
+    f = tmp_path / "carriers.csv"
+    rows = [_carrier_row(c).encode() for c in "ABCDEFGH"]
+    rows[1] = b"B,B \xff\xfe Telecom,active,10,5,USD,\n"  # not UTF-8
+    rows[3] = f"D,{'x' * 200_000},active,10,5,USD,\n".encode()  # over csv's 131072
+    rows[5] = b'F,"F Telecom,active,10,5,USD,\n'  # a quote never closed
+    rows[7] = b'H,H Telecom,active,10,5,USD,"404\n'  # never closed, in the last cell
+    f.write_bytes(CARRIER_HEADER.encode() + b"".join(rows) + _carrier_row("I").encode())
+    db = tmp_path / "c.db"
+    rc, err = _import(db, f)
+    assert rc == 1
+    assert "imported 5 records, rejected 4" in err
+    assert f"{f}:3: not valid UTF-8 (byte 0xff" in err
+    assert f"{f}:5: a cell is longer than 131,072 characters" in err
+    assert f"{f}:7: a quote opened on this line is never closed" in err
+    assert f"{f}:9: a quote opened on this line is never closed" in err
+    assert [r[0] for r in _rows(db, "carriers", "id")] == ["A", "C", "E", "G", "I"]
+
+
+def test_quoted_cells_over_several_lines_are_kept_and_lines_still_count(
+    tmp_path: Path,
+) -> None:
+    f = tmp_path / "contacts.csv"
+    f.write_text('carrier_id,name,notes\nA,Ann,"call first,\nthen mail"\nA,Bob,x\n'
+                 'A,,missing name\nA,"Cy ""the"" NOC",\n')
+    db = tmp_path / "c.db"
+    rc, err = _import(db, f)
+    assert rc == 1
+    assert f"{f}:5: name" in err  # the physical line, after the two-line cell
+    assert _rows(db, "contacts", "name") == [
+        ("A", "Ann", None, None, None, "call first,\nthen mail"),
+        ("A", "Bob", None, None, None, "x"),
+        ("A", 'Cy "the" NOC', None, None, None, None)]
+
+
+def test_a_bad_json_line_costs_only_that_line(tmp_path: Path) -> None:
+    good = [attempt(f"j{i}", 1, "A", "2026-11-01T10:00:00Z", 200, 5) for i in range(5)]
+    lines = [json.dumps(a).encode() for a in good]
+    lines[1] = lines[1].replace(b'"cli": "15550001"', b'"cli": "\xff\xfe"')  # not UTF-8
+    lines[3] = lines[3][:40]  # cut short
+    f = tmp_path / "attempts.jsonl"
+    f.write_bytes(b"\n".join(lines))  # and no newline at the end
+    carriers = tmp_path / "carriers.jsonl"
+    carriers.write_bytes(json.dumps(CARRIERS[0]).encode() + b"\n"
+                         + json.dumps({**CARRIERS[1], "name": "B"}).encode()[:-1] + b"\xff}\n")
+    db = tmp_path / "c.db"
+    rc, err = _import(db, f, carriers)
+    assert rc == 1
+    assert "imported 4 records, rejected 3" in err
+    assert f"{f}:2: " in err and f"{f}:4: " in err and f"{carriers}:2: " in err
+    assert [r[0] for r in _rows(db, "attempts", "call_id")] == ["j0", "j2", "j4"]
+    assert [r[0] for r in _rows(db, "carriers", "id")] == ["A"]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_cut_gzip_keeps_every_record_before_the_cut(tmp_path: Path, fmt: str) -> None:
+    n = 60_000  # the cut comes after more than one batch (JSON_ATTEMPT_BATCH)
+    t0 = iso_to_ms("2026-11-01T00:00:00Z")
+    recs = [attempt(f"t{i:06d}", 1, "A", ms_to_iso(t0 + i * 1000), 200, 3, dst=f"44{i}")
+            for i in range(n)]
+    if fmt == "jsonl":
+        text = "".join(json.dumps(a) + "\n" for a in recs)
+    else:
+        text = ATTEMPT_HEADER + "".join(
+            ",".join("" if a[k] is None else str(a[k]) for k in ATTEMPT_HEADER.strip().split(","))
+            + "\n" for a in recs)
+    packed = gzip.compress(text.encode())
+    path = tmp_path / f"attempts.{fmt}.gz"
+    path.write_bytes(packed[: len(packed) * 3 // 5])  # cut off mid-stream
+    # What a reader can get out of the cut file: the whole lines in it are the records.
+    readable = zlib.decompressobj(wbits=31).decompress(path.read_bytes())
+    whole = readable.count(b"\n") - (fmt == "csv")
+    assert JSON_ATTEMPT_BATCH < whole < n and not readable.endswith(b"\n")
+    db = tmp_path / "c.db"
+    rc, err = _import(db, path)
+    assert rc == 1
+    last = whole + (fmt == "csv")  # the header is line 1 of a CSV file
+    assert (f"{path}: file could not be read further than line {last} and part of line "
+            f"{last + 1}: the compressed file is cut off") in err
+    assert f"imported {whole} records" in err
     stored = _rows(db, "attempts", "call_id")
-    assert 25_000 <= len(stored) < n  # the whole batches read before the break
-    assert [r[0] for r in stored] == [f"t{i:06d}" for i in range(len(stored))]
+    assert [r[0] for r in stored] == [f"t{i:06d}" for i in range(whole)]
+
+
+def test_a_csv_file_must_start_with_a_header_of_its_kind(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    jsonl_named_csv = write_jsonl(tmp_path / "attempts.csv", ATTEMPTS)
+    rc, err = _import(db, jsonl_named_csv)
+    assert rc == 2
+    assert (f"{jsonl_named_csv}: line 1 is not a header of attempts fields: it has no "
+            "call_id") in err
+    assert "name the file attempts.jsonl" in err
+    assert not db.exists() or _rows(db, "attempts", "call_id") == []
+    wrong_kind = tmp_path / "rates.csv"
+    wrong_kind.write_text(CARRIER_HEADER + _carrier_row("A"))
+    rc, err = _import(db, wrong_kind)
+    assert rc == 2 and "is not a header of rates fields: it has no carrier_id, card_id" in err
+    headless = tmp_path / "carriers.csv"
+    headless.write_text(_carrier_row("A") + _carrier_row("B"))
+    rc, err = _import(db, headless)
+    assert rc == 2 and "not a header of carriers fields" in err and "like id,name" in err
+    twice = tmp_path / "contacts.csv"
+    twice.write_text("carrier_id,name,name\nA,Ann,Bob\n")
+    rc, err = _import(db, twice)
+    assert rc == 2 and "column name comes twice" in err
+    # Every file is checked before any is imported: nothing of a folder goes in.
+    (tmp_path / "carriers.jsonl").write_text(json.dumps(CARRIERS[0]) + "\n")
+    headless.unlink()
+    rc, err = _import(db, tmp_path)
+    assert rc == 2 and _rows(db, "carriers", "id") == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired, get_origin, get_type_hints
 
 from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
@@ -90,6 +90,13 @@ _TYPES: dict[str, type] = {
     "attempts": AttemptRecord,
 }
 FIELDS: dict[str, tuple[str, ...]] = {k: tuple(t.__annotations__) for k, t in _TYPES.items()}
+# The fields a record cannot go without (a CSV header must name them all). Read from
+# the resolved hints: with postponed annotations __required_keys__ holds every field.
+REQUIRED: dict[str, frozenset[str]] = {
+    k: frozenset(name for name, hint in get_type_hints(t, include_extras=True).items()
+                 if get_origin(hint) is not NotRequired)
+    for k, t in _TYPES.items()
+}
 _ONE = {k: TypeAdapter(t) for k, t in _TYPES.items()}
 _MANY = {k: TypeAdapter(list[t]) for k, t in _TYPES.items()}  # type: ignore[valid-type]
 
