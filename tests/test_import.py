@@ -285,3 +285,22 @@ def test_a_csv_file_must_start_with_a_header_of_its_kind(tmp_path: Path) -> None
     headless.unlink()
     rc, err = _import(db, tmp_path)
     assert rc == 2 and _rows(db, "carriers", "id") == []
+
+
+def test_a_number_too_big_for_the_cache_costs_only_its_record(tmp_path: Path) -> None:
+    recs = [attempt(f"h{i}", 1, "A", "2026-11-01T10:00:00Z", 200, 5) for i in range(4)]
+    lines = [json.dumps(a) for a in recs]
+    lines[1] = lines[1].replace('"duration_s": 5', '"duration_s": ' + "9" * 30)
+    lines[2] = lines[2].replace('"seq": 1', '"seq": 18446744073709551616')
+    f = tmp_path / "attempts.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    carriers = tmp_path / "carriers.csv"
+    carriers.write_text(CARRIER_HEADER + f"A,Alpha,active,{10**20},5,USD,\n" + _carrier_row("B"))
+    db = tmp_path / "c.db"
+    rc, err = _import(db, f, carriers)
+    assert rc == 1
+    assert f"{f}:2: duration_s: number too big (more than 64 bits)" in err
+    assert f"{f}:3: seq: number too big (more than 64 bits)" in err
+    assert f"{carriers}:2: channels: number too big (more than 64 bits)" in err
+    assert [r[0] for r in _rows(db, "attempts", "call_id")] == ["h0", "h3"]
+    assert [r[0] for r in _rows(db, "carriers", "id")] == ["B"]

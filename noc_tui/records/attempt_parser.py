@@ -215,7 +215,10 @@ class AttemptParser:
         # A line like `{...},{...}` would count twice inside the array.
         if len(items) != len(lines):
             return self._one_by_one(lines, where)
-        parsed = self._store(items, [], lines, where)
+        try:
+            parsed = self._store(items, [], lines, where)
+        except OverflowError:  # a number over 64 bits somewhere: record by record
+            return self._one_by_one(lines, where)
         assert parsed is not None  # with the texts at hand, every item finds its path
         return parsed
 
@@ -223,7 +226,7 @@ class AttemptParser:
         """The items of an API page (``{"items": [...], ...}`` as text)."""
         try:
             parsed = self._store(_PAGE.decode(body).items, [], None, where)
-        except msgspec.ValidationError:
+        except (msgspec.ValidationError, OverflowError):  # OverflowError: over 64 bits
             parsed = None
         except msgspec.DecodeError:
             return self._one_by_one(item_texts(body), where)
@@ -243,7 +246,12 @@ class AttemptParser:
                 positions.append(i)
             except ValueError:  # msgspec.DecodeError, or bytes that are not UTF-8
                 odd.append((i, text))
-        parsed = self._store(items, odd, texts, where, positions)
+        try:
+            parsed = self._store(items, odd, texts, where, positions)
+        except OverflowError:
+            # A number over 64 bits, which SQLite cannot hold: all through pydantic,
+            # which finds and words it (formats), rarely enough to be worth no more.
+            parsed = self._store([], list(enumerate(texts)), texts, where, [])
         assert parsed is not None  # with the texts at hand, every item finds its path
         return parsed
 

@@ -124,6 +124,15 @@ def _reason(exc: ValidationError, strip_index: bool = False) -> str:
     return "; ".join(parts)
 
 
+def unstorable(values: Iterable[tuple[str, Any]]) -> str | None:
+    """Why a valid record cannot be stored, or None: JSON and CSV numbers have no size
+    limit, the cache's integers have 64 bits. `values`: (field, value) pairs."""
+    for name, v in values:
+        if type(v) is int and not -(2**63) <= v < 2**63:
+            return f"{name}: number too big (more than 64 bits)"
+    return None
+
+
 def _each(
     kind: str, raws: Sequence[Any], wheres: Sequence[str], from_json: bool
 ) -> list[dict[str, Any] | Rejection]:
@@ -133,11 +142,20 @@ def _each(
     out: list[dict[str, Any] | Rejection] = []
     for raw, where in zip(raws, wheres, strict=True):
         try:
-            out.append(one.validate_json(raw) if from_json else one.validate_python(raw))
+            rec = one.validate_json(raw) if from_json else one.validate_python(raw)
+            problem = unstorable(rec.items())
         except ValidationError as exc:
+            problem = _reason(exc)
+        if problem is None:
+            out.append(rec)
+        else:
             shown = raw.decode("utf-8", "replace").rstrip() if from_json else raw
-            out.append(Rejection(where, _reason(exc), shown))
+            out.append(Rejection(where, problem, shown))
     return out
+
+
+def _storable(good: list[dict[str, Any]]) -> bool:
+    return not any(unstorable(r.items()) for r in good)
 
 
 def _one_by_one(
@@ -157,9 +175,12 @@ def validate(
     if kind not in _TYPES:
         raise ValueError(f"unknown record kind {kind!r}; expected one of {', '.join(KINDS)}")
     try:
-        return _MANY[kind].validate_python(raws), []
+        good = _MANY[kind].validate_python(raws)
+        if _storable(good):
+            return good, []
     except ValidationError:
-        return _one_by_one(kind, raws, wheres, from_json=False)
+        pass
+    return _one_by_one(kind, raws, wheres, from_json=False)
 
 
 def validate_json_lines(
@@ -169,7 +190,7 @@ def validate_json_lines(
     try:
         good = _MANY[kind].validate_json(b"[" + b",".join(lines) + b"]")
         # A line like `{...},{...}` would split in two inside the array: recheck singly.
-        if len(good) == len(lines):
+        if len(good) == len(lines) and _storable(good):
             return good, []
     except ValidationError:
         pass
