@@ -1,6 +1,7 @@
 """The noc-tui command line: the dashboard by default, and headless commands.
 
-A user's mistake ends with one clear message and exit status 2 (1 for a failed run),
+Exit status: 0 everything taken, 1 something rejected or quarantined, 2 the command
+could not run. A user's mistake or an environment problem ends with one clear message,
 never a traceback.
 """
 
@@ -43,6 +44,17 @@ def _user_errors() -> tuple[type[Exception], ...]:
     errors: tuple[type[Exception], ...] = (ConfigError, UsageError, TimeFormatError)
     cache = sys.modules.get("noc_tui.store.cache")
     return (*errors, cache.CacheError) if cache is not None else errors
+
+
+def _count(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return n
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -94,6 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
     poll.add_argument("--token", help="API token (default: source.token)")
     poll.add_argument("--since", metavar="ISO", help="start of the window to fetch")
     poll.add_argument("--until", metavar="ISO", help="end of the window (default: now)")
+
+    quar = sub.add_parser("quarantine", help="list or export the records polls quarantined",
+                          description="The records the switch served that a poll could not "
+                          "take, each once, with where it came from and why.")
+    _common(quar, suppress=True)
+    quar.add_argument("action", nargs="?", choices=("list", "export"), default="list",
+                      help="list (the newest, readable; default) or export (all, as data)")
+    quar.add_argument("--kind", choices=("carriers", "contacts", "rates", "attempts"))
+    quar.add_argument("--limit", type=_count, default=50, metavar="N",
+                      help="list: the N newest (default 50)")
+    quar.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
+                      help="export: JSON lines (default) or CSV")
+    quar.add_argument("-o", "--output", metavar="FILE", help="export: write to FILE")
 
     demo = sub.add_parser("demo-switch", help="serve the demo switch API v1")
     _common(demo, suppress=True)
@@ -206,6 +231,53 @@ def cmd_poll(args: argparse.Namespace, settings: Settings, config_path: Path) ->
     return run_poll_command(settings, path, url=args.url,
                             token=args.token, since=args.since, until=args.until,
                             config_path=config_path)
+
+
+def cmd_quarantine(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    import json
+
+    from noc_tui.analytics.export import to_csv, write_private
+    from noc_tui.store.cache import Cache
+    from noc_tui.store.quarantine import COLUMNS, quarantine_count, quarantined
+    from noc_tui.ui.cells import clean
+
+    path = _cache_path(args, settings)
+    if not path.exists():
+        raise UsageError(f"{path}: no cache yet; run noc-tui poll first")
+    with Cache(path, settings.metrics, readonly=True) as cache:
+        if args.action == "list":
+            total = quarantine_count(cache)
+            shown = 0
+            # Records come from the switch: their control characters are shown escaped.
+            for q in quarantined(cache, args.kind, args.limit):
+                shown += 1
+                record = q["record"] if isinstance(q["record"], str) else json.dumps(
+                    q["record"], ensure_ascii=False, sort_keys=True)
+                out.write(f"#{q['id']} {q['received_at']} poll {q['run_id']}, "
+                          f"{clean(q['where'])}: {clean(q['reason'])}\n    {clean(record)}\n")
+            more = f" ({shown} shown; noc-tui quarantine export has them all)" if (
+                shown < total and not args.kind) else ""
+            print(f"{total:,} records quarantined{more}", file=sys.stderr)
+            return EXIT_OK
+        rows = list(quarantined(cache, args.kind))
+    # A file keeps the records faithful; on a terminal, control characters are escaped
+    # (JSON as \u escapes, CSV cells as clean shows them).
+    faithful = bool(args.output)
+    if args.format == "csv":
+        cells = [{**r, "record": r["record"] if isinstance(r["record"], str) else
+                  json.dumps(r["record"], ensure_ascii=False, sort_keys=True)} for r in rows]
+        if not faithful:
+            cells = [{k: clean(v) if isinstance(v, str) else v for k, v in r.items()}
+                     for r in cells]
+        text = to_csv(cells, COLUMNS)
+    else:
+        text = "".join(json.dumps(r, ensure_ascii=not faithful) + "\n" for r in rows)
+    if args.output:
+        print(f"wrote {write_private(Path(args.output), text)} ({len(rows):,} records)",
+              file=sys.stderr)
+    else:
+        out.write(text)
+    return EXIT_OK
 
 
 def cmd_demo_switch(args: argparse.Namespace) -> int:
@@ -325,6 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_export(args, settings, sys.stdout)
         if args.command == "poll":
             return cmd_poll(args, settings, config_path)
+        if args.command == "quarantine":
+            return cmd_quarantine(args, settings, sys.stdout)
         if args.command == "demo-switch":
             return cmd_demo_switch(args)
         return cmd_demo(args, settings, config_path)

@@ -29,10 +29,9 @@ from noc_tui.records.timefmt import HOUR_MS, ms_to_iso, now_ms
 from noc_tui.sources.apiv1 import SourceClient
 from noc_tui.store.cache import Cache
 from noc_tui.sync.poller import (
-    EXIT_BAD_INPUT,
-    EXIT_FAILED,
-    EXIT_LOCKED,
+    EXIT_NOT_RUN,
     EXIT_OK,
+    EXIT_REJECTED,
     PROGRESS_KEY,
     Poller,
     PollLock,
@@ -362,7 +361,7 @@ def test_wrong_token_is_unauthorised_without_a_retry_storm(
 
     out = io.StringIO()
     settings = _settings(sw.url)
-    assert run_poll_command(settings, path, token="wrong-token-123", out=out) == EXIT_FAILED
+    assert run_poll_command(settings, path, token="wrong-token-123", out=out) == EXIT_NOT_RUN
     assert "unauthorised" in out.getvalue() and "wrong-token-123" not in out.getvalue()
     assert "Traceback" not in out.getvalue()
     # The right token polls fine.
@@ -413,6 +412,68 @@ def test_malformed_records_are_quarantined_and_the_rest_ingested(
         assert cache.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 2
 
 
+class _EditingSwitch(DemoSwitch):
+    """Serves the attempts named in `edits` with those fields changed."""
+
+    edits: dict[tuple[str, int], dict[str, Any]] = {}  # noqa: RUF012 (set per instance)
+
+    def page_attempts(self, params: dict[str, str], *args: Any, **kwargs: Any) -> Any:
+        out = super().page_attempts(params, *args, **kwargs)  # type: ignore[misc]
+        body = json.loads(out.raw)
+        for item in body["items"]:
+            item.update(self.edits.get((item["call_id"], item["seq"]), {}))
+        return Payload(json.dumps(body).encode())
+
+
+def test_a_poll_that_quarantines_exits_1_and_the_records_can_be_listed_and_exported(
+    make_switch: Callable[..., DemoSwitch], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from noc_tui.cli import main
+
+    sw = make_switch(_EditingSwitch, cpm=4.0)
+    path = tmp_path / "cache.db"
+    served = _served(sw, T0 - 24 * HOUR_MS, T0)["attempts"]
+    huge, hostile = served[10], served[20]
+    sw.edits = {  # type: ignore[attr-defined]
+        (huge["call_id"], huge["seq"]): {"duration_s": 10**20},
+        (hostile["call_id"], hostile["seq"]): {"sip_code": 999,
+                                               "sip_reason": "\x1b]52;c;AAAA\x07\u202egone"},
+    }
+    out = io.StringIO()
+    code = run_poll_command(_settings(sw.url), path, until=ms_to_iso(T0), out=out)
+    assert code == EXIT_REJECTED, out.getvalue()
+    assert "ok: taken" in out.getvalue() and "quarantined 2," in out.getvalue()
+    assert "2 records quarantined" in out.getvalue()
+    assert "noc-tui quarantine list" in out.getvalue()
+    got = _cached(path)["attempts"]
+    assert huge not in got and hostile not in got and len(got) == len(served) - 2
+
+    assert main(["--cache", str(path), "quarantine", "list"]) == 0
+    listed = capsys.readouterr()
+    assert "duration_s: number too big (more than 64 bits)" in listed.out
+    assert "sip_code: Input should be less than or equal to 699" in listed.out
+    assert "attempts page" in listed.out
+    # The escape sequence is shown, not obeyed: no raw ESC, BEL or RLO reaches stdout.
+    assert "]52;c;AAAA" in listed.out and "\\u202e" in listed.out
+    assert not {"\x1b", "\x07", "\u202e"} & set(listed.out)
+    assert "2 records quarantined" in listed.err
+
+    export = tmp_path / "q.jsonl"
+    assert main(["--cache", str(path), "quarantine", "export", "-o", str(export)]) == 0
+    rows = [json.loads(line) for line in export.read_text().splitlines()]
+    assert export.stat().st_mode & 0o777 == 0o600
+    by_call = {r["record"]["call_id"]: r for r in rows}
+    assert by_call[hostile["call_id"]]["record"]["sip_reason"] == (
+        "\x1b]52;c;AAAA\x07\u202egone")  # the file keeps the record faithful
+    assert by_call[huge["call_id"]]["record"]["duration_s"] == 10**20
+    assert {r["kind"] for r in rows} == {"attempts"}
+    assert main(["--cache", str(path), "quarantine", "export", "--format", "csv"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("id,run_id,received_at,kind,where,reason,record\n")
+    assert "\x1b" not in text and "\u202e" not in text and len(text.splitlines()) == 3
+
+
 def test_two_pollers_at_once_one_polls_the_other_says_so(
     make_switch: Callable[..., DemoSwitch], tmp_path: Path
 ) -> None:
@@ -442,8 +503,8 @@ def test_two_pollers_at_once_one_polls_the_other_says_so(
                 os.kill(p.pid, signal.SIGKILL)
                 p.wait(timeout=10)
     codes = [p.returncode for p in procs]
-    assert sorted(codes) == [EXIT_OK, EXIT_LOCKED], outs
-    loser = outs[codes.index(EXIT_LOCKED)]
+    assert sorted(codes) == [EXIT_OK, EXIT_NOT_RUN], outs
+    loser = outs[codes.index(EXIT_NOT_RUN)]
     winner_pid = procs[codes.index(EXIT_OK)].pid
     assert f"another poll is running (pid {winner_pid})" in loser
     assert "Traceback" not in loser
@@ -462,7 +523,7 @@ def test_a_held_lock_is_reported_not_waited_for(make_switch: Callable[..., DemoS
             _poller(sw, path).poll_once()
         assert info.value.pid == os.getpid() and time.monotonic() - t < 2
         out = io.StringIO()
-        assert run_poll_command(_settings(sw.url), path, out=out) == EXIT_LOCKED
+        assert run_poll_command(_settings(sw.url), path, out=out) == EXIT_NOT_RUN
         assert f"another poll is running (pid {os.getpid()})" in out.getvalue()
     assert not poll_running(path)
     assert _poller(sw, path).poll_once().ok
@@ -498,18 +559,18 @@ def test_run_poll_command_input_errors(make_switch: Callable[..., DemoSwitch],
                                        tmp_path: Path) -> None:
     path = tmp_path / "cache.db"
     out = io.StringIO()
-    assert run_poll_command(Settings(), path, out=out) == EXIT_BAD_INPUT
+    assert run_poll_command(Settings(), path, out=out) == EXIT_NOT_RUN
     assert "source.url" in out.getvalue() and "--url" in out.getvalue()
     sw = make_switch()
     out = io.StringIO()
-    assert run_poll_command(_settings(sw.url), path, since="yesterday", out=out) == EXIT_BAD_INPUT
+    assert run_poll_command(_settings(sw.url), path, since="yesterday", out=out) == EXIT_NOT_RUN
     assert "bad time" in out.getvalue()
     out = io.StringIO()
     assert run_poll_command(_settings(sw.url), path, since=ms_to_iso(T0),
-                            until=ms_to_iso(T0 - HOUR_MS), out=out) == EXIT_BAD_INPUT
+                            until=ms_to_iso(T0 - HOUR_MS), out=out) == EXIT_NOT_RUN
     out = io.StringIO()
     assert run_poll_command(_settings("http://127.0.0.1:9", retries=0), path,
-                            out=out) == EXIT_FAILED
+                            out=out) == EXIT_NOT_RUN
     assert "failed (unreachable)" in out.getvalue()
     out = io.StringIO()
     code = run_poll_command(_settings(sw.url), path, since=ms_to_iso(T0 - 3 * HOUR_MS),

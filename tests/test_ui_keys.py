@@ -647,3 +647,21 @@ def test_names_and_ids_sort_as_an_operator_reads_them():
     assert names == ["x", "c1", "c2", "c2b", "c10", "n"]  # no name: sorted by its id
     ids = [r["id"] for r in sort_rows(rows, "id", True, False)]
     assert ids == ["x", "n", "c10", "c2b", "c2", "c1"]
+
+
+async def test_header_says_when_the_last_poll_quarantined_records(tmp_path: Path):
+    import sqlite3
+
+    db = build_cache(tmp_path / "q.db", calls=200)
+    con = sqlite3.connect(db)
+    with con:  # as the poller records a run that left 3 bad records out
+        con.execute("INSERT INTO poll_runs (source, started_at, ended_at, taken, quarantined,"
+                    " status) VALUES ('http://switch', ?, ?, 500, 3, 'ok')",
+                    (FROZEN_NOW - 120_000, FROZEN_NOW - 60_000))
+    con.close()
+    app = make_app(db, tmp_path)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot)
+        age = app.screen.query_one(HeaderBar).query_one("#hb-age")
+        assert "last poll quarantined 3 (noc-tui quarantine)" in screen_text(app)
+        assert age.has_class("-warning")

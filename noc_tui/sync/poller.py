@@ -45,8 +45,11 @@ LOCK_TRY_S = 0.5
 POLL_PAGE_CACHE_KIB = 16_384
 WATERMARK_KEY = "watermark"
 PROGRESS_KEY = "progress"
-# Exit statuses of run_poll_command.
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
+# Exit statuses of run_poll_command, as of every command (cli.py): everything taken;
+# something quarantined; the poll could not run (bad input, another poll running, the
+# switch or the cache failed it).
+EXIT_OK, EXIT_REJECTED, EXIT_NOT_RUN = 0, 1, 2
+EXIT_INTERRUPTED = 130
 
 INTERRUPTED = "interrupted"
 CACHE_ERROR = "cache-error"
@@ -560,7 +563,7 @@ def run_poll_command(
     config_path: str | Path | None = None,
 ) -> int:
     """`noc-tui poll`: one poll, a one-line summary or a clear error; the exit status is
-    0 ok, 1 the poll failed, 2 bad input, 3 another poll is running."""
+    0 everything taken, 1 records quarantined, 2 the poll could not run or failed."""
 
     def say(text: str) -> None:
         out.write(f"noc-tui poll: {text}\n")
@@ -570,13 +573,13 @@ def run_poll_command(
         where = config_path or default_config_path()
         say(f"no switch URL configured: set source.url in {where} "
             "(or NOC_TUI_SOURCE__URL), or pass --url")
-        return EXIT_BAD_INPUT
+        return EXIT_NOT_RUN
     try:
         since_ms = iso_to_ms(since) if since else None
         until_ms = iso_to_ms(until) if until else None
     except TimeFormatError as exc:
         say(str(exc))
-        return EXIT_BAD_INPUT
+        return EXIT_NOT_RUN
     try:
         result = Poller(settings, cache_path, url=url, token=token).poll_once(
             since_ms=since_ms, until_ms=until_ms,
@@ -584,22 +587,23 @@ def run_poll_command(
             on_progress=ProgressBar(out) if out.isatty() else None)
     except PollLocked as exc:
         say(f"{exc}; not starting a second one")
-        return EXIT_LOCKED
-    except PollConfigError as exc:
+        return EXIT_NOT_RUN
+    except (PollConfigError, CacheError) as exc:
         say(str(exc))
-        return EXIT_BAD_INPUT
-    except CacheError as exc:
-        say(str(exc))
-        return EXIT_BAD_INPUT
+        return EXIT_NOT_RUN
     except KeyboardInterrupt:
         say("interrupted; what was fetched is kept, the next poll resumes")
-        return EXIT_FAILED
+        return EXIT_INTERRUPTED
     window = f"{ms_to_iso(result.since_ms)} .. {ms_to_iso(result.until_ms)}"
     counts = (f"taken {result.taken:,} ({result.attempts:,} attempts), "
               f"quarantined {result.quarantined:,}, pages {result.pages:,}, "
               f"{result.duration_s:.1f} s, window {window}")
-    if result.ok:
-        say(f"ok: {counts}")
-        return EXIT_OK
-    say(f"failed ({result.error_kind}): {result.error} [{counts}]")
-    return EXIT_FAILED
+    if not result.ok:
+        say(f"failed ({result.error_kind}): {result.error} [{counts}]")
+        return EXIT_NOT_RUN
+    say(f"ok: {counts}")
+    if result.quarantined:
+        say(f"{result.quarantined:,} records quarantined (the switch served them invalid): "
+            "see them with noc-tui quarantine list")
+        return EXIT_REJECTED
+    return EXIT_OK

@@ -299,6 +299,10 @@ class NocApp(App[int]):
             why = fmt.clean(info.error or "")[:120]
             parts.append(f"last poll failed: {info.error_kind or 'error'}"
                          + (f": {why}" if why else ""))
+        elif info and info.quarantined:
+            # Records the switch served invalid were left out: the figures lack them.
+            level = "warning" if level == "ok" else level
+            parts.append(f"last poll quarantined {info.quarantined:,} (noc-tui quarantine)")
         return Content(" ".join(parts)), level
 
     def update_headers(self) -> None:
