@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from noc_tui import __version__
-from noc_tui.records.timefmt import TimeFormatError, iso_to_ms, now_ms, parse_duration
+from noc_tui.records.timefmt import TimeFormatError, now_ms, parse_duration, parse_instant
 
 # The data layer (pydantic config, the cache) is imported by the steps that use it, after
 # the dashboard has paused the garbage collector (noc_tui.ui.startup): every module
@@ -55,6 +55,17 @@ def _count(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
     return n
+
+
+def _port(text: str) -> int:
+    """argparse type: a TCP port."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give 0-65535")
+    return port
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -123,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo-switch", help="serve the demo switch API v1")
     _common(demo, suppress=True)
     demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--port", type=_port, default=8080, help="TCP port, 0-65535 "
+                      "(0: any free one; default 8080)")
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--token", help="require this bearer token")
     return p
@@ -149,23 +161,31 @@ def _say_if_migrating(path: Path, err: TextIO) -> None:
 
 
 def _now(args: argparse.Namespace) -> int:
-    return iso_to_ms(args.now) if getattr(args, "now", None) else now_ms()
+    return parse_instant(args.now, "--now") if getattr(args, "now", None) else now_ms()
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
+    import sqlite3
+
     from noc_tui.analytics import metrics
-    from noc_tui.store.cache import Cache
-    from noc_tui.sync.importer import RecordFileError, import_paths
+    from noc_tui.store.cache import Cache, cache_failure
+    from noc_tui.sync.importer import ImportSummary, RecordFileError, import_paths
 
     now = _now(args)
     path = _cache_path(args, settings)
     _say_if_migrating(path, err)
+    summary = ImportSummary()
+    problems: list[str] = []  # what stopped the import part way, said after the summary
     try:
         with Cache(path, settings.metrics) as cache:
-            summary = import_paths(cache, args.paths)
+            import_paths(cache, args.paths, summary=summary)
             metrics.refresh_standard_windows(cache, now)
     except RecordFileError as exc:
         raise UsageError(str(exc)) from None
+    except sqlite3.Error as exc:
+        # The disk filled up, the cache is read-only or damaged...: every batch committed
+        # before stays, and the summary below says how much that was.
+        problems.append(str(cache_failure(path, exc)))
     for path, rep in summary.files:
         print(f"{path}: {rep.taken} taken ({rep.unchanged} unchanged), "
               f"{rep.rejected} rejected", file=err)
@@ -180,14 +200,24 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
         from noc_tui.analytics.export import write_private
         lines = [json.dumps({"where": r.where, "reason": r.reason, "record": r.raw},
                             default=str) for r in summary.rejections()]
-        write_private(Path(args.rejects), "".join(line + "\n" for line in lines))
+        try:
+            write_private(Path(args.rejects), "".join(line + "\n" for line in lines))
+        except OSError as exc:
+            problems.append(f"{args.rejects}: cannot write the rejected records "
+                            f"({exc.strerror or exc}); give another --rejects FILE")
     print(f"imported {summary.taken} records, rejected {summary.rejected}", file=err)
+    for problem in problems:
+        print(f"noc-tui: {problem}", file=err)
+    if problems:
+        return EXIT_USAGE
     return EXIT_FAILED if summary.rejected else EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    import sqlite3
+
     from noc_tui.analytics.export import ExportError, build, to_csv, to_json, write_private
-    from noc_tui.store.cache import Cache
+    from noc_tui.store.cache import Cache, cache_failure
 
     window_s = parse_duration(args.window)
     now = _now(args)
@@ -214,6 +244,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
                 doc, rows = build(cache, args.view, now, window_s, args.carrier, args.period)
         except ExportError as exc:
             raise UsageError(str(exc)) from None
+        except sqlite3.Error as exc:
+            raise cache_failure(path, exc) from None
         text = to_json(doc) if args.format == "json" else to_csv(rows)
     if args.output:
         written = write_private(Path(args.output), text)
@@ -234,6 +266,20 @@ def cmd_poll(args: argparse.Namespace, settings: Settings, config_path: Path) ->
 
 
 def cmd_quarantine(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    import sqlite3
+
+    from noc_tui.store.cache import cache_failure
+
+    path = _cache_path(args, settings)
+    if not path.exists():
+        raise UsageError(f"{path}: no cache yet; run noc-tui poll first")
+    try:
+        return _quarantine(args, path, settings, out)
+    except sqlite3.Error as exc:
+        raise cache_failure(path, exc) from None
+
+
+def _quarantine(args: argparse.Namespace, path: Path, settings: Settings, out: TextIO) -> int:
     import json
 
     from noc_tui.analytics.export import to_csv, write_private
@@ -241,9 +287,6 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, out: TextIO) ->
     from noc_tui.store.quarantine import COLUMNS, quarantine_count, quarantined
     from noc_tui.ui.cells import clean
 
-    path = _cache_path(args, settings)
-    if not path.exists():
-        raise UsageError(f"{path}: no cache yet; run noc-tui poll first")
     with Cache(path, settings.metrics, readonly=True) as cache:
         if args.action == "list":
             total = quarantine_count(cache)
@@ -411,5 +454,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `noc-tui export ... | head` closing the pipe early is not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:
+        # A file or folder the command needed (-o FILE, --rejects FILE...) could not be
+        # made or read: the environment's problem, said in one line.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"noc-tui: {where}{exc.strerror or exc}; check the path and that you may "
+              "use it", file=err)
+        return EXIT_USAGE
     finally:
         release_gc()  # a bad config or cache ends before the dashboard released it

@@ -65,6 +65,27 @@ def iso_to_ms(text: str) -> int:
     return dt_to_ms(parse_iso(text))
 
 
+# The instants a user may give (--now, --since, --until): every window and period
+# around them stays within the years a date can hold (1 to 9999).
+EARLIEST_MS = 0  # 1970-01-01
+LATEST_MS = 221845392000000  # 9000-01-01
+
+
+def parse_instant(text: str, what: str) -> int:
+    """A time the user gave for `what` (an option's name), in ms; TimeFormatError names
+    the option when it cannot be read or is out of range."""
+    try:
+        ms = iso_to_ms(text)
+    except TimeFormatError as exc:
+        raise TimeFormatError(f"{what}: {exc}") from None
+    except OverflowError:  # a zone offset that takes year 1 or 9999 out of range
+        ms = -1
+    if not EARLIEST_MS <= ms < LATEST_MS:
+        raise TimeFormatError(f"{what} {text!r} is out of range: give a time from "
+                              "1970-01-01 to 8999-12-31, like 2026-11-01T12:00:00Z")
+    return ms
+
+
 def ms_to_iso(ms: int) -> str:
     """Canonical form: 2026-11-01T12:00:00.123Z (always milliseconds)."""
     dt = ms_to_dt(ms)

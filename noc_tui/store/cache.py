@@ -7,6 +7,8 @@ no screen scans raw attempts to show a summary.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sqlite3
 import threading
 import uuid
@@ -140,7 +142,89 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class CacheError(Exception):
-    """The cache file cannot be used (not SQLite, newer schema, unwritable...)."""
+    """The cache file cannot be used (not SQLite, newer schema, unwritable...). `damaged`:
+    its pages are corrupt, and it is marked so that no writer uses it again."""
+
+    def __init__(self, message: str, damaged: bool = False) -> None:
+        super().__init__(message)
+        self.damaged = damaged
+
+
+DAMAGED_SUFFIX = ".damaged"
+
+
+def _rebuild_hint(path: Path) -> str:
+    return (f"move {path} and its -wal and -shm files away, then run noc-tui poll to build "
+            "a new one (source.backfill sets how far back it fetches), or import the record "
+            "files again")
+
+
+def cache_failure(path: Path, exc: BaseException) -> CacheError:
+    """What to tell the user when the cache fails under a command, in one line: what is
+    wrong and what to do. A damaged cache (corrupt pages) is also marked, beside it, so
+    that no command writes into it again until it is replaced."""
+    fix = (f"make it and its folder {path.absolute().parent} writable for you (SQLite keeps "
+           f"{path.name}-wal and {path.name}-shm beside it), or give another cache with "
+           "--cache")
+    if isinstance(exc, OSError):  # making the cache's folder
+        return CacheError(f"{path}: cannot make the cache's folder ({exc.strerror or exc}); "
+                          f"{fix}")
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN):
+        return CacheError(f"{path}: the cache cannot be written ({exc}); {fix}")
+    if primary == sqlite3.SQLITE_FULL:
+        return CacheError(f"{path}: the disk is full ({exc}); what was stored before stays: "
+                          "free some space, then run the command again")
+    if primary == sqlite3.SQLITE_CORRUPT:
+        _mark_damaged(path, str(exc))
+        return _damaged(path, str(exc))
+    if primary == sqlite3.SQLITE_NOTADB:
+        return CacheError(f"{path}: not a noc-tui cache ({exc}); check --cache, or if it "
+                          f"is a damaged cache, {_rebuild_hint(path)}")
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return CacheError(f"{path}: another process kept the cache locked for "
+                          f"{BUSY_TIMEOUT_MS // 1000} s ({exc}); try again")
+    if primary == sqlite3.SQLITE_IOERR:
+        return CacheError(f"{path}: the disk failed reading or writing the cache ({exc}); "
+                          "check the disk, then run the command again")
+    return CacheError(f"{path}: the cache failed ({exc})")
+
+
+def _damaged(path: Path, reason: str) -> CacheError:
+    return CacheError(f"{path}: the cache is damaged ({reason}); nothing more is written "
+                      f"to it. To rebuild it, {_rebuild_hint(path)}", damaged=True)
+
+
+def _mark_damaged(path: Path, reason: str) -> None:
+    """The mark names the file by its inode: a new cache in its place is not refused."""
+    try:
+        st = path.stat()
+        Path(str(path) + DAMAGED_SUFFIX).write_text(json.dumps(
+            {"device": st.st_dev, "inode": st.st_ino, "reason": reason}) + "\n")
+    except OSError:
+        pass  # nowhere to note it: the next writer finds the damage again
+
+
+def _refuse_if_damaged(path: Path) -> None:
+    """CacheError if this cache file was found damaged; a stale mark (the file was
+    replaced since) is removed."""
+    mark = Path(str(path) + DAMAGED_SUFFIX)
+    try:
+        note = json.loads(mark.read_text())
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        note = {}
+    try:
+        st = path.stat()
+        same = (st.st_dev, st.st_ino) == (note.get("device"), note.get("inode"))
+    except OSError:
+        same = False
+    if same:
+        raise _damaged(path, str(note.get("reason", "corrupt pages")))
+    with contextlib.suppress(OSError):
+        mark.unlink()
 
 
 @dataclass
@@ -220,7 +304,11 @@ class Cache:
         self.settings = settings
         self.readonly = readonly
         if not readonly:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _refuse_if_damaged(self.path)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise cache_failure(self.path, exc) from None
         elif not self.path.exists():
             raise CacheError(f"{self.path}: no cache here yet")
         try:
@@ -240,26 +328,36 @@ class Cache:
             conn.execute("PRAGMA temp_store = FILE")
             conn.execute("PRAGMA cache_size = -32768")  # 32 MiB: memory stays bounded
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            raise CacheError(f"{self.path}: not a noc-tui cache ({exc})") from None
+        except sqlite3.Error as exc:
+            raise cache_failure(self.path, exc) from None
         self.conn = conn
         self._lock = threading.RLock()
+        self._attempt_parser: AttemptParser | None = None
+        try:
+            self._open(version)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise cache_failure(self.path, exc) from None
+            raise
+
+    def _open(self, version: int) -> None:
+        conn = self.conn
         if version > SCHEMA_VERSION:
             raise CacheError(
                 f"{self.path}: schema version {version} is newer than this noc-tui "
                 f"({SCHEMA_VERSION}); upgrade noc-tui"
             )
         if version < SCHEMA_VERSION:
-            if readonly:
+            if self.readonly:
                 raise CacheError(f"{self.path}: schema {version} needs migrating; open it "
                                  "for writing (run noc-tui import or poll) first")
             self.migrate()
         self.ratebook = RateBook(conn)
         self._staged = False  # staging tables made on this connection
-        self._attempt_parser: AttemptParser | None = None
         self._known_carriers: set[str] = {
             r[0] for r in conn.execute("SELECT id FROM attempt_carriers")}
-        if not readonly:
+        if not self.readonly:
             self._check_derived()
 
     @cached_property

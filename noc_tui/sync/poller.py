@@ -28,11 +28,18 @@ from typing import IO, TYPE_CHECKING
 
 from noc_tui.analytics.metrics import refresh_standard_windows
 from noc_tui.records.attempt_parser import AttemptParser, ParsedAttempts
-from noc_tui.records.timefmt import TimeFormatError, iso_to_ms, ms_to_iso, now_ms, parse_duration
+from noc_tui.records.timefmt import (
+    TimeFormatError,
+    iso_to_ms,
+    ms_to_iso,
+    now_ms,
+    parse_duration,
+    parse_instant,
+)
 from noc_tui.settings_view import default_config_path
 from noc_tui.sources import open_source
 from noc_tui.sources.base import CANCELLED, Page, Source, SourceError
-from noc_tui.store.cache import Cache, CacheError, IngestReport
+from noc_tui.store.cache import Cache, CacheError, IngestReport, cache_failure
 from noc_tui.sync.readahead import read_ahead
 
 if TYPE_CHECKING:
@@ -149,8 +156,14 @@ class PollLock:
 
     def __init__(self, cache_path: str | Path, try_s: float = LOCK_TRY_S) -> None:
         self.path = lock_path(cache_path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise CacheError(
+                f"{self.path}: cannot make the poll's lock file ({exc.strerror or exc}); it "
+                f"sits beside the cache: make {self.path.parent} writable for you, or give "
+                "another cache with --cache") from None
         deadline = time.monotonic() + try_s
         while True:
             try:
@@ -366,12 +379,16 @@ class Poller:
             )
         except ValueError as exc:
             raise PollConfigError(str(exc)) from None
-        with client, PollLock(self.cache_path), \
-                Cache(self.cache_path, self.settings.metrics) as cache:
-            # The poller streams: a 16 MiB page cache (not the dashboards' 64 MiB) keeps
-            # its peak memory well under 150 MB (docs/performance.md, "Poll throughput").
-            cache.conn.execute(f"PRAGMA cache_size = -{POLL_PAGE_CACHE_KIB}")
-            return self._poll(cache, client, since_ms, until_ms, on_progress, cancel)
+        try:
+            with client, PollLock(self.cache_path), \
+                    Cache(self.cache_path, self.settings.metrics) as cache:
+                # The poller streams: a 16 MiB page cache (not the dashboards' 64 MiB)
+                # keeps its peak memory well under 150 MB (docs/performance.md, "Poll
+                # throughput").
+                cache.conn.execute(f"PRAGMA cache_size = -{POLL_PAGE_CACHE_KIB}")
+                return self._poll(cache, client, since_ms, until_ms, on_progress, cancel)
+        except sqlite3.Error as exc:  # before the poll's run was recorded: read-only...
+            raise cache_failure(self.cache_path, exc) from None
 
     def _poll(
         self,
@@ -432,7 +449,10 @@ class Poller:
         except SourceError as exc:
             status, error_kind, error = "failed", exc.kind, exc.message
         except (sqlite3.Error, CacheError) as exc:
-            status, error_kind, error = "failed", CACHE_ERROR, f"cache: {exc}"
+            failure = exc if isinstance(exc, CacheError) else cache_failure(cache.path, exc)
+            if failure.damaged:
+                raise failure from None  # nothing more is written into it, not even the run
+            status, error_kind, error = "failed", CACHE_ERROR, str(failure)
         except BaseException as exc:
             # KeyboardInterrupt or a bug: record it, then let it propagate.
             self._finish(cache, run, "failed", INTERRUPTED, type(exc).__name__)
@@ -575,8 +595,8 @@ def run_poll_command(
             "(or NOC_TUI_SOURCE__URL), or pass --url")
         return EXIT_NOT_RUN
     try:
-        since_ms = iso_to_ms(since) if since else None
-        until_ms = iso_to_ms(until) if until else None
+        since_ms = parse_instant(since, "--since") if since else None
+        until_ms = parse_instant(until, "--until") if until else None
     except TimeFormatError as exc:
         say(str(exc))
         return EXIT_NOT_RUN
