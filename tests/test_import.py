@@ -280,6 +280,10 @@ def test_a_csv_file_must_start_with_a_header_of_its_kind(tmp_path: Path) -> None
     twice.write_text("carrier_id,name,name\nA,Ann,Bob\n")
     rc, err = _import(db, twice)
     assert rc == 2 and "column name comes twice" in err
+    empty = tmp_path / "empty" / "contacts.csv"  # no lines: no header, and no records
+    empty.parent.mkdir()
+    empty.write_text("")
+    assert _import(db, empty)[0] == 0
     # Every file is checked before any is imported: nothing of a folder goes in.
     (tmp_path / "carriers.jsonl").write_text(json.dumps(CARRIERS[0]) + "\n")
     headless.unlink()

@@ -236,11 +236,11 @@ class HeaderError(ValueError):
 
 
 def csv_header(row: CsvRow | None, kind: str) -> list[str]:
-    """The column names of a CSV file of `kind` from its first row; HeaderError says
-    what is wrong with it."""
+    """The column names of a CSV file of `kind` from its first row (none for a file
+    without rows: it holds no records); HeaderError says what is wrong with it."""
     example = ",".join(FIELDS[kind])
     if row is None:
-        raise HeaderError(f"no header line; the first line names the columns, like {example}")
+        return []
     if row.cells is None:
         raise HeaderError(f"line {row.line}: the header cannot be read: {row.problem}")
     names = [c.strip() for c in row.cells]
