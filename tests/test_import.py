@@ -15,6 +15,7 @@ import pytest
 from noc_tui.cli import main
 from noc_tui.records.timefmt import iso_to_ms, ms_to_iso
 from noc_tui.store.cache import JSON_ATTEMPT_BATCH, Cache
+from noc_tui.sync.record_files import MAX_LINE
 from tests.sample_data import ATTEMPTS, CARRIERS, RATES, attempt, write_dataset, write_jsonl
 
 
@@ -215,6 +216,7 @@ def test_a_bad_json_line_costs_only_that_line(tmp_path: Path) -> None:
     lines = [json.dumps(a).encode() for a in good]
     lines[1] = lines[1].replace(b'"cli": "15550001"', b'"cli": "\xff\xfe"')  # not UTF-8
     lines[3] = lines[3][:40]  # cut short
+    lines.insert(4, b'{"call_id": "' + b"x" * (MAX_LINE + 1) + b'"}')  # read past, not held
     f = tmp_path / "attempts.jsonl"
     f.write_bytes(b"\n".join(lines))  # and no newline at the end
     carriers = tmp_path / "carriers.jsonl"
@@ -223,8 +225,10 @@ def test_a_bad_json_line_costs_only_that_line(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     rc, err = _import(db, f, carriers)
     assert rc == 1
-    assert "imported 4 records, rejected 3" in err
-    assert f"{f}:2: " in err and f"{f}:4: " in err and f"{carriers}:2: " in err
+    assert "imported 4 records, rejected 4" in err
+    assert f"{f}:2: line: not valid JSON" in err and f"{f}:4: line: not valid JSON" in err
+    assert f"{f}:5: line longer than 16 MiB; skipped unread" in err
+    assert f"{carriers}:2: line: not valid JSON" in err
     assert [r[0] for r in _rows(db, "attempts", "call_id")] == ["j0", "j2", "j4"]
     assert [r[0] for r in _rows(db, "carriers", "id")] == ["A"]
 

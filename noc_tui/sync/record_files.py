@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import re
 import zlib
 from collections import deque
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ READ_CHUNK = 1 << 20
 # stays bounded whatever the file holds.
 MAX_LINE = 16 << 20
 _BOM = codecs.BOM_UTF8
+_CSV_EOL = re.compile(rb"\r\n?|\n")
 
 
 def open_bytes(path: Path, gz: bool) -> IO[bytes]:
@@ -100,14 +102,17 @@ class Lines:
                     if self.cut is None or not self._csv:
                         yield self.count, [carry]
                 return
-            if skipping:
-                end = data.find(b"\n")
-                if end < 0:
-                    continue
-                self.count += 1
-                self.too_long.append(self.count)
-                data = data[end + 1:]
-                skipping = False
+            if skipping or (carry and len(carry) + len(data) > MAX_LINE):
+                # The line in hand may be over MAX_LINE: where does it end?
+                end, width = self._line_end(data)
+                if skipping or end < 0 or len(carry) + end > MAX_LINE:
+                    carry = b""
+                    skipping = end < 0
+                    if skipping:
+                        continue
+                    self.count += 1
+                    self.too_long.append(self.count)
+                    data = data[end + width:]
             text = carry + data if carry else data
             if self._csv:
                 lines = text.splitlines(keepends=True)
@@ -117,13 +122,17 @@ class Lines:
             else:
                 lines = text.split(b"\n")
                 carry = lines.pop()
-            if len(carry) > MAX_LINE:
-                carry = b""
-                skipping = True
             if lines:
                 first = self.count + 1
                 self.count += len(lines)
                 yield first, lines
+
+    def _line_end(self, data: bytes) -> tuple[int, int]:
+        """(where the first line of `data` ends, the length of its end), -1 if it does not."""
+        if not self._csv:
+            return data.find(b"\n"), 1
+        m = _CSV_EOL.search(data)
+        return (m.start(), m.end() - m.start()) if m else (-1, 0)
 
 
 @dataclass(frozen=True)
