@@ -7,6 +7,7 @@ rejected record is reported with its file and line number.
 from __future__ import annotations
 
 import gzip
+import stat
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -79,7 +80,7 @@ def expand_paths(paths: list[str | Path]) -> list[tuple[Path, str, str, bool]]:
     out = []
     for p in map(Path, paths):
         try:
-            is_dir = p.stat() and p.is_dir()
+            is_dir = stat.S_ISDIR(p.stat().st_mode)  # stat: say why it cannot be read
             found = ([f for f in sorted(p.iterdir()) if f.is_file() and not f.name.startswith(".")]
                      if is_dir else [])
         except FileNotFoundError:
