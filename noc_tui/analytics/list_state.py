@@ -34,3 +34,4 @@ class ListSnapshot:
     rows: list[dict[str, Any]] = field(default_factory=list)
     poll: PollInfo | None = None
     error: str | None = None
+    mark: tuple[Any, ...] | None = None  # views.data_mark of the state read

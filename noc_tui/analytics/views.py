@@ -116,18 +116,40 @@ def list_snapshot(cache_path: Path, settings: Settings, config_path: Path | None
         try:
             if cache is None:  # it could not open a moment ago, yet reads now
                 cache = Cache(cache_path, settings.metrics, readonly=True)
-            as_of, rows, _ = carrier_list(cache, WINDOWS[window], now_ms)
-            poll = read_poll_info(cache)
+            # One read transaction: the rows, their as-of, the poll status and the mark
+            # all describe the same committed state, whatever a poll commits meanwhile.
+            with cache.snapshot():
+                as_of, rows, _ = carrier_list(cache, WINDOWS[window], now_ms)
+                poll = read_poll_info(cache)
+                mark = data_mark(cache)
         except Exception as exc:
             return ListSnapshot(state, window, error=str(exc))
     finally:
         if cache is not None:
             cache.close()
+    return ListSnapshot(state, window, as_of, with_health(rows, settings), poll, mark=mark)
+
+
+def data_mark(cache: Cache) -> tuple[Any, ...]:
+    """What changes whenever an import or poll changed what the screens show: the
+    precomputed windows (each refresh counts) and the last poll run's state. A
+    dashboard compares it with the mark of the list it shows to notice others' polls."""
+    meta = dict(cache.conn.execute(
+        "SELECT key, value FROM meta WHERE key IN ('metrics_serial', 'metrics_now_ms')"))
+    run = cache.conn.execute(
+        "SELECT id, status, ended_at FROM poll_runs ORDER BY id DESC LIMIT 1").fetchone()
+    return (meta.get("metrics_serial"), meta.get("metrics_now_ms"),
+            tuple(run) if run else None)
+
+
+def with_health(rows: list[dict[str, Any]], settings: Settings) -> list[dict[str, Any]]:
+    """The carrier list's rows with their health and alarms, as the list shows them
+    (in place); every screen that shows a carrier's state takes it from here."""
     hs, al = settings.health, settings.alarms
     for r in rows:
         r["health"] = health(r, hs, al.halt_violations)
         r["alarms"] = alarms(r, al)
-    return ListSnapshot(state, window, as_of, rows, poll)
+    return rows
 
 
 def health(row: dict[str, Any], hs: HealthSettings, halt_violations: int = 1) -> str:

@@ -104,7 +104,8 @@ class NocApp(App[int]):
         self._alarm_window = self.window
         self._errors_shown: set[str] = set()
         self._watch_interval_s = watch_interval_s
-        self._watch_mark: tuple[Any, ...] | None = None
+        self._watch_mark: tuple[Any, ...] | None = None  # the mark a reload was asked for
+        self._shown_mark: tuple[Any, ...] | None = None  # the mark of the list shown
         super().__init__()
         if not settings.ui.animations:
             self.animation_level = "none"
@@ -231,12 +232,21 @@ class NocApp(App[int]):
         return None
 
     def list_loaded(self, msg: ListLoaded) -> None:
+        first = self._shown_mark is None
         self.poll_info = msg.poll
         self.as_of_ms = msg.as_of_ms
+        self._shown_mark = msg.mark or ()  # () no data: any mark is news
+        if first and self._watch_interval_s:
+            # The list may have been read while the app started: a poll or import that
+            # ended since then is shown now, not at the first tick of the watch.
+            self._watch_cache()
         self.carrier_names = {r["id"]: r.get("name") or r["id"] for r in msg.rows}
         self.carrier_rows = {r["id"]: r for r in msg.rows}
         self._process_alarms(msg)
         self.update_headers()
+        for screen in self.screen_stack:
+            if hasattr(screen, "show_list_row"):  # a carrier's state is the list's
+                screen.show_list_row(self.carrier_rows)
 
     def _process_alarms(self, msg: ListLoaded) -> None:
         current = {r["id"]: set(r.get("alarms") or ()) for r in msg.rows}
@@ -283,7 +293,10 @@ class NocApp(App[int]):
         interval_ms = parse_duration(self.settings.poll.interval) * 1000
         if self.progress is not None or (info and info.status == "running"):
             return Content("polling…"), "ok"
-        last = info.last_ok_ms if info and info.last_ok_ms else self.as_of_ms
+        # The age of what is on screen: when the list's figures were computed (a poll's
+        # or import's refresh); the last poll's end only if there is no list yet.
+        last = self.as_of_ms if self.as_of_ms is not None else (
+            info.last_ok_ms if info else None)
         parts: list[str] = []
         level = "ok"
         if last is None:
@@ -423,15 +436,19 @@ class NocApp(App[int]):
         """Notice polls by other processes (cron, another dashboard) and reload."""
         if self.paused or not self.cache_path.exists():
             return
+        from noc_tui.analytics.views import data_mark
+
         try:
             with self.reader() as cache:
-                mark = (cache.meta("metrics_now_ms"),
-                        cache.conn.execute("SELECT max(id) FROM poll_runs").fetchone()[0])
+                mark = data_mark(cache)
         except Exception:
             return
-        if self._watch_mark is not None and mark != self._watch_mark:
+        # Against the list on screen (not the last look): a change made before this
+        # first look, while the dashboard started, counts too. Once per new mark.
+        shown = self._shown_mark
+        if shown is not None and mark != shown and mark != self._watch_mark:
+            self._watch_mark = mark
             self.call_from_thread(self.data_changed)
-        self._watch_mark = mark
 
     # -- help, export --------------------------------------------------------------------
 

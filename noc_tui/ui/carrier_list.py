@@ -171,7 +171,7 @@ class CarrierListScreen(Screen):
         if snap.error is not None:
             return LoadFailed("carrier list", snap.error)
         return ListLoaded(snap.state, snap.window, snap.as_of_ms, snap.rows, snap.poll,
-                          generation)
+                          generation, snap.mark)
 
     def on_list_loaded(self, msg: ListLoaded) -> None:
         if msg.window != self.noc.window:

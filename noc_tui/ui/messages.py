@@ -26,6 +26,7 @@ class ListLoaded(Message):
     rows: list[dict[str, Any]]
     poll: PollInfo | None
     generation: int
+    mark: tuple[Any, ...] | None = None  # the cache's data mark when the list was read
 
 
 @dataclass

@@ -46,8 +46,11 @@ class CarrierHead(Horizontal):
             yield Static("", id="spark-asr-label", markup=False)
             yield Sparkline([], id="spark-asr")
 
+    shown: dict[str, Any] | None = None  # the data on show (read() of the carrier shown)
+
     def reset(self) -> None:
         """Another carrier: "Loading…" until its head is read."""
+        self.shown = None
         self.query_one("#facts", Note).update(Content("Loading…"))
         for spark in self.query(Sparkline):
             spark.data = []
@@ -63,7 +66,15 @@ class CarrierHead(Horizontal):
             "contacts": contacts(cache, carrier_id),
         }
 
+    def show_list_row(self, rows: dict[str, dict[str, Any]]) -> None:
+        """The carrier list (of the current window) arrived: health, alarm and flags
+        here are its row's, whatever this head read before."""
+        data = self.shown
+        if data is not None and data["row"] is not rows.get(data["facts"]["id"]):
+            self.show_data({**data, "row": rows.get(data["facts"]["id"])})
+
     def show_data(self, data: dict[str, Any]) -> None:
+        self.shown = data
         facts, row, series = data["facts"], data["row"], data["series"]
         carrier_id = facts["id"]
         hs = host(self).health_style

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.widgets import TabPane
 
-from noc_tui.analytics.views import WINDOWS, carrier_list
+from noc_tui.analytics.views import WINDOWS, carrier_list, with_health
 from noc_tui.ui.widgets import NavTable, Note
 
 if TYPE_CHECKING:
@@ -22,12 +22,14 @@ def ts(iso: str | None) -> str:
 
 def carrier_row(cache: Cache, app: Host, carrier_id: str) -> dict[str, Any] | None:
     """The carrier's row of the carrier list: the list's own if it is of the current
-    window, else read for it."""
+    window, else read for it as the list reads it, health and alarms included (the
+    head then shows the list's own row when it arrives: CarrierHead.show_list_row)."""
     rows = app.list_rows()
     if rows is not None:
         return rows.get(carrier_id)
     _, all_rows, _ = carrier_list(cache, WINDOWS[app.window], app.now())
-    return next((r for r in all_rows if r["id"] == carrier_id), None)
+    mine = [r for r in all_rows if r["id"] == carrier_id]
+    return with_health(mine, app.settings)[0] if mine else None
 
 
 class CarrierPart(TabPane):

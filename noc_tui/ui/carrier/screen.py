@@ -264,6 +264,10 @@ class CarrierScreen(Screen):
         else:
             self.tab_parts[msg.part].show_data(msg.data)
 
+    def show_list_row(self, rows: dict[str, dict[str, Any]]) -> None:
+        """The carrier list of the current window arrived (NocApp.list_loaded)."""
+        self.head_part.show_list_row(rows)
+
     def on_load_failed(self, msg: LoadFailed) -> None:
         self.pending.discard(msg.what.removeprefix("carrier "))
         self.release_paint()
