@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from noc_tui import __version__
-from noc_tui.records.timefmt import TimeFormatError, now_ms, parse_duration, parse_instant
+from noc_tui.records.timefmt import (
+    TimeFormatError,
+    ms_to_iso,
+    now_ms,
+    parse_duration,
+    parse_instant,
+)
 
 # The data layer (pydantic config, the cache) is imported by the steps that use it, after
 # the dashboard has paused the garbage collector (noc_tui.ui.startup): every module
@@ -25,6 +31,7 @@ if TYPE_CHECKING:
     from noc_tui.analytics.list_state import ListSnapshot
     from noc_tui.config import Settings
     from noc_tui.settings_view import Checked
+    from noc_tui.store.retention import PruneReport
     from noc_tui.ui.app import NocApp
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -111,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=("json", "csv", "svg", "txt"), default="json")
     exp.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default stdout)")
 
+    prune = sub.add_parser(
+        "prune", help="delete what the cache no longer keeps (runs after every poll and "
+        "import)", description="Delete raw attempts older than cache.keep_attempts (their "
+        "hourly figures stay, 13 months) and older poll bookkeeping, in short transactions.")
+    _common(prune, suppress=True)
+    prune.add_argument("--now", metavar="ISO", help="clock to prune by (default: the clock)")
+
     poll = sub.add_parser("poll", help="poll the switch API once (for cron or a timer)")
     _common(poll, suppress=True)
     poll.add_argument("--url", help="switch API base URL (default: source.url)")
@@ -168,7 +182,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
     import sqlite3
 
     from noc_tui.analytics import metrics
-    from noc_tui.store.cache import Cache, cache_failure
+    from noc_tui.store.cache import HORIZON_KEY, Cache, cache_failure
+    from noc_tui.store.retention import prune
     from noc_tui.sync.importer import ImportSummary, RecordFileError, import_paths
 
     now = _now(args)
@@ -176,9 +191,13 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
     _say_if_migrating(path, err)
     summary = ImportSummary()
     problems: list[str] = []  # what stopped the import part way, said after the summary
+    horizon: str | None = None  # where the kept attempts began before this import
+    pruned: PruneReport | None = None
     try:
         with Cache(path, settings.metrics) as cache:
+            horizon = cache.meta(HORIZON_KEY)
             import_paths(cache, args.paths, summary=summary)
+            pruned = prune(cache, now, _keep_ms(settings))
             metrics.refresh_standard_windows(cache, now)
     except RecordFileError as exc:
         raise UsageError(str(exc)) from None
@@ -187,8 +206,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
         # before stays, and the summary below says how much that was.
         problems.append(str(cache_failure(path, exc)))
     for path, rep in summary.files:
+        closed = ""
+        if rep.closed and horizon is not None:
+            closed = (f", {rep.closed} not taken: they start before {ms_to_iso(int(horizon))}, "
+                      "in hours the cache keeps as hourly figures only (cache.keep_attempts)")
         print(f"{path}: {rep.taken} taken ({rep.unchanged} unchanged), "
-              f"{rep.rejected} rejected", file=err)
+              f"{rep.rejected} rejected{closed}", file=err)
     for rej in islice(summary.rejections(), SHOW_REJECTIONS):
         print(f"  rejected {rej.where}: {rej.reason}", file=err)
     if summary.rejected > SHOW_REJECTIONS:
@@ -206,11 +229,50 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
             problems.append(f"{args.rejects}: cannot write the rejected records "
                             f"({exc.strerror or exc}); give another --rejects FILE")
     print(f"imported {summary.taken} records, rejected {summary.rejected}", file=err)
+    if pruned is not None and (pruned.attempts or pruned.rollups):
+        print(_pruned_line(pruned, settings), file=err)
     for problem in problems:
         print(f"noc-tui: {problem}", file=err)
     if problems:
         return EXIT_USAGE
     return EXIT_FAILED if summary.rejected else EXIT_OK
+
+
+def _keep_ms(settings: Settings) -> int:
+    return parse_duration(settings.cache.keep_attempts) * 1000
+
+
+def _pruned_line(report: PruneReport, settings: Settings) -> str:
+    kept = ms_to_iso(report.horizon_ms) if report.horizon_ms is not None else "now"
+    hours = ms_to_iso(report.rollups_from_ms) if report.rollups_from_ms is not None else "now"
+    return (f"pruned {report.attempts:,} attempts of {report.calls:,} calls and "
+            f"{report.links:,} failover links (attempts are kept from {kept}, "
+            f"cache.keep_attempts = {settings.cache.keep_attempts}), {report.rollups:,} "
+            f"hourly figures (kept from {hours}), {report.quarantined:,} quarantined "
+            f"records and {report.poll_runs:,} poll runs")
+
+
+def cmd_prune(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
+    import sqlite3
+
+    from noc_tui.store.cache import Cache, cache_failure
+    from noc_tui.store.retention import prune
+
+    now = _now(args)
+    path = _cache_path(args, settings)
+    if not path.exists():
+        raise UsageError(f"{path}: no cache yet; nothing to prune")
+    _say_if_migrating(path, err)
+    try:
+        with Cache(path, settings.metrics) as cache:
+            report = prune(cache, now, _keep_ms(settings))
+    except sqlite3.Error as exc:
+        # What was pruned before stays: each batch commits on its own.
+        raise cache_failure(path, exc) from None
+    print(_pruned_line(report, settings)
+          + f"; {report.transactions:,} transactions, the longest "
+          f"{report.max_transaction_s * 1000:.0f} ms before its commit", file=err)
+    return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -220,11 +282,16 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     from noc_tui.store.cache import Cache, cache_failure
 
     window_s = parse_duration(args.window)
+    if window_s * 1000 > _keep_ms(settings):
+        raise UsageError(f"--window {args.window} is longer than the cache keeps attempts "
+                         f"(cache.keep_attempts = {settings.cache.keep_attempts}): ask for "
+                         "at most that, or keep attempts longer")
     now = _now(args)
     path = _cache_path(args, settings)
     if not path.exists():
         raise UsageError(f"{path}: no cache yet; run noc-tui import or noc-tui poll first")
     _say_if_migrating(path, sys.stderr)
+    _warn_if_pruned(path, settings, now - window_s * 1000, sys.stderr)
     if args.format in ("svg", "txt"):
         from noc_tui.ui.render import render_view
 
@@ -253,6 +320,25 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     else:
         out.write(text)
     return EXIT_OK
+
+
+def _warn_if_pruned(path: Path, settings: Settings, start_ms: int, err: TextIO) -> None:
+    """A window that starts before the attempts the cache keeps: its figures lack the
+    pruned attempts (an export --now far back); say so rather than show them as whole."""
+    import sqlite3
+
+    from noc_tui.store.cache import HORIZON_KEY, Cache, CacheError
+
+    try:
+        with Cache(path, settings.metrics, readonly=True) as cache:
+            horizon = cache.meta(HORIZON_KEY)
+    except (sqlite3.Error, CacheError):
+        return  # the export itself says what is wrong with the cache
+    if horizon is not None and start_ms < int(horizon):
+        print(f"noc-tui: warning: the window starts at {ms_to_iso(start_ms)}, before "
+              f"{ms_to_iso(int(horizon))}, where the attempts this cache keeps begin "
+              f"(cache.keep_attempts = {settings.cache.keep_attempts}): figures that "
+              "need older attempts are missing them", file=err)
 
 
 def cmd_poll(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
@@ -442,6 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_poll(args, settings, config_path)
         if args.command == "quarantine":
             return cmd_quarantine(args, settings, sys.stdout)
+        if args.command == "prune":
+            return cmd_prune(args, settings, err)
         if args.command == "demo-switch":
             return cmd_demo_switch(args)
         return cmd_demo(args, settings, config_path)

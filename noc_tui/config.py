@@ -13,10 +13,15 @@ import tomllib
 from contextvars import ContextVar
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 from pydantic_settings.sources import InitSettingsSource
 
 from noc_tui.records.timefmt import TimeFormatError, parse_duration
@@ -101,6 +106,23 @@ class SourceSettings(_Section):
     page_limit: int = Field(5000, ge=1, le=50000)
 
 
+class CacheSettings(_Section):
+    """The cache file and what it keeps (docs/metrics.md, "What the cache keeps")."""
+
+    path: Path | None = None
+    # Raw attempts are kept this long; the CLI accepts windows up to this long, and the
+    # dashboard's longest window (7d) must fit in it.
+    keep_attempts: str = "35d"
+
+    @field_validator("keep_attempts")
+    @classmethod
+    def _v_keep(cls, value: str) -> str:
+        _check_duration(value)
+        if parse_duration(value) < 7 * 86400:
+            raise ValueError("keep at least 7d: the dashboard's longest window is 7d")
+        return value
+
+
 class PollSettings(_Section):
     interval: str = "1h"
     overlap: str = "2h"
@@ -143,7 +165,9 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
-    cache: Path | None = None
+    # `cache = "PATH"` (and NOC_TUI_CACHE=PATH) still name the file alone; NoDecode: the
+    # environment's value is a path, not JSON.
+    cache: Annotated[CacheSettings, NoDecode] = Field(default_factory=CacheSettings)
     source: SourceSettings = Field(default_factory=SourceSettings)
     poll: PollSettings = Field(default_factory=PollSettings)
     metrics: MetricSettings = Field(default_factory=MetricSettings)
@@ -164,8 +188,13 @@ class Settings(BaseSettings):
         file_source = InitSettingsSource(settings_cls, init_kwargs=_FILE_DATA.get({}))
         return (init_settings, env_settings, file_source)
 
+    @field_validator("cache", mode="before")
+    @classmethod
+    def _cache_path_alone(cls, value: Any) -> Any:
+        return {"path": value} if isinstance(value, (str, Path)) else value
+
     def cache_path(self) -> Path:
-        return self.cache or default_cache_path()
+        return self.cache.path or default_cache_path()
 
 
 # The TOML data being loaded; a context variable so loading stays re-entrant.

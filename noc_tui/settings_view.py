@@ -135,7 +135,7 @@ class MetricSettingsView(SectionView):
 
 class SettingsView(SectionView):
     def cache_path(self) -> Path:
-        return self.cache or default_cache_path()
+        return self.cache.path or default_cache_path()
 
 
 # The model classes of noc_tui.config whose views have methods of their own.

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from noc_tui.records.timefmt import DAY_MS, HOUR_MS, ms_to_dt, ms_to_iso
 from noc_tui.store.cache import ROLLUP_VALUE_COLS, Cache, _rollup_select
+from noc_tui.store.retention import carried_streak, chain, streak
 
 if TYPE_CHECKING:
     from noc_tui.config import MetricSettings
@@ -279,31 +280,16 @@ def _consistency_pass(
 
 
 def consecutive_failures(cache: Cache, carrier_id: str, now_ms: int) -> tuple[int, int | None]:
-    """(failures since the last 2xx before now, start of that 2xx attempt in ms or None)."""
-    q = cache.conn.execute
-    row = q(
-        "SELECT ts FROM attempts WHERE carrier_id = ? AND ts < ? "
-        "AND sip_code BETWEEN 200 AND 299 ORDER BY ts DESC LIMIT 1",
-        (carrier_id, now_ms),
-    ).fetchone()
-    if row is None:
-        n = q("SELECT count(*) FROM attempts WHERE carrier_id = ? AND ts < ?",
-              (carrier_id, now_ms)).fetchone()[0]
-        return n, None
-    last_ts = row[0]
-    call, seq = q(
-        "SELECT call_id, seq FROM attempts WHERE carrier_id = ? AND ts = ? "
-        "AND sip_code BETWEEN 200 AND 299 ORDER BY call_id DESC, seq DESC LIMIT 1",
-        (carrier_id, last_ts),
-    ).fetchone()
-    later = q("SELECT count(*) FROM attempts WHERE carrier_id = ? AND ts > ? AND ts < ?",
-              (carrier_id, last_ts, now_ms)).fetchone()[0]
-    ties = q(
-        "SELECT count(*) FROM attempts WHERE carrier_id = ? AND ts = ? "
-        "AND (call_id > ? OR (call_id = ? AND seq > ?))",
-        (carrier_id, last_ts, call, call, seq),
-    ).fetchone()[0] if last_ts < now_ms else 0
-    return later + ties, last_ts
+    """(failures since the last 2xx before now, start of that 2xx attempt in ms or None):
+    over the attempts cached since the last prune, after the streak that prune kept of
+    the ones before (store/retention.py); for a now before that, over the cached ones."""
+    conn = cache.conn
+    carried = carried_streak(conn, carrier_id)
+    if carried is None or now_ms < carried[0]:
+        s = streak(conn, carrier_id, None, now_ms)
+    else:
+        s = chain(carried[1], streak(conn, carrier_id, carried[0], now_ms))
+    return s.fails, s.last_ok_ts
 
 
 # -- failovers --------------------------------------------------------------------------

@@ -137,8 +137,19 @@ MIGRATIONS: list[str] = [
     DROP INDEX failovers_in_carrier;
     CREATE INDEX failovers_in_carrier ON failovers_in (carrier_id, ts, call_id);
     """,
+    # 7: pruning (store/retention.py): each carrier's consecutive failures over its
+    # attempts before `upto`, kept when those attempts are pruned.
+    """
+    CREATE TABLE failure_streaks (
+        carrier_id TEXT PRIMARY KEY, upto INTEGER NOT NULL, fails INTEGER NOT NULL,
+        last_ok_ts INTEGER);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+# meta: the cache holds every attempt that starts at or after this instant (ms); the
+# hours before it are closed (store/retention.py): their raw attempts were pruned and
+# their figures live on in the rollups alone.
+HORIZON_KEY = "attempts_from"
 
 
 class CacheError(Exception):
@@ -234,11 +245,15 @@ class IngestReport:
     rejected: int = 0
     unchanged: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    # Valid attempts not taken: they start before the horizon (HORIZON_KEY), in hours
+    # whose figures are closed, and are not cached already.
+    closed: int = 0
 
     def merge(self, other: IngestReport) -> None:
         self.taken += other.taken
         self.rejected += other.rejected
         self.unchanged += other.unchanged
+        self.closed += other.closed
         self.rejections.extend(other.rejections)
 
 
@@ -355,6 +370,7 @@ class Cache:
             self.migrate()
         self.ratebook = RateBook(conn)
         self._staged = False  # staging tables made on this connection
+        self._closed = 0  # attempts of the last batch not taken: before the horizon
         self._known_carriers: set[str] = {
             r[0] for r in conn.execute("SELECT id FROM attempt_carriers")}
         if not self.readonly:
@@ -526,6 +542,8 @@ class Cache:
                                                 costed=costed, row_by_row=row_by_row)
             finally:
                 conn.execute("DETACH DATABASE parse_db")
+            report.closed, self._closed = self._closed, 0
+            report.taken -= report.closed
             report.unchanged = report.taken - written
         return report
 
@@ -553,7 +571,9 @@ class Cache:
                     conn.executemany(insert_rows_sql("stage_db.stage"),
                                      ((i, *r) for i, r in enumerate(rows)))
                     written = self._apply_stage()
-                    taken, unchanged = len(rows), len(rows) - written
+                    report.closed, self._closed = self._closed, 0
+                    taken = len(rows) - report.closed
+                    unchanged = taken - written
                 else:
                     taken, unchanged = self._store_reference(kind, rows)
             report.taken = taken
@@ -597,6 +617,8 @@ class Cache:
         create_stage(conn, "stage_db")
         conn.execute("CREATE TABLE IF NOT EXISTS stage_db.old AS SELECT * FROM attempts WHERE 0")
         conn.execute("CREATE TABLE IF NOT EXISTS stage_db.calls (call_id TEXT PRIMARY KEY)")
+        conn.execute("CREATE TABLE IF NOT EXISTS stage_db.closed "
+                     "(call_id TEXT, seq INTEGER, PRIMARY KEY (call_id, seq))")
         # Cost is computed in SQL statements by the same RateBook as everywhere else.
         conn.create_function("noc_cost", 4, self.ratebook.cost, deterministic=True)
         self._staged = True
@@ -616,6 +638,7 @@ class Cache:
             conn.execute(last_record_wins_sql(stage))
         if not costed:
             conn.execute(cost_sql(stage))
+        self._closed = self._drop_closed(stage)
         # Calls with attempts cached before this batch. Only their rows can be cached
         # already (unchanged or replaced), and their links are made from the attempts
         # table once stored; all other calls' links from the batch alone, which holds
@@ -623,6 +646,12 @@ class Cache:
         conn.execute("DELETE FROM stage_db.calls")
         conn.execute(f"INSERT INTO stage_db.calls SELECT DISTINCT call_id FROM {stage} s "
                      "WHERE EXISTS (SELECT 1 FROM attempts a WHERE a.call_id = s.call_id)")
+        if self._closed:
+            # Calls that lost attempts to the horizon: their links, like a known call's,
+            # from the attempts table once stored (none from the parser's), so every
+            # path makes the same ones.
+            conn.execute("INSERT OR IGNORE INTO stage_db.calls "
+                         "SELECT DISTINCT call_id FROM stage_db.closed")
         known = conn.execute("SELECT 1 FROM stage_db.calls LIMIT 1").fetchone() is not None
         if parsed:
             # The parser's links of the new calls (the others' come from attempts).
@@ -689,6 +718,27 @@ class Cache:
             conn.execute(link_in("failovers_in", "attempts", of_calls="stage_db.calls"))
         return int(written)
 
+    def _drop_closed(self, stage: str) -> int:
+        """Take out of `stage` the attempts that start before the horizon and are not
+        cached: their hours' rollups were closed when the attempts there were pruned,
+        so such a record, maybe counted there already, cannot be told from a new one.
+        Lists them in stage_db.closed; returns how many."""
+        horizon = self.meta(HORIZON_KEY)
+        conn = self.conn
+        if horizon is None or conn.execute(
+                f"SELECT 1 FROM {stage} WHERE ts < ? LIMIT 1", (int(horizon),)).fetchone() is None:
+            return 0
+        conn.execute("DELETE FROM stage_db.closed")
+        conn.execute(
+            f"INSERT INTO stage_db.closed SELECT call_id, seq FROM {stage} s WHERE ts < ? "
+            "AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.call_id = s.call_id "
+            "AND a.seq = s.seq)", (int(horizon),))
+        n = int(conn.execute("SELECT count(*) FROM stage_db.closed").fetchone()[0])
+        if n:
+            conn.execute(f"DELETE FROM {stage} WHERE (call_id, seq) IN "
+                         "(SELECT call_id, seq FROM stage_db.closed)")
+        return n
+
     def _relink_all(self) -> None:
         """Derive every failover link again (after a migration that could not)."""
         conn = self.conn
@@ -704,11 +754,13 @@ class Cache:
     def _rerate(self, carrier_ids: set[str]) -> None:
         """Rates changed: re-cost those carriers' connected attempts and their rollups."""
         self.ratebook.forget(carrier_ids)
+        # Attempts before the horizon keep their cost, as their hours' rollups do.
+        horizon = int(self.meta(HORIZON_KEY) or -(2**62))
         for cid in carrier_ids:
             rows = self.conn.execute(
                 "SELECT call_id, seq, dst, ts, duration_s FROM attempts "
-                "WHERE carrier_id = ? AND sip_code BETWEEN 200 AND 299",
-                (cid,),
+                "WHERE carrier_id = ? AND sip_code BETWEEN 200 AND 299 AND ts >= ?",
+                (cid, horizon),
             ).fetchall()
             self.conn.executemany(
                 "UPDATE attempts SET cost = ? WHERE call_id = ? AND seq = ?",
@@ -721,10 +773,13 @@ class Cache:
         s = self.settings
         where = "WHERE carrier_id = ?" if carrier_id is not None else "WHERE true"
         args: tuple[Any, ...] = (carrier_id,) if carrier_id is not None else ()
-        self.conn.execute(f"DELETE FROM rollups {where}", args)
+        # Hours before the horizon keep their figures: their attempts were pruned.
+        horizon = int(self.meta(HORIZON_KEY) or -(2**62))
+        self.conn.execute(f"DELETE FROM rollups {where} AND hour >= {horizon}", args)
         self.conn.execute(
             f"INSERT INTO rollups SELECT carrier_id, ts / {HOUR_MS} * {HOUR_MS}, "
-            f"{_rollup_select(s.ner_set(), s.sdc_max_s)} FROM attempts {where} GROUP BY 1, 2",
+            f"{_rollup_select(s.ner_set(), s.sdc_max_s)} FROM attempts {where} "
+            f"AND ts >= {horizon} GROUP BY 1, 2",
             args,
         )
 

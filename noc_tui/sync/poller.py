@@ -40,6 +40,7 @@ from noc_tui.settings_view import default_config_path
 from noc_tui.sources import open_source
 from noc_tui.sources.base import CANCELLED, Page, Source, SourceError
 from noc_tui.store.cache import Cache, CacheError, IngestReport, cache_failure
+from noc_tui.store.retention import prune
 from noc_tui.sync.readahead import read_ahead
 
 if TYPE_CHECKING:
@@ -349,6 +350,7 @@ class Poller:
         self.overlap_ms = parse_duration(settings.poll.overlap) * 1000
         self.backfill_ms = parse_duration(settings.poll.backfill) * 1000
         self.interval_s = parse_duration(settings.poll.interval)
+        self.keep_ms = parse_duration(settings.cache.keep_attempts) * 1000
 
     def status(self) -> PollStatus:
         with Cache(self.cache_path, self.settings.metrics, readonly=True) as cache:
@@ -446,6 +448,7 @@ class Poller:
                     conn.execute("DELETE FROM poll_state WHERE key = ?", (PROGRESS_KEY,))
             run.progress("metrics", 0, None)
             refresh_standard_windows(cache, now_ms())
+            prune(cache, now_ms(), self.keep_ms)
         except SourceError as exc:
             status, error_kind, error = "failed", exc.kind, exc.message
         except (sqlite3.Error, CacheError) as exc:
