@@ -71,18 +71,39 @@ def hour_of_calls(rng: random.Random, hour: int, per_hour: int, ids: list[str],
 
 def reader(path: str, carrier: str, stop: multiprocessing.synchronize.Event,
            out: Connection) -> None:
-    """The dashboard's reads back to back; sends (start, seconds) of every read."""
+    """Reads back to back until told to stop, then sends (start, seconds) of each: a
+    probe (one row of meta, in a read of its own: its time is almost all waiting) and
+    the dashboard's reads (the stored carrier list, a carrier's three summaries)."""
+    probes: list[tuple[float, float]] = []
     reads: list[tuple[float, float]] = []
     with Cache(path, readonly=True) as cache:
         for _ in range(10_000_000):  # bounded; ends when told
             if stop.is_set():
                 break
             t0 = time.monotonic()
+            now = cache_now(cache)
+            t1 = time.monotonic()
             stored_metrics(cache, 86400)
-            summaries(cache, carrier, cache_now(cache))
-            reads.append((t0, time.monotonic() - t0))
-    out.send(reads)
+            summaries(cache, carrier, now)
+            probes.append((t0, t1 - t0))
+            reads.append((t1, time.monotonic() - t1))
+    out.send((probes, reads))
     out.close()
+
+
+RAW = ("attempts", "sqlite_autoindex_attempts_1", "attempts_carrier_ts", "attempts_codes",
+       "failovers", "sqlite_autoindex_failovers_1", "failovers_out", "failovers_in",
+       "sqlite_autoindex_failovers_in_1", "failovers_in_carrier")
+
+
+def table_sizes(cache: Cache) -> tuple[int, int] | None:
+    """(bytes of the raw attempts and their links with their indexes, bytes of the
+    rollups), from SQLite's dbstat table when this SQLite has it."""
+    try:
+        rows = dict(cache.conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
+    except Exception:
+        return None
+    return sum(rows.get(n, 0) for n in RAW), rows.get("rollups", 0)
 
 
 def cache_now(cache: Cache) -> int:
@@ -111,11 +132,11 @@ def main() -> int:
     proc = mp.Process(target=reader, args=(str(path), ids[0], stop, send))
     proc.start()
     prunes: list[tuple[int, float, float]] = []  # (day, start, end) of each prune
-    sizes: list[int] = []
+    sizes: list[tuple[int, int, int]] = []  # (database, raw part, rollups) a day
     call = 0
     t_all = time.perf_counter()
-    print("day  attempts  data_MB  file_MB  wal_MB  free_pages  pruned  prune_tx  max_tx_ms"
-          "  max_commit_ms  prune_s")
+    print("day  attempts  db_MB  raw_MB  rollups_MB  file_MB  wal_MB  free_pages  pruned"
+          "  prune_tx  max_tx_ms  max_commit_ms  prune_s")
     try:
         for day in range(args.days):
             pruned = tx = 0
@@ -143,28 +164,31 @@ def main() -> int:
             size = pages * cache.conn.execute("PRAGMA page_size").fetchone()[0]
             file = path.stat().st_size
             wal = Path(f"{path}-wal").stat().st_size if Path(f"{path}-wal").exists() else 0
-            sizes.append(size)
-            print(f"{day + 1:3d} {n:9,d} {size / 2**20:8.1f} {file / 2**20:8.1f} "
-                  f"{wal / 2**20:7.1f} {free:11,d} "
+            parts = table_sizes(cache) or (0, 0)
+            sizes.append((size, *parts))
+            print(f"{day + 1:3d} {n:9,d} {size / 2**20:6.1f} {parts[0] / 2**20:7.1f} "
+                  f"{parts[1] / 2**20:11.1f} {file / 2**20:8.1f} {wal / 2**20:7.1f} {free:11,d} "
                   f"{pruned:7,d} {tx:9,d} {max_tx * 1000:10.1f} {max_commit * 1000:14.1f} "
                   f"{prune_s:8.2f}", flush=True)
     finally:
         stop.set()
-        reads = recv.recv()
+        probes, reads = recv.recv()
         proc.join(30)
         cache.close()
     total_s = time.perf_counter() - t_all
 
-    # Reads that overlapped a prune, however briefly, against the others: a reader the
-    # prune held up would show as a longer tail in the first.
-    during: list[float] = []
-    apart: list[float] = []
-    k = 0
-    for start, took in reads:
-        while k < len(prunes) and prunes[k][2] < start:
-            k += 1
-        hit = k < len(prunes) and prunes[k][1] <= start + took
-        (during if hit else apart).append(took)
+    def split(spans: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
+        """Reads that overlapped a prune, however briefly, and the others: a reader a
+        prune held up would show as a longer tail in the first."""
+        during: list[float] = []
+        apart: list[float] = []
+        k = 0
+        for start, took in spans:
+            while k < len(prunes) and prunes[k][2] < start:
+                k += 1
+            hit = k < len(prunes) and prunes[k][1] <= start + took
+            (during if hit else apart).append(took)
+        return during, apart
 
     def dist(xs: list[float]) -> str:
         xs = sorted(xs)
@@ -173,14 +197,25 @@ def main() -> int:
         return (f"{len(xs):,} reads, median {xs[len(xs) // 2] * 1000:.1f} ms, p99 "
                 f"{xs[int(len(xs) * 0.99)] * 1000:.1f} ms, longest {xs[-1] * 1000:.1f} ms")
 
+    def mb(x: int) -> str:
+        return f"{x / 2**20:.1f} MB"
+
     kept = sizes[35:] if len(sizes) > 35 else sizes
+    first, last = kept[0], kept[-1]
+    days = max(1, len(kept) - 1)
     print(f"\n{args.days} days x 24 polls of {args.per_hour} attempts, {args.carriers} "
           f"carriers, {total_s:.0f} s in all")
-    print(f"database from day 36 on: {min(kept) / 2**20:.1f}-{max(kept) / 2**20:.1f} MB "
-          f"(day 36 {kept[0] / 2**20:.1f} MB, last day {kept[-1] / 2**20:.1f} MB, "
-          f"growth {100 * (kept[-1] / kept[0] - 1):+.1f}%)")
-    print(f"reader, reads overlapping a prune: {dist(during)}")
-    print(f"reader, the other reads:           {dist(apart)}")
+    print(f"database, day {len(sizes) - len(kept) + 1} to {len(sizes)}: {mb(first[0])} to "
+          f"{mb(last[0])} ({100 * (last[0] / first[0] - 1):+.1f}%)")
+    if first[1]:
+        print(f"  raw attempts and links with their indexes: {mb(first[1])} to {mb(last[1])} "
+              f"({100 * (last[1] / first[1] - 1):+.1f}%)")
+        print(f"  hourly rollups (kept 13 months): {mb(first[2])} to {mb(last[2])}, "
+              f"{(last[2] - first[2]) / days / 1024:.0f} KiB a day")
+    for name, spans in (("probe", probes), ("dashboard read", reads)):
+        during, apart = split(spans)
+        print(f"reader, {name}, overlapping a prune: {dist(during)}")
+        print(f"reader, {name}, the others:          {dist(apart)}")
     print(f"cache: {path}")
     return 0
 

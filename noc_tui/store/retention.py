@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from noc_tui.store.cache import Cache
 
 ROLLUP_MONTHS = 13  # the monthly summary's 12 calendar months, and the one before
-# Calls one transaction deletes, with their attempts and links: about 1,000 attempts,
-# a few ms of writing (bench/bench_prune.py).
+# Calls one transaction deletes, with their attempts and links: some 650 attempts of
+# bench/bench_prune.py's calls, a few ms of writing.
 PRUNE_BATCH_CALLS = 400
 ROLLUP_BATCH_HOURS = 24 * 31  # rollup rows of one carrier one transaction deletes
 STREAK_BATCH = 500  # carriers' kept streaks one transaction writes
@@ -41,7 +41,7 @@ _CONN = "sip_code BETWEEN 200 AND 299"
 
 @dataclass
 class PruneReport:
-    horizon_ms: int | None = None  # attempts kept from here on (None: none to keep)
+    horizon_ms: int | None = None  # attempts kept from here on
     rollups_from_ms: int | None = None  # rollups kept from here on
     calls: int = 0
     attempts: int = 0
