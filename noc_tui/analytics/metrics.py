@@ -283,12 +283,14 @@ def consecutive_failures(cache: Cache, carrier_id: str, now_ms: int) -> tuple[in
     """(failures since the last 2xx before now, start of that 2xx attempt in ms or None):
     over the attempts cached since the last prune, after the streak that prune kept of
     the ones before (store/retention.py); for a now before that, over the cached ones."""
-    conn = cache.conn
-    carried = carried_streak(conn, carrier_id)
-    if carried is None or now_ms < carried[0]:
-        s = streak(conn, carrier_id, None, now_ms)
-    else:
-        s = chain(carried[1], streak(conn, carrier_id, carried[0], now_ms))
+    # One read transaction: a prune committing between the kept streak and the count of
+    # the attempts would have those counted twice, or not at all.
+    with cache.snapshot() as conn:
+        carried = carried_streak(conn, carrier_id)
+        if carried is None or now_ms < carried[0]:
+            s = streak(conn, carrier_id, None, now_ms)
+        else:
+            s = chain(carried[1], streak(conn, carrier_id, carried[0], now_ms))
     return s.fails, s.last_ok_ts
 
 

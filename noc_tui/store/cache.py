@@ -434,8 +434,12 @@ class Cache:
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every query inside sees the same committed state."""
+        """A read transaction: every query inside sees the same committed state. Inside
+        another transaction, that one is it."""
         with self._lock:
+            if self.conn.in_transaction:
+                yield self.conn
+                return
             self.conn.execute("BEGIN DEFERRED")
             try:
                 yield self.conn
