@@ -30,7 +30,7 @@ from noc_tui.records.timefmt import (
 if TYPE_CHECKING:
     from noc_tui.analytics.list_state import ListSnapshot
     from noc_tui.config import Settings
-    from noc_tui.settings_view import Checked
+    from noc_tui.config_check import Checked
     from noc_tui.store.retention import PruneReport
     from noc_tui.ui.app import NocApp
 
@@ -441,8 +441,8 @@ def dashboard_app(args: argparse.Namespace, settings: Settings, config_path: Pat
 def prepare_dashboard(args: argparse.Namespace, err: TextIO, **app_options: Any) -> NocApp:
     """`noc-tui` from its arguments to the app, ready to run. The config is validated in
     a forked child while this process imports Textual: both take about a quarter of a
-    second, and run side by side on two cores (noc_tui.settings_view)."""
-    from noc_tui.settings_view import ConfigCheck
+    second, and run side by side on two cores (noc_tui.config_check)."""
+    from noc_tui.config_check import ConfigCheck
 
     clock = app_options.get("clock")
 
@@ -493,7 +493,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, config_path: Path) ->
 
 def load_config(args: argparse.Namespace, err: TextIO) -> tuple[Settings, Path]:
     """The validated settings and the config file's path; warnings go to err."""
-    from noc_tui.settings_view import check_in_process
+    from noc_tui.config_check import check_in_process
 
     return _with_warnings(check_in_process(args.config), err)
 

@@ -1,5 +1,6 @@
-"""The dashboard's start: config validated in a forked child (noc_tui.settings_view), the
-carrier list read ahead there, and the app shown from plain views of the settings.
+"""The dashboard's start: config validated in a forked child (noc_tui.config_check), the
+carrier list read ahead there, and the app shown from plain views of the settings
+(noc_tui.settings_view).
 
 The forked paths run in a fresh interpreter (subprocess): the check forks only a
 single-threaded process, and this test process has threads of its own.
@@ -17,7 +18,8 @@ from typing import Any
 import pytest
 
 from noc_tui.analytics.views import list_snapshot
-from noc_tui.config import load_settings
+from noc_tui.config import load_settings, to_plain
+from noc_tui.settings_view import from_plain
 from noc_tui.ui.carrier_list import CarrierListScreen
 from noc_tui.ui.render import settle
 from noc_tui.ui.widgets import NavTable
@@ -72,7 +74,7 @@ def run_python(code: str, *args: str) -> dict[str, Any]:
 
 COMPARE = r"""
 import json, os, sys
-from noc_tui.settings_view import ConfigCheck
+from noc_tui.config_check import ConfigCheck
 check = ConfigCheck(sys.argv[1])
 forked = check.pid != 0
 pid = check.pid
@@ -235,9 +237,6 @@ def test_settings_from_pydantic_and_views_drive_the_same_thresholds(tmp_path: Pa
     cfg = tmp_path / "c.toml"
     cfg.write_text("[health]\ndegraded_asr = 0.6\n[alarms]\nasr_floor = 0.5\n")
     settings, path = load_settings(cfg)
-    from noc_tui.config import to_plain
-    from noc_tui.settings_view import from_plain
-
     view = from_plain(to_plain(settings))
     a = list_snapshot(cache, settings, path, "24h", FROZEN_NOW)
     b = list_snapshot(cache, view, path, "24h", FROZEN_NOW)
