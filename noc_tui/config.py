@@ -3,6 +3,11 @@
 Precedence, highest first: command-line flags (applied by the caller), environment
 variables (NOC_TUI_CACHE, NOC_TUI_SOURCE__URL, ...), the TOML file, defaults.
 Every model forbids unknown keys so a typo is an error, not a silently ignored setting.
+
+These models are the one definition of each setting. The dashboard reads plain views of
+them (:mod:`noc_tui.settings_view`, no pydantic) that take their fields as sent; what a
+model answers beyond its fields is written in a ``settings_view.ModelMethods`` class
+that the model inherits, so its view has it too. Adding a key is a change here alone.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ import os
 import stat
 import tomllib
 from contextvars import ContextVar
-from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,10 +33,13 @@ from noc_tui.settings_view import (  # noqa: F401 (re-exported: the models' help
     APP,
     CodeSpec,
     ConfigError,
+    MetricMethods,
+    SettingsMethods,
     config_dir,
     default_cache_path,
     default_config_path,
     expand_codes,
+    methods_of,
 )
 
 
@@ -59,7 +66,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class MetricSettings(_Section):
+class MetricSettings(_Section, MetricMethods):
     """Thresholds of the metric definitions (foundation issue, section 5)."""
 
     ner_codes: list[CodeSpec] = Field(default_factory=lambda: ["200-299", 480, 486, 600, 603])
@@ -74,21 +81,6 @@ class MetricSettings(_Section):
     fas_min_flags: int = Field(2, ge=1)
 
     _v_codes = field_validator("ner_codes", "halt_codes")(_check_codes)
-
-    # Models are frozen, so the expanded sets can be cached on first use.
-    @cached_property
-    def _ner(self) -> frozenset[int]:
-        return expand_codes(self.ner_codes)
-
-    @cached_property
-    def _halt(self) -> frozenset[int]:
-        return expand_codes(self.halt_codes)
-
-    def ner_set(self) -> frozenset[int]:
-        return self._ner
-
-    def halt_set(self) -> frozenset[int]:
-        return self._halt
 
 
 class SourceSettings(_Section):
@@ -157,7 +149,7 @@ class UISettings(_Section):
     window: Literal["1h", "24h", "7d"] = "24h"
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, SettingsMethods):
     model_config = SettingsConfigDict(
         env_prefix="NOC_TUI_",
         env_nested_delimiter="__",
@@ -192,9 +184,6 @@ class Settings(BaseSettings):
     @classmethod
     def _cache_path_alone(cls, value: Any) -> Any:
         return {"path": value} if isinstance(value, (str, Path)) else value
-
-    def cache_path(self) -> Path:
-        return self.cache.path or default_cache_path()
 
 
 # The TOML data being loaded; a context variable so loading stays re-entrant.
@@ -263,10 +252,12 @@ def _format_validation(path: Path, exc: ValidationError) -> str:
 
 def to_plain(value: Any) -> Any:
     """Settings as JSON-ready data for ``settings_view.from_plain``, secrets included
-    (it goes down a private pipe to the parent process, never to a file or a log)."""
+    (it goes down a private pipe to the parent process, never to a file or a log).
+    A type it does not know is refused (TypeError), never sent as something else."""
     if isinstance(value, BaseModel):
         fields = {name: to_plain(getattr(value, name)) for name in type(value).model_fields}
-        return {"$model": type(value).__name__, "fields": fields}
+        return {"$model": type(value).__name__, "methods": methods_of(type(value)),
+                "fields": fields}
     if isinstance(value, Path):
         return {"$path": str(value)}
     if isinstance(value, SecretStr):
@@ -275,4 +266,6 @@ def to_plain(value: Any) -> Any:
         return {"$dict": {k: to_plain(v) for k, v in value.items()}}
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
-    return value
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    raise TypeError(f"settings value of type {type(value).__name__} has no plain form")

@@ -3,15 +3,19 @@
 Importing pydantic and pydantic-settings costs about a quarter of a second, as much as a
 third of Textual's own start. The dashboard validates its configuration in a forked
 child (:mod:`noc_tui.config_check`) while its own process imports Textual, and gets the
-result back as tagged plain data (``config.to_plain``), rebuilt here into views that
-answer the same attribute reads and methods the dashboard uses on the models. This
-module imports no other of noc_tui's, so the models can build on it.
+result back as tagged plain data (``config.to_plain``), rebuilt here into views.
+
+One definition of each setting: the keys, their types and checks are the pydantic
+models' alone (:mod:`noc_tui.config`); a view takes whatever fields the model sent. What
+a model answers beyond its fields (``cache_path()``, ``halt_set()``) is written once,
+here, in a plain class that the model and its view both inherit. This module imports no
+other of noc_tui's, so the models can build on it.
 """
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +75,36 @@ def _expand(specs: tuple[CodeSpec, ...]) -> frozenset[int]:
     return frozenset(out)
 
 
+# -- what a model answers beyond its fields, written once for the model and its view -----
+
+
+class ModelMethods:
+    """Base of the classes that hold what a settings model answers beyond its fields.
+
+    A model inherits one (``class Settings(BaseSettings, SettingsMethods)``); its view is
+    built on the same one (``from_plain``). So a method is written once, in a subclass
+    of this, and both have it.
+    """
+
+
+class SettingsMethods(ModelMethods):
+    """Of :class:`noc_tui.config.Settings`."""
+
+    def cache_path(self) -> Path:
+        return self.cache.path or default_cache_path()  # type: ignore[attr-defined]
+
+
+class MetricMethods(ModelMethods):
+    """Of :class:`noc_tui.config.MetricSettings` (the code sets are cached by
+    ``expand_codes``)."""
+
+    def ner_set(self) -> frozenset[int]:
+        return expand_codes(self.ner_codes)  # type: ignore[attr-defined]
+
+    def halt_set(self) -> frozenset[int]:
+        return expand_codes(self.halt_codes)  # type: ignore[attr-defined]
+
+
 # -- the views --------------------------------------------------------------------------
 
 
@@ -117,33 +151,26 @@ class SectionView:
     __hash__ = None  # type: ignore[assignment]
 
 
-class MetricSettingsView(SectionView):
-    def ner_set(self) -> frozenset[int]:
-        return expand_codes(self.ner_codes)
-
-    def halt_set(self) -> frozenset[int]:
-        return expand_codes(self.halt_codes)
+def methods_of(model: type) -> list[str]:
+    """The names of the ModelMethods classes a model class inherits (what its view is
+    built on)."""
+    return [c.__name__ for c in model.__mro__ if ModelMethods in c.__bases__]
 
 
-class SettingsView(SectionView):
-    def cache_path(self) -> Path:
-        return self.cache.path or default_cache_path()
-
-
-# The model classes of noc_tui.config whose views have methods of their own.
-VIEWS: dict[str, type[SectionView]] = {
-    "MetricSettings": MetricSettingsView,
-    "Settings": SettingsView,
-}
+@cache
+def view_class(model: str, methods: tuple[str, ...]) -> type[SectionView]:
+    """The view of the model class named `model`: SectionView with its methods."""
+    known = {c.__name__: c for c in ModelMethods.__subclasses__()}
+    return type(f"{model}View", (SectionView, *(known[m] for m in methods)), {})
 
 
 def from_plain(value: Any) -> Any:
     """Rebuild what ``config.to_plain`` wrote: every dict there is tagged, as a model
-    ($model, fields), a path, a secret or a plain mapping ($dict)."""
+    ($model, its methods, fields), a path, a secret or a plain mapping ($dict)."""
     if isinstance(value, dict):
         if "$model" in value:
             fields = {k: from_plain(v) for k, v in value["fields"].items()}
-            return VIEWS.get(value["$model"], SectionView)(fields)
+            return view_class(value["$model"], tuple(value["methods"]))(fields)
         if "$path" in value:
             return Path(value["$path"])
         if "$secret" in value:

@@ -216,12 +216,12 @@ def test_the_dashboards_settings_views_drive_the_poller_exactly(
     # The dashboard gets its settings as plain views (noc_tui.settings_view), bearer
     # token included, and hands them to the poller it runs.
     from noc_tui.config import to_plain
-    from noc_tui.settings_view import SettingsView, from_plain
+    from noc_tui.settings_view import SectionView, from_plain
 
     sw = make_switch(cpm=0.2, token="s3cret")
     path = tmp_path / "cache.db"
     view = from_plain(to_plain(_settings(sw.url, token="s3cret")))
-    assert isinstance(view, SettingsView)
+    assert isinstance(view, SectionView)
     result = Poller(view, path, backoff_base_s=FAST_BACKOFF).poll_once()
     assert result.ok, result.error
     assert result.attempts > 100

@@ -1,6 +1,6 @@
 """The dashboard's start: config validated in a forked child (noc_tui.config_check), the
 carrier list read ahead there, and the app shown from plain views of the settings
-(noc_tui.settings_view).
+(noc_tui.settings_view), which take every key and method from the pydantic models.
 
 The forked paths run in a fresh interpreter (subprocess): the check forks only a
 single-threaded process, and this test process has threads of its own.
@@ -12,14 +12,18 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, SecretStr, create_model
+from pydantic_settings import BaseSettings
 
 from noc_tui.analytics.views import list_snapshot
-from noc_tui.config import load_settings, to_plain
-from noc_tui.settings_view import from_plain
+from noc_tui.config import MetricSettings, Settings, SourceSettings, load_settings, to_plain
+from noc_tui.settings_view import from_plain, methods_of, view_class
 from noc_tui.ui.carrier_list import CarrierListScreen
 from noc_tui.ui.render import settle
 from noc_tui.ui.widgets import NavTable
@@ -242,6 +246,58 @@ def test_settings_from_pydantic_and_views_drive_the_same_thresholds(tmp_path: Pa
     b = list_snapshot(cache, view, path, "24h", FROZEN_NOW)
     assert a == b
     assert any(r["health"] == "degraded" for r in a.rows)
+
+
+def _models(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    """`model` and every section model under it."""
+    yield model
+    for field in model.model_fields.values():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            yield from _models(field.annotation)
+
+
+def _not_shared_with_view(model: type[BaseModel]) -> list[str]:
+    """What `model` answers beyond its fields (and validators) that its view does not
+    have from the same definition."""
+    hooks = model.__pydantic_decorators__
+    own = ({n for n in dir(model) if not n.startswith("_")} - set(dir(BaseSettings))
+           - set(model.model_fields) - set(hooks.field_validators)
+           - set(hooks.model_validators))
+    view = view_class(model.__name__, tuple(methods_of(model)))
+    return sorted(n for n in own if getattr(view, n, None) is not getattr(model, n))
+
+
+def test_every_method_of_a_model_is_its_views_written_once() -> None:
+    models = list(_models(Settings))
+    assert {"Settings", "MetricSettings", "SourceSettings", "UISettings"} <= {
+        m.__name__ for m in models}
+    assert {m.__name__: _not_shared_with_view(m) for m in models} == {
+        m.__name__: [] for m in models}, (
+        "a settings model answers something its view does not: write it in a "
+        "settings_view.ModelMethods class the model inherits")
+
+    class Wider(MetricSettings):  # a method written on the model alone is caught
+        def sdc_max_ms(self) -> int:
+            return self.sdc_max_s * 1000
+
+    assert _not_shared_with_view(Wider) == ["sdc_max_ms"]
+
+
+def test_a_key_added_to_a_model_reaches_the_view_with_no_other_change() -> None:
+    wider = create_model("SourceSettings", __base__=SourceSettings,
+                         db_path=(Path | None, Path("/var/lib/kamailio.db")),
+                         trunks=(list[str], ["a", "b"]), db_secret=(SecretStr, SecretStr("pw")))
+    view = from_plain(to_plain(wider()))
+    assert view.db_path == Path("/var/lib/kamailio.db") and view.trunks == ["a", "b"]
+    assert view.db_secret.get_secret_value() == "pw" and "pw" not in repr(view)
+    assert view.page_limit == 5000
+
+
+def test_a_value_with_no_plain_form_is_refused_not_changed() -> None:
+    # The child then exits without an answer and the dashboard checks in its own process.
+    timed = create_model("Timed", __base__=SourceSettings, since=(datetime, datetime(2026, 1, 1)))
+    with pytest.raises(TypeError, match="datetime"):
+        to_plain(timed())
 
 
 def test_dashboard_starts_in_a_terminal_and_quits(tmp_path: Path) -> None:
