@@ -10,6 +10,8 @@
    loaded and validated, migration check, app), against a bare Textual app with the
    same widgets and no data, alternating runs in fresh processes, medians compared;
    also the CPU time of each to its first frame (less disturbed by other load).
+   With --against DIR, the dashboard of another checkout (say, the code before a
+   change) takes its turn in the same alternation, against the same bare runs.
 3. Enter on a carrier -> complete carrier screen (head loaded and shown), p50/p95:
    to the first such frame, and the earlier Pilot-based measure (see enter_latency).
 4. Peak RSS of the dashboard process.
@@ -168,26 +170,32 @@ asyncio.run(main())
 """ % NOW_ISO  # noqa: UP031 (the child source holds braces)
 
 
-def startup(path: Path, runs: int) -> dict[str, list[float]]:
+def startup(path: Path, runs: int, against: Path | None = None) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"dashboard": [], "bare": [], "rss": [],
-                                   "dashboard_cpu": [], "bare_cpu": []}
+                                   "dashboard_cpu": [], "bare_cpu": [],
+                                   "against": [], "against_cpu": []}
+    # (what is reported, the child's mode, the checkout it imports noc_tui from)
+    turns = [("bare", "bare", ROOT), ("dashboard", "dashboard", ROOT)]
+    if against is not None:
+        turns.append(("against", "dashboard", against))
     # Up-to-date bytecode, as an installed copy has: with PYTHONDONTWRITEBYTECODE set
     # (or a read-only checkout) every edited module would be compiled again in every
     # child, ~5-10 ms each, on both sides.
-    compileall.compile_dir(ROOT / "noc_tui", quiet=1)
+    for _, _, root in turns[1:]:
+        compileall.compile_dir(root / "noc_tui", quiet=1)
     # The dashboard's config: defaults, but no animations (as the Enter measure).
     config = path.parent / "bench-config.toml"
     config.write_text("[ui]\nanimations = false\n")
     for _ in range(runs):
-        for mode in ("bare", "dashboard"):
+        for name, mode, root in turns:
             t0 = time.time()
             res = subprocess.run([sys.executable, "-c", CHILD, mode, str(path), repr(t0),
-                                  str(ROOT), str(config)],
+                                  str(root), str(config)],
                                  capture_output=True, text=True, check=True)
             data = json.loads(res.stdout.strip().splitlines()[-1])
-            out[mode].append(data["first_frame_s"])
-            out[f"{mode}_cpu"].append(data["cpu_s"])
-            if mode == "dashboard":
+            out[name].append(data["first_frame_s"])
+            out[f"{name}_cpu"].append(data["cpu_s"])
+            if name == "dashboard":
                 out["rss"].append(data["rss_mb"])
     return out
 
@@ -295,13 +303,16 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=40, help="Enter samples per measure")
     ap.add_argument("--enter-only", action="store_true", help="skip the startup runs")
     ap.add_argument("--startup-only", action="store_true", help="skip the Enter runs")
+    ap.add_argument("--against", type=Path, metavar="DIR",
+                    help="another checkout (e.g. a `git worktree` of the code before a "
+                    "change) whose dashboard start alternates with this one's")
     args = ap.parse_args()
     load_before = os.getloadavg()
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     if not (args.reuse and args.cache.exists()):
         print(f"building {args.attempts:,} attempts over {args.carriers:,} carriers…", flush=True)
         build(args.cache, args.attempts, args.carriers)
-    st = startup(args.cache, 0 if args.enter_only else args.runs)
+    st = startup(args.cache, 0 if args.enter_only else args.runs, args.against)
     dash = statistics.median(st["dashboard"]) if st["dashboard"] else float("nan")
     bare = statistics.median(st["bare"]) if st["bare"] else float("nan")
     lat = ({"first": [], "frame": [], "pilot": []} if args.startup_only
@@ -319,6 +330,14 @@ def main() -> None:
         "cpu_to_first_frame_bare_s": _median(st["bare_cpu"]),
         "cpu_ratio": round(_median(st["dashboard_cpu"]) / _median(st["bare_cpu"]), 2)
         if st["bare_cpu"] else float("nan"),
+        **({} if args.against is None else {
+            "against": str(args.against),
+            "first_frame_against_s": _median(st["against"]),
+            "ratio_against": round(_median(st["against"]) / bare, 2),
+            "first_frame_against_runs_s": [round(x, 3) for x in st["against"]],
+            "cpu_to_first_frame_against_s": _median(st["against_cpu"]),
+            "cpu_ratio_against": round(_median(st["against_cpu"])
+                                       / _median(st["bare_cpu"]), 2)}),
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before],
                                     "end": [round(x, 2) for x in os.getloadavg()]},
         "enter_first_ms": _pct(lat["first"], 0.5),
