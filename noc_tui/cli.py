@@ -348,7 +348,7 @@ def cmd_poll(args: argparse.Namespace, settings: Settings, config_path: Path) ->
     _say_if_migrating(path, sys.stderr)
     return run_poll_command(settings, path, url=args.url,
                             token=args.token, since=args.since, until=args.until,
-                            config_path=config_path)
+                            out=sys.stderr, config_path=config_path)
 
 
 def cmd_quarantine(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -429,8 +429,10 @@ def dashboard_app(args: argparse.Namespace, settings: Settings, config_path: Pat
         from noc_tui.store.cache import migrate_file
 
         migrate_file(path, settings.metrics)
+    from noc_tui.settings_view import source_missing
+
     poller = None
-    if settings.source.url:
+    if source_missing(settings.source) is None:
         from noc_tui.sync.poller import Poller
 
         poller = Poller(settings, path)

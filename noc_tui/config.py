@@ -83,9 +83,36 @@ class MetricSettings(_Section, MetricMethods):
     _v_codes = field_validator("ner_codes", "halt_codes")(_check_codes)
 
 
-class SourceSettings(_Section):
-    """Where the poller reads records from (the switch API v1)."""
+class KamailioSettings(_Section):
+    """A Kamailio running integrations/kamailio/kamailio.cfg (its README.md)."""
 
+    # Where its accounting is read: "db" (acc, missed_calls and acc_cdrs tables at
+    # db_url) or "mqueue" (acc_json events fetched over JSON-RPC, kept in `spool`).
+    accounting: Literal["db", "mqueue"] = "db"
+    # As kamailio.cfg's ACC_DB_URL: "sqlite:////var/lib/kamailio/acc.db" (four slashes
+    # for an absolute path; opened read-only) or "postgres://user:password@host/db".
+    db_url: str | None = None
+    # jsonrpcs over xhttp, e.g. "http://127.0.0.1:5071/RPC": dispatcher.list (carriers
+    # and their live state) and, for accounting = "mqueue", the event queues.
+    jsonrpc_url: str | None = None
+    # kamailio.cfg's MQUEUE_SIZE: a queue found this full has dropped events.
+    mqueue_size: int = Field(100_000, ge=1)
+    # Events fetched from the mqueue wait here until their call is complete (default:
+    # beside the cache, <cache>.kamailio-spool).
+    spool: Path | None = None
+    # An answered call with no CDR this long after its answer is taken without its
+    # duration (as kamailio.cfg's dialog default_timeout, which ends such calls).
+    max_call: str = "4h"
+
+    _v_dur = field_validator("max_call")(_check_duration)
+
+
+class SourceSettings(_Section):
+    """Where the poller reads records from: a switch speaking API v1 (kind "apiv1", at
+    url) or a Kamailio (kind "kamailio", [source.kamailio])."""
+
+    kind: Literal["apiv1", "kamailio"] = "apiv1"
+    kamailio: KamailioSettings = Field(default_factory=KamailioSettings)
     url: str | None = None
     token: SecretStr | None = None
     username: str | None = None
@@ -202,7 +229,14 @@ def resolve_config_path(explicit: str | Path | None) -> tuple[Path, bool]:
 
 def _has_secret(data: dict[str, Any]) -> bool:
     src = data.get("source")
-    return isinstance(src, dict) and bool(src.get("token") or src.get("password"))
+    if not isinstance(src, dict):
+        return False
+    kam = src.get("kamailio")
+    db_url = kam.get("db_url") if isinstance(kam, dict) else None
+    # A database URL may carry a password: postgres://user:password@host/db.
+    with_password = isinstance(db_url, str) and "@" in db_url and ":" in db_url.split("@")[0][
+        db_url.find("//") + 2:]
+    return bool(src.get("token") or src.get("password") or with_password)
 
 
 def load_settings(

@@ -34,6 +34,19 @@ class ConfigError(Exception):
 # -- locations and code sets, shared with the pydantic models ---------------------------
 
 
+def source_missing(source: Any) -> str | None:
+    """The setting the poller still needs to read this source (a SourceSettings or its
+    view), or None."""
+    if source.kind == "apiv1":
+        return None if source.url else "source.url"
+    k = source.kamailio
+    if k.accounting == "db" and not k.db_url:
+        return "source.kamailio.db_url"
+    if k.accounting == "mqueue" and not k.jsonrpc_url:
+        return "source.kamailio.jsonrpc_url"
+    return None
+
+
 def _xdg(var: str, fallback: str) -> Path:
     base = os.environ.get(var)
     return Path(base) if base else Path.home() / fallback

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from noc_tui.cli import main
 from noc_tui.config import ConfigError, load_settings
@@ -106,4 +107,10 @@ def test_example_config_is_valid_and_complete() -> None:
             assert section in text
             continue
         for key in type(model).model_fields:
+            sub = getattr(model, key)
+            if isinstance(sub, BaseModel):  # a sub-section, e.g. [source.kamailio]
+                assert f"[{section}.{key}]" in text, f"[{section}.{key}] undocumented"
+                for subkey in type(sub).model_fields:
+                    assert f"# {subkey} =" in text, f"{section}.{key}.{subkey} undocumented"
+                continue
             assert f"{key} =" in text or f"# {key} =" in text, f"{section}.{key} undocumented"

@@ -22,7 +22,10 @@ from noc_tui.analytics.metrics import (
     stored_metrics,
 )
 from noc_tui.records.timefmt import HOUR_MS, ms_to_iso
+from noc_tui.settings_view import source_missing
 from noc_tui.store.cache import Cache, migrate_file
+from noc_tui.store.destinations import Routing
+from noc_tui.store.destinations import load as load_routing
 from noc_tui.store.poll_status import read_poll_info
 
 if TYPE_CHECKING:
@@ -50,7 +53,7 @@ def dashboard_state(
 ) -> DashboardState:
     """Decide between the carrier list and a first-run message (never raises). `cache`:
     a read-only connection the caller opened on cache_path, to use instead of a new one."""
-    has_source = bool(settings.source.url)
+    has_source = source_missing(settings.source) is None
     where = str(config_path) if config_path else "the config file"
     todo = (
         "Run `noc-tui --demo` to try the dashboard on the embedded demo switch, "
@@ -68,8 +71,10 @@ def dashboard_state(
     except Exception as exc:  # a broken file must explain itself, not crash the app
         return DashboardState("broken", f"Cannot read the cache: {exc}", has_source)
     if not has_any:
+        src = (settings.source.url if settings.source.kind == "apiv1"
+               else "Kamailio ([source.kamailio])")
         if has_source:
-            msg = (f"The cache at {cache_path} is empty. Source: {settings.source.url}.\n\n"
+            msg = (f"The cache at {cache_path} is empty. Source: {src}.\n\n"
                    "Press r to poll now, or wait for the next scheduled poll.")
         else:
             msg = f"The cache at {cache_path} is empty.\n\n{todo}"
@@ -122,12 +127,14 @@ def list_snapshot(cache_path: Path, settings: Settings, config_path: Path | None
                 as_of, rows, _ = carrier_list(cache, WINDOWS[window], now_ms)
                 poll = read_poll_info(cache)
                 mark = data_mark(cache)
+                routing = load_routing(cache.conn)
         except Exception as exc:
             return ListSnapshot(state, window, error=str(exc))
     finally:
         if cache is not None:
             cache.close()
-    return ListSnapshot(state, window, as_of, with_health(rows, settings), poll, mark=mark)
+    return ListSnapshot(state, window, as_of, with_health(rows, settings, routing), poll,
+                        mark=mark)
 
 
 def data_mark(cache: Cache) -> tuple[Any, ...]:
@@ -142,23 +149,29 @@ def data_mark(cache: Cache) -> tuple[Any, ...]:
             tuple(run) if run else None)
 
 
-def with_health(rows: list[dict[str, Any]], settings: Settings) -> list[dict[str, Any]]:
+def with_health(rows: list[dict[str, Any]], settings: Settings,
+                routing: dict[str, Routing] | None = None) -> list[dict[str, Any]]:
     """The carrier list's rows with their health and alarms, as the list shows them
-    (in place); every screen that shows a carrier's state takes it from here."""
+    (in place); every screen that shows a carrier's state takes it from here.
+    `routing`: the switch's live state of each carrier's gateways (store.destinations)."""
     hs, al = settings.health, settings.alarms
     for r in rows:
+        route = (routing or {}).get(r["id"])
+        if route is not None:
+            r["routing"], r["routing_down"] = route.label, route.down
         r["health"] = health(r, hs, al.halt_violations)
         r["alarms"] = alarms(r, al)
     return rows
 
 
 def health(row: dict[str, Any], hs: HealthSettings, halt_violations: int = 1) -> str:
-    """down > suspect > degraded > fine, from the configurable thresholds. Suspect: a
+    """down > suspect > degraded > fine, from the configurable thresholds (down also
+    when the switch reports every destination of the carrier down). Suspect: a
     FAS suspect, or failovers after halt codes (a misrouted switch) at or above
     `halt_violations` (the alarm threshold)."""
     cf = row.get("consecutive_failures") or 0
-    if cf >= hs.down_consecutive_failures:
-        return "down"
+    if cf >= hs.down_consecutive_failures or row.get("routing_down"):
+        return "down"  # routing_down: the switch sends it no calls (every gateway down)
     if row.get("fas_suspect") or (row.get("halt_violations") or 0) >= halt_violations:
         return "suspect"
     asr = row.get("asr")

@@ -60,6 +60,19 @@ class Page:
 
 
 
+@dataclass(frozen=True)
+class Destination:
+    """One of a carrier's destinations (gateways) with its live routing state, from a
+    switch that reports it (Kamailio's dispatcher.list)."""
+
+    carrier_id: str
+    uri: str
+    set_id: int
+    priority: int
+    state: str  # active | inactive | trying | disabled
+    probing: bool  # the switch probes it (OPTIONS) to bring it back
+
+
 class Source(Protocol):
     """A switch as the poller sees it. Used as a context manager, one per poll."""
 
@@ -82,6 +95,9 @@ class Source(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    # A source may also offer `destinations() -> list[Destination] | None`: the live
+    # routing state of every carrier destination (None: the switch was not asked).
 
     def __enter__(self) -> Source: ...
 

@@ -144,6 +144,15 @@ MIGRATIONS: list[str] = [
         carrier_id TEXT PRIMARY KEY, upto INTEGER NOT NULL, fails INTEGER NOT NULL,
         last_ok_ts INTEGER);
     """,
+    # 8: the live routing state of each carrier's destinations (Kamailio's dispatcher),
+    # as of the last poll that read it (store/destinations.py).
+    """
+    CREATE TABLE destinations (
+        set_id INTEGER NOT NULL, uri TEXT NOT NULL, carrier_id TEXT NOT NULL,
+        priority INTEGER NOT NULL, state TEXT NOT NULL, probing INTEGER NOT NULL,
+        seen_at INTEGER NOT NULL, PRIMARY KEY (set_id, uri));
+    CREATE INDEX destinations_carrier ON destinations (carrier_id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # meta: the cache holds every attempt that starts at or after this instant (ms); the

@@ -36,10 +36,11 @@ from noc_tui.records.timefmt import (
     parse_duration,
     parse_instant,
 )
-from noc_tui.settings_view import default_config_path
+from noc_tui.settings_view import default_config_path, source_missing
 from noc_tui.sources import open_source
 from noc_tui.sources.base import CANCELLED, Page, Source, SourceError
 from noc_tui.store.cache import Cache, CacheError, IngestReport, cache_failure
+from noc_tui.store.destinations import replace as replace_destinations
 from noc_tui.store.retention import prune
 from noc_tui.sync.readahead import read_ahead
 
@@ -367,7 +368,11 @@ class Poller:
         """One poll. Raises PollLocked if another poll runs, PollConfigError on bad input,
         CacheError if the cache cannot be opened; any failure of the poll itself is
         returned as a failed PollResult (and recorded in poll_runs)."""
-        if not self.url:
+        if self.settings.source.kind != "apiv1":
+            missing = source_missing(self.settings.source)
+            if missing:
+                raise PollConfigError(f"{missing} is not set")
+        elif not self.url:
             raise PollConfigError("no switch URL configured")
         if since_ms is not None and until_ms is not None and since_ms >= until_ms:
             raise PollConfigError(f"--since {ms_to_iso(since_ms)} is not before --until "
@@ -377,7 +382,7 @@ class Poller:
             client = open_source(
                 self.settings.source, url=self.url, token=self.token,
                 backoff_base_s=self.backoff_base_s, retry_after_cap_s=self.retry_after_cap_s,
-                cancel=cancel,
+                cancel=cancel, state_path=self.cache_path,
             )
         except ValueError as exc:
             raise PollConfigError(str(exc)) from None
@@ -429,6 +434,12 @@ class Poller:
         run = _Run(cache, run_id, on_progress)
         status, error_kind, error = "ok", None, None
         try:
+            live = getattr(client, "destinations", None)
+            gateways = live() if live is not None else None
+            if gateways is not None:
+                # The switch's live routing state: a snapshot, replaced whole.
+                replace_destinations(cache, ((g.carrier_id, g.set_id, g.uri, g.priority,
+                                              g.state, g.probing) for g in gateways), now_ms())
             for kind, listing in (("carriers", client.carriers), ("contacts", client.contacts),
                                   ("rates", client.rates)):
                 done = 0
@@ -592,10 +603,16 @@ def run_poll_command(
         out.write(f"noc-tui poll: {text}\n")
         out.flush()
 
-    if not (url or settings.source.url):
+    missing = source_missing(settings.source)
+    if settings.source.kind == "apiv1" and not (url or settings.source.url):
         where = config_path or default_config_path()
         say(f"no switch URL configured: set source.url in {where} "
             "(or NOC_TUI_SOURCE__URL), or pass --url")
+        return EXIT_NOT_RUN
+    if settings.source.kind != "apiv1" and missing:
+        where = config_path or default_config_path()
+        say(f"source.kind is {settings.source.kind!r} but {missing} is not set: set it in "
+            f"{where} (or NOC_TUI_{missing.upper().replace('.', '__')})")
         return EXIT_NOT_RUN
     try:
         since_ms = parse_instant(since, "--since") if since else None

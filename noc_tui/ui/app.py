@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 from noc_tui.records.timefmt import now_ms as wall_now_ms
 from noc_tui.records.timefmt import parse_duration
-from noc_tui.settings_view import default_config_path
+from noc_tui.settings_view import default_config_path, source_missing
 from noc_tui.store.poll_status import PollInfo
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.commands import NocCommands
@@ -381,8 +381,9 @@ class NocApp(App[int]):
 
     def action_poll_now(self) -> None:
         if not self.polls.available:
-            hint = ("set source.url in " + str(self.config_path)) if not \
-                self.settings.source.url else "start the dashboard with the poller"
+            missing = source_missing(self.settings.source)
+            hint = (f"set {missing} in {self.config_path}") if missing else \
+                "start the dashboard with the poller"
             self.notify(f"No poller in this dashboard ({hint}); re-read the cache.",
                         title="Poll", timeout=6, markup=False)
             self.data_changed()

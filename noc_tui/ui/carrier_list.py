@@ -48,6 +48,8 @@ EXPORT_COLS = (
     "fas_flags", "fas_suspect",
 )
 SORT_KEYS = [c.key for c in FULL_COLS if c.key != "alarm"]
+# Shown after Status when the switch reports live routing state (Kamailio's dispatcher).
+ROUTING_COL = Col("routing", "Routing", 10)
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -210,6 +212,11 @@ class CarrierListScreen(Screen):
         compact = self.app.size.width < 100
         self._compact = compact
         cols = COMPACT_COLS if compact else FULL_COLS
+        export = EXPORT_COLS
+        if not compact and any("routing" in r for r in self.rows):
+            at = [c.key for c in cols].index("status") + 1
+            cols = (*cols[:at], ROUTING_COL, *cols[at:])
+            export = (*EXPORT_COLS, "routing")
         shown = self.visible_rows()
         style_of: Callable[[str], str] = self.noc.health_style
         table = self.query_one("#carriers", NavTable)
@@ -217,7 +224,7 @@ class CarrierListScreen(Screen):
         # the first frame of 2,000 carriers does not wait for 32,000 of them.
         cells = self._cells
         table.sync(cols, [(r["id"], partial(cells, r, cols, style_of, compact), r)
-                          for r in shown], EXPORT_COLS)
+                          for r in shown], export)
         self._render_title(len(shown))
 
     def _render_title(self, shown: int) -> None:
@@ -257,6 +264,9 @@ class CarrierListScreen(Screen):
                 out.append(fmt.lit(r.get("name") or r["id"], style=hstyle if h != "fine" else ""))
             elif k in ("id", "status"):
                 out.append(fmt.lit(r.get(k)))
+            elif k == "routing":
+                out.append(fmt.lit(r.get(k), style=style_of("down") if r.get("routing_down")
+                                   else ""))
             elif k == "attempts":
                 out.append(fmt.num("no calls", "dim") if idle else fmt.num(fmt.count(r[k])))
             elif idle and k not in ("consecutive_failures",):

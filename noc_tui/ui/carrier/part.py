@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.widgets import TabPane
 
 from noc_tui.analytics.views import WINDOWS, carrier_list, with_health
+from noc_tui.store.destinations import load as load_routing
 from noc_tui.ui.widgets import NavTable, Note
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ def carrier_row(cache: Cache, app: Host, carrier_id: str) -> dict[str, Any] | No
         return rows.get(carrier_id)
     _, all_rows, _ = carrier_list(cache, WINDOWS[app.window], app.now())
     mine = [r for r in all_rows if r["id"] == carrier_id]
-    return with_health(mine, app.settings)[0] if mine else None
+    routing = load_routing(cache.conn, carrier_id)
+    return with_health(mine, app.settings, routing)[0] if mine else None
 
 
 class CarrierPart(TabPane):
