@@ -222,6 +222,7 @@ def carrier_facts(cache: Cache, carrier_id: str, settings: MetricSettings) -> di
     facts["rate_rows"] = conn.execute(
         "SELECT count(*) FROM rates WHERE carrier_id = ?", (carrier_id,)).fetchone()[0]
     facts["halts"] = compress_codes(halt_set(facts["halt_codes"], settings))
+    facts["routing"] = load_routing(conn, carrier_id).get(carrier_id)
     return facts
 
 

@@ -45,6 +45,13 @@ class Routing:
         up = sum(1 for g in self.gateways if g.state in UP_STATES)
         return f"{up}/{len(self.gateways)} up"
 
+    def summary(self) -> str:
+        """The label, how many gateways, and whether the switch probes them."""
+        n = len(self.gateways)
+        probed = sum(1 for g in self.gateways if g.probing)
+        text = self.label + (f" ({n} gateways)" if n > 1 else "")
+        return text + (" · probed" if probed == n else f" · {probed} probed" if probed else "")
+
 
 def replace(cache: Cache, rows: Iterable[tuple[str, int, str, int, str, bool]],
             seen_at: int) -> int:

@@ -89,6 +89,10 @@ class CarrierHead(Horizontal):
         t.append_text(fmt.lit(carrier_id))
         t.append(" · ")
         t.append_text(fmt.lit(facts.get("status") or "unknown"))
+        routing = facts.get("routing")
+        if routing is not None:  # the switch's live state of its gateways (Kamailio)
+            t.append(" · gateways ")
+            t.append_text(fmt.lit(routing.summary(), style=hs("down") if routing.down else ""))
         ch = facts.get("channels")
         chans = "unlimited" if ch == 0 else fmt.count(ch) if ch is not None else "—"
         t.append(f" · ch {chans} · cps {fmt.count(facts.get('cps'))} · ")
