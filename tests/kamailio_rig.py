@@ -18,6 +18,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "integrations" / "kamailio"
 CONFIG = INTEGRATION / "kamailio.cfg"
 SQLITE_SCHEMA = INTEGRATION / "schema" / "sqlite.sql"
+POSTGRES_SCHEMA = INTEGRATION / "schema" / "postgres.sql"
 INSTALL_DEPS = INTEGRATION / "install-deps.sh"
 LOOPBACK = "127.0.0.1"
 
@@ -36,7 +38,8 @@ LOOPBACK = "127.0.0.1"
 
 def _missing() -> list[str]:
     missing = [b for b in ("kamailio", "sipp", "sqlite3") if shutil.which(b) is None]
-    for module in ("db_sqlite", "acc_json", "dispatcher", "jsonrpcs", "xhttp", "mqueue"):
+    for module in ("db_sqlite", "db_postgres", "acc_json", "dispatcher", "jsonrpcs", "xhttp",
+                   "mqueue"):
         if not glob.glob(f"/usr/lib/*/kamailio/modules/{module}.so"):
             missing.append(f"kamailio module {module}")
     return missing
@@ -74,14 +77,15 @@ class Proc:
     """One process started by the test, in its own process group (Kamailio forks its
     workers into it), stopped by its PID."""
 
-    def __init__(self, name: str, args: list[str], cwd: Path, log: Path) -> None:
+    def __init__(self, name: str, args: list[str], cwd: Path, log: Path,
+                 user: str | None = None) -> None:
         self.name = name
         self.args = args
         self.log = log
         self._out = log.open("wb")
         self.popen = subprocess.Popen(args, cwd=cwd, stdin=subprocess.DEVNULL,
                                       stdout=self._out, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+                                      start_new_session=True, user=user)
         self.pid = self.popen.pid
 
     def running(self) -> bool:
@@ -370,11 +374,13 @@ class Rig:
 
     def start_kamailio(self, ds_list: Path, *, fr_timer_ms: int, ping_s: int = 1,
                        acc_db: bool = True, acc_json: bool = False,
-                       mqueue_size: int = 100_000) -> Proc:
+                       mqueue_size: int = 100_000, db_url: str | None = None,
+                       children: int = 1) -> Proc:
         defines = {
             "SIP_PORT": str(self.sip_port), "HTTP_PORT": str(self.http_port),
             "DS_LIST": f'"{ds_list}"', "FR_TIMER": str(fr_timer_ms),
             "DS_PING_INTERVAL": str(ping_s), "MQUEUE_SIZE": str(mqueue_size),
+            "CHILDREN": str(children),
         }
         args = ["kamailio", "-DD", "-E", "-f", str(CONFIG), "-Y", str(self.dir),
                 "-w", str(self.dir),
@@ -382,7 +388,9 @@ class Rig:
         if acc_db:
             # Four slashes: sqlite://, an empty host, /, then the absolute path. (Three
             # would name a path relative to Kamailio's working directory.)
-            defines["ACC_DB_URL"] = f'"{self.acc_db_url}"'
+            defines["ACC_DB_URL"] = f'"{db_url or self.acc_db_url}"'
+            if db_url and db_url.startswith("postgres"):
+                args += ["-A", "ACC_DB_POSTGRES"]
         else:
             args += ["-A", "WITHOUT_ACC_DB"]
         if acc_json:
@@ -447,3 +455,72 @@ class Rig:
             return []
         return [ln for ln in self.kamailio.output().splitlines() if " ERROR: " in ln]
 
+
+
+# -- PostgreSQL, started by the test ---------------------------------------------------
+
+def postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
+    return Path(found[-1]).parent if found else None
+
+
+class Postgres:
+    """A PostgreSQL server of the test's own, on 127.0.0.1 and a free port, its data in
+    a fresh directory (as the postgres user when the test runs as root: initdb refuses
+    root). Roles: kamailio (owner, writes) and noc_ro (may only read)."""
+
+    PASSWORD = "kam-test-pw"
+    RO_PASSWORD = "noc-ro-pw"
+
+    def __init__(self, bindir: Path, log_dir: Path) -> None:
+        self.bin = bindir
+        self.port = free_port(socket.SOCK_STREAM)
+        self.user = "postgres" if os.geteuid() == 0 else None
+        # Not under pytest's tmp dir: that is private to root, and the server may not be.
+        self.dir = Path(tempfile.mkdtemp(prefix="noc-tui-pg-"))
+        if self.user:
+            shutil.chown(self.dir, self.user, self.user)
+        self.log_dir = log_dir
+        self.proc: Proc | None = None
+
+    def _run(self, *args: str, stdin: str | None = None) -> str:
+        done = subprocess.run(list(args), input=stdin, capture_output=True, text=True,
+                              timeout=60, check=False, user=self.user, cwd=self.dir)
+        if done.returncode:
+            raise RuntimeError(f"{args[0]} failed: {done.stderr.strip()[-500:]}")
+        return done.stdout
+
+    def start(self) -> None:
+        data = self.dir / "data"
+        self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres",
+                  "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8")
+        self.proc = Proc("postgres", [
+            str(self.bin / "postgres"), "-D", str(data), "-k", str(self.dir),
+            "-h", LOOPBACK, "-p", str(self.port), "-c", "fsync=off",
+            "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+            self.dir, self.log_dir / "postgres.log", user=self.user)
+        deadline = time.monotonic() + 20
+        while True:
+            ready = subprocess.run([str(self.bin / "pg_isready"), "-h", str(self.dir), "-p",
+                                    str(self.port)], capture_output=True, check=False)
+            if ready.returncode == 0:
+                break
+            if time.monotonic() > deadline or not self.proc.running():
+                raise RuntimeError("PostgreSQL did not start:\n" + self.proc.output()[-2000:])
+            time.sleep(0.2)
+        self.psql("postgres", f"CREATE ROLE kamailio LOGIN PASSWORD '{self.PASSWORD}'; "
+                              f"CREATE ROLE noc_ro LOGIN PASSWORD '{self.RO_PASSWORD}'; "
+                              "CREATE DATABASE kamailio OWNER kamailio;")
+
+    def psql(self, db: str, sql: str, user: str = "postgres") -> str:
+        return self._run(str(self.bin / "psql"), "-h", str(self.dir), "-p", str(self.port),
+                         "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1", "-q", "-A", "-t",
+                         stdin=sql)
+
+    def url(self, user: str, password: str) -> str:
+        return f"postgres://{user}:{password}@{LOOPBACK}:{self.port}/kamailio"
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.stop(signal.SIGINT)  # fast shutdown
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -7,7 +7,7 @@ it halts (404, 480, 486); the FAS flags of the carrier that answers without ring
 the dispatcher's live state, with a carrier Kamailio marked inactive after its probes
 failed.
 
-Two accounting paths, each its own Kamailio run:
+Three accounting paths, each its own Kamailio run:
   * sqlite: acc, missed_calls and acc_cdrs in an SQLite file, read read-only while
     Kamailio writes. db_sqlite 5.6 has no busy timeout and loses a row whenever two
     Kamailio processes write at once (kamailio-inbound reference, traps); with one SIP
@@ -17,6 +17,8 @@ Two accounting paths, each its own Kamailio run:
     the test proves the reading, not db_sqlite's luck.
   * mqueue: the same events as acc_json in Kamailio's memory queues, fetched over
     JSON-RPC: all calls mixed, several in flight, timeouts included.
+  * postgres: a PostgreSQL server the test starts, four SIP workers writing at once,
+    all calls mixed; noc-tui reads as a user that may only read.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,16 @@ from noc_tui.records.formats import validate
 from noc_tui.records.timefmt import now_ms
 from noc_tui.store.cache import Cache
 from noc_tui.store.destinations import load as load_routing
-from tests.kamailio_rig import Behaviour, CarrierSpec, Rig, Sipp, ensure_installed
+from tests.kamailio_rig import (
+    POSTGRES_SCHEMA,
+    Behaviour,
+    CarrierSpec,
+    Postgres,
+    Rig,
+    Sipp,
+    ensure_installed,
+    postgres_bin,
+)
 
 FR_TIMER_MS = 500  # no reply from a carrier within this: fail over (408)
 HOLD_MS = 1500  # answered calls last this long (the caller hangs up) ...
@@ -137,7 +149,8 @@ def _calls(routes: list[int], per_route: int, rnd: random.Random) -> list[tuple[
     return calls
 
 
-def _start(rig: Rig, *, acc_db: bool, acc_json: bool) -> dict[str, CarrierSpec]:
+def _start(rig: Rig, *, acc_db: bool, acc_json: bool, db_url: str | None = None,
+           children: int = 1) -> dict[str, CarrierSpec]:
     specs = {label: CarrierSpec(name, behaviour) for label, (name, behaviour) in CARRIERS.items()}
     for label, spec in specs.items():
         rig.start_carrier(spec, label)
@@ -145,16 +158,17 @@ def _start(rig: Rig, *, acc_db: bool, acc_json: bool) -> dict[str, CarrierSpec]:
         setid: [(specs[label], 0, 10 - i) for i, label in enumerate(labels)]
         for setid, labels in ROUTES.items()}
     sets[DEAD_SET] = [(specs["deadco"], 8, 1)]
-    if acc_db:
+    if acc_db and db_url is None:
         rig.create_sqlite_db()
     rig.start_kamailio(rig.write_dispatcher_list(sets), fr_timer_ms=FR_TIMER_MS, ping_s=1,
-                       acc_db=acc_db, acc_json=acc_json)
+                       acc_db=acc_db, acc_json=acc_json, db_url=db_url, children=children)
     return specs
 
 
-def _poll(tmp: Path, rig: Rig, accounting: str, capsys: pytest.CaptureFixture[str]) -> str:
+def _poll(tmp: Path, rig: Rig, accounting: str, capsys: pytest.CaptureFixture[str],
+          db_url: str | None = None) -> str:
     cfg = tmp / "noc-tui.toml"
-    db = f'db_url = "{rig.acc_db_url}"' if accounting == "db" else ""
+    db = f'db_url = "{db_url or rig.acc_db_url}"' if accounting == "db" else ""
     cfg.write_text(CONFIG.format(accounting=accounting, db=db, rpc=rig.rpc_url))
     rc = main(["--config", str(cfg), "--cache", str(tmp / "cache.db"), "poll"])
     err = capsys.readouterr().err
@@ -344,6 +358,71 @@ def _merged(a: Sipp, b: Sipp) -> Sipp:
     merged = Sipp(a.proc, a.scenario)
     merged.counts = Counter(a.counts) + Counter(b.counts)
     return merged
+
+
+@pytest.fixture
+def postgres(installed: None, tmp_path: Path) -> Iterator[Postgres]:
+    bindir = postgres_bin()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server: integrations/kamailio/install-deps.sh installs it")
+    pg = Postgres(bindir, tmp_path)
+    try:
+        pg.start()
+        pg.psql("kamailio", POSTGRES_SCHEMA.read_text(), user="kamailio")
+        pg.psql("kamailio", "GRANT SELECT ON acc, missed_calls, acc_cdrs TO noc_ro;",
+                user="kamailio")
+        yield pg
+    finally:
+        pg.stop()
+
+
+def test_postgres_accounting_end_to_end(postgres: Postgres, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """PostgreSQL takes writes from every Kamailio process at once: four SIP workers,
+    all calls mixed, timeouts included; noc-tui reads as a user that may only read."""
+    rnd = random.Random(56)
+    ro_url = postgres.url("noc_ro", Postgres.RO_PASSWORD)
+    with Rig(tmp_path / "rig") as rig:
+        specs = _start(rig, acc_db=True, acc_json=False, children=4,
+                       db_url=postgres.url("kamailio", Postgres.PASSWORD))
+        calls = _calls([r for r in ROUTES if r not in TIMEOUT_ROUTES], CALLS_PER_ROUTE, rnd)
+        calls += _calls(list(TIMEOUT_ROUTES), TIMEOUT_CALLS_PER_ROUTE, rnd)
+        rnd.shuffle(calls)
+        polled: list[str] = []
+        poller = threading.Timer(3.0, lambda: polled.append(
+            _poll(tmp_path, rig, "db", capsys, ro_url)))
+        poller.start()
+        try:
+            caller = rig.run_caller(calls, rate=50, limit=40, timeout_s=60, name="mixed")
+        finally:
+            poller.join(30)
+        assert polled, "the poll during traffic did not finish"
+        _wait_for_inactive(rig, specs["deadco"].uri)
+        err = _poll(tmp_path, rig, "db", capsys, ro_url)
+        assert Postgres.RO_PASSWORD not in err
+        _check(tmp_path, rig, specs, caller, calls)
+    # The password never reached the cache (poll_runs.source keeps where it polled).
+    with contextlib.closing(sqlite3.connect(tmp_path / "cache.db")) as conn:
+        sources = {r[0] for r in conn.execute("SELECT source FROM poll_runs")}
+    assert sources and all(Postgres.RO_PASSWORD not in s and "noc_ro:***@" in s
+                           for s in sources)
+
+
+def test_postgres_wrong_password_is_one_line(postgres: Postgres, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "noc-tui.toml"
+    cfg.write_text('[source]\nkind = "kamailio"\n[source.kamailio]\n'
+                   f'db_url = "{postgres.url("noc_ro", "wrong-pw")}"\n')
+    assert main(["--config", str(cfg), "--cache", str(tmp_path / "c.db"), "poll"]) == 1
+    err = capsys.readouterr().err
+    assert "failed (unauthorised): source.kamailio.db_url" in err
+    assert "wrong-pw" not in err and "Traceback" not in err
+    # The tables missing: the message names the table and the schema to create.
+    postgres.psql("kamailio", "DROP TABLE acc_cdrs;", user="kamailio")
+    cfg.write_text(cfg.read_text().replace("wrong-pw", Postgres.RO_PASSWORD))
+    assert main(["--config", str(cfg), "--cache", str(tmp_path / "c.db"), "poll"]) == 1
+    err = capsys.readouterr().err
+    assert "no table acc_cdrs" in err and "integrations/kamailio/schema" in err
 
 
 def test_mqueue_overflow_is_reported(installed: None, tmp_path: Path,

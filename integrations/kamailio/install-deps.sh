@@ -7,11 +7,12 @@
 #   kamailio-postgres-modules db_postgres (accounting to PostgreSQL)
 #   sip-tester                SIPp: the test's carriers and caller
 #   sqlite3                   creates the accounting database from schema/sqlite.sql
+#   postgresql                the test's own PostgreSQL server (started and stopped by it)
 # Runs as root (CI does); prints what it does. Exit status 0 when everything is there.
 # It installs packages only: it does not enable or start the kamailio service.
 set -eu
 
-PACKAGES="kamailio kamailio-sqlite-modules kamailio-extra-modules kamailio-postgres-modules sip-tester sqlite3"
+PACKAGES="kamailio kamailio-sqlite-modules kamailio-extra-modules kamailio-postgres-modules sip-tester sqlite3 postgresql"
 
 missing() {
     command -v kamailio >/dev/null 2>&1 || return 0
@@ -20,11 +21,12 @@ missing() {
     for m in db_sqlite acc_json db_postgres; do
         ls /usr/lib/*/kamailio/modules/$m.so >/dev/null 2>&1 || return 0
     done
+    ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || return 0
     return 1
 }
 
 if ! missing; then
-    echo "install-deps: kamailio, its modules, sipp and sqlite3 are installed"
+    echo "install-deps: kamailio, its modules, sipp, sqlite3 and postgresql are installed"
     exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -36,8 +38,9 @@ if ! command -v apt-get >/dev/null 2>&1; then
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-# Installing kamailio must not start a system-wide Kamailio (on port 5060) where
-# services can start: policy-rc.d denies it for the duration of the install.
+# Installing kamailio and postgresql must not start system-wide services (Kamailio on
+# port 5060, a PostgreSQL cluster) where they can start: policy-rc.d denies it for the
+# duration of the install.
 POLICY=/usr/sbin/policy-rc.d
 ADDED_POLICY=
 if [ ! -e "$POLICY" ]; then

@@ -64,7 +64,7 @@ STATES = {"A": "active", "I": "inactive", "T": "trying", "D": "disabled"}
 _COLS = "callid, attempt, carrier, t_inv, t_18x, dst, cli, sip_code, sip_reason"
 _A_COLS = ", ".join(f"a.{c.strip()}" for c in _COLS.split(","))
 WINDOW_SQL = f"""
-SELECT {_COLS}, NULL AS duration, time_s AS pub FROM missed_calls
+SELECT {_COLS}, CAST(NULL AS REAL) AS duration, time_s AS pub FROM missed_calls
  WHERE time_s >= :since AND time_s < :until AND method = 'INVITE'
 UNION ALL
 SELECT {_A_COLS}, NULL, a.time_s FROM acc a
@@ -298,6 +298,14 @@ class _Database:
                                             "integrations/kamailio/schema (kamailio.cfg's extra "
                                             "columns)")
 
+    def errors(self) -> tuple[type[BaseException], ...]:
+        """The driver's errors (a lost connection, a query the server refused)."""
+        if self.path is not None:
+            return (sqlite3.Error,)
+        import psycopg
+
+        return (psycopg.Error,)
+
     def window(self, conn: Any, params: dict[str, float]) -> Any:
         sql = WINDOW_SQL
         if self.path is None:
@@ -526,14 +534,23 @@ class KamailioSource:
         if self.db is not None:
             conn = self.db.connect()
             self.requests_made += 1
-            self.db.check(conn)
+            errors = self.db.errors()
+            where = f"{SETTING}.db_url {self.db.shown}"
         else:
             spool = self._fetch_events()
             conn = spool.conn
             extra = spool.unreadable(params["since"])
+            errors, where = (sqlite3.Error,), f"{SETTING}.spool {self.spool_path}"
         try:
+            if self.db is not None:
+                self.db.check(conn)
             yield from self._pages(self.db.window(conn, params) if self.db else
                                    conn.execute(WINDOW_SQL, params), extra)
+        except errors as exc:
+            first = str(exc).strip().splitlines()
+            raise SourceError(SERVER_ERROR, f"{where}: reading the accounting failed: "
+                                            f"{first[0] if first else type(exc).__name__}"
+                              ) from None
         finally:
             if self.db is not None:
                 conn.close()
