@@ -126,6 +126,7 @@ def test_pages_and_resume_point(acc: tuple[Path, sqlite3.Connection]) -> None:
 
 
 def test_empty_values_reach_the_validator() -> None:
+    assert attempt_record(("c", "inf", "A", "nan", "inf", "1", None, "1e999", None, "inf"))
     rec = attempt_record(("c", None, "", "not a time", "", "44x", None, "abc", "", None))
     # Nothing dropped, nothing invented: the record's validation says what is wrong.
     assert (rec["seq"], rec["carrier_id"], rec["started_at"], rec["sip_code"]) == \
@@ -276,6 +277,29 @@ def test_mqueue_events_spooled_once(tmp_path: Path, fake_rpc: Any) -> None:
     assert (tmp_path / "cache.db.kamailio-spool").exists()
     with _mqueue_source(tmp_path, fake_rpc) as src:
         assert len(_items(src, 0, 2e9)) == 3
+
+
+def test_spool_keeps_answers_until_published(tmp_path: Path) -> None:
+    from noc_tui.sources.kamailio import Spool
+
+    spool = Spool(tmp_path / "spool")
+    old, new = T0 - 10 * 86400, T0
+    spool.add("acc_events", _event("failed", 1, 503, old), old)
+    spool.add("acc_events", _event("ended", 1, 200, old), old)
+    spool.add("cdr_events", json.dumps({"callid": "ended", "duration": "9.5",
+                                        "time_s": old + 10}), old)
+    spool.add("acc_events", _event("long", 1, 200, old), old)  # still up: no CDR yet
+    spool.add("cdr_events", json.dumps({"callid": "late", "duration": "1",
+                                        "time_s": new}), new)
+    spool.add("acc_events", _event("late", 1, 200, old), old)  # ended just now
+    spool.conn.commit()
+    spool.prune(new - 86400, max_call_s=30 * 86400)
+    assert sorted(r[0] for r in spool.conn.execute("SELECT callid FROM acc")) == \
+        ["late", "long"]
+    assert [r[0] for r in spool.conn.execute("SELECT callid FROM acc_cdrs")] == ["late"]
+    spool.prune(new - 86400, max_call_s=3600)  # "long" was published without a CDR
+    assert sorted(r[0] for r in spool.conn.execute("SELECT callid FROM acc")) == ["late"]
+    spool.close()
 
 
 def test_mqueue_overflow_is_reported_after_draining(tmp_path: Path, fake_rpc: Any) -> None:

@@ -21,6 +21,7 @@ Carriers and the live state of their destinations come from dispatcher.list.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 import time
@@ -30,8 +31,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import msgspec
 
-from noc_tui.records.timefmt import ms_to_iso, parse_duration
+from noc_tui.records.timefmt import parse_duration
 from noc_tui.sources.base import (
     BAD_DATA,
     CANCELLED,
@@ -89,24 +91,49 @@ NO_CDR = "no CDR: duration unknown"
 # -- records ------------------------------------------------------------------------------
 
 def _number(value: Any) -> float | None:
+    """A finite number, or None. (Floats, the common case, take the first test: this
+    runs several times for each of a million attempts.)"""
+    if type(value) is float:
+        return value if value - value == 0 else None  # inf - inf and nan are not 0
     if value is None or value == "":
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return None
-
-
-def _time(value: Any) -> Any:
-    """Epoch seconds (as Kamailio writes them) as an ISO time; anything else as found,
-    for the record's validation to reject with its reason."""
-    secs = _number(value)
-    return ms_to_iso(round(secs * 1000)) if secs is not None else value
+    return number if math.isfinite(number) else None
 
 
 def _int(value: Any) -> Any:
+    if type(value) is int:
+        return value
+    if type(value) is str and value.isdigit():
+        return int(value)
     secs = _number(value)
     return int(secs) if secs is not None and secs == int(secs) else value
+
+
+# "YYYY-MM-DDTHH:MM:SS" by epoch second: a poll's attempts share few seconds.
+_ISO_SECOND: dict[int, str] = {}
+
+
+def _time(value: Any) -> Any:
+    """Epoch seconds (as Kamailio writes them) as an ISO time (ms_to_iso's form);
+    anything else as found, for the record's validation to reject with its reason."""
+    secs = _number(value)
+    if secs is None:
+        return value
+    second, ms = divmod(round(secs * 1000), 1000)
+    prefix = _ISO_SECOND.get(second)
+    if prefix is None:
+        try:
+            prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        except (OverflowError, OSError, ValueError):
+            return value
+        if len(_ISO_SECOND) >= 100_000:
+            _ISO_SECOND.clear()
+        _ISO_SECOND[second] = prefix
+    return f"{prefix}.{ms:03d}Z"
 
 
 def attempt_record(row: Sequence[Any]) -> dict[str, Any]:
@@ -185,10 +212,10 @@ def carrier_records(dests: list[Destination]) -> list[dict[str, Any]]:
 
 def _page(kind: str, number: int, items: list[Any], more: bool,
           last_at: str | None = None) -> Page:
-    body = json.dumps({"items": items, "next_cursor": f"{kind}-{number + 1}" if more else None},
-                      ensure_ascii=False, separators=(",", ":"))
-    return Page(kind, number, body, len(items), f"{kind}-{number + 1}" if more else None,
-                len(body.encode()), last_at)
+    cursor = f"{kind}-{number + 1}" if more else None
+    # msgspec: a quarter of json.dumps's time for a page of attempts (measured).
+    raw = msgspec.json.encode({"items": items, "next_cursor": cursor})
+    return Page(kind, number, raw.decode(), len(items), cursor, len(raw), last_at)
 
 
 # -- where the settings point ------------------------------------------------------------
@@ -377,13 +404,18 @@ class Spool:
         return [r[0] for r in self.conn.execute(
             "SELECT value FROM unreadable WHERE fetched_at >= ?", (since,))]
 
-    def prune(self, before: float) -> None:
-        """Forget events published before `before` (already read, overlap included)."""
+    def prune(self, before: float, max_call_s: float) -> None:
+        """Forget the events of attempts published before `before` (already read, the
+        overlap included). An answered attempt is published with its CDR, or max_call
+        after its answer when none comes: it stays until then."""
         with self.conn:
+            self.conn.execute(
+                "DELETE FROM acc WHERE time_s < :before AND (sip_code NOT LIKE '2%' "
+                "OR callid IN (SELECT callid FROM acc_cdrs WHERE time_s < :before) "
+                "OR (time_s < :before - :max_call "
+                "    AND callid NOT IN (SELECT callid FROM acc_cdrs)))",
+                {"before": before, "max_call": max_call_s})
             self.conn.execute("DELETE FROM acc_cdrs WHERE time_s < ?", (before,))
-            # An answered attempt waits for its CDR (or max_call): keep it until then.
-            self.conn.execute("DELETE FROM acc WHERE time_s < ? AND (sip_code NOT LIKE '2%' "
-                              "OR callid NOT IN (SELECT callid FROM acc_cdrs))", (before,))
             self.conn.execute("DELETE FROM unreadable WHERE fetched_at < ?", (before,))
 
     def close(self) -> None:
@@ -556,7 +588,7 @@ class KamailioSource:
                 conn.close()
         if self._spool is not None:
             # Kept a day beyond the window: the poller's overlap re-reads part of it.
-            self._spool.prune(params["since"] - 86400)
+            self._spool.prune(params["since"] - 86400, params["max_call"])
         if self.overflowed:
             raise SourceError(BAD_DATA, "; ".join(self.overflowed))
 
