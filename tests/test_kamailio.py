@@ -413,14 +413,14 @@ def test_postgres_wrong_password_is_one_line(postgres: Postgres, tmp_path: Path,
     cfg = tmp_path / "noc-tui.toml"
     cfg.write_text('[source]\nkind = "kamailio"\n[source.kamailio]\n'
                    f'db_url = "{postgres.url("noc_ro", "wrong-pw")}"\n')
-    assert main(["--config", str(cfg), "--cache", str(tmp_path / "c.db"), "poll"]) == 1
+    assert main(["--config", str(cfg), "--cache", str(tmp_path / "c.db"), "poll"]) == 2
     err = capsys.readouterr().err
     assert "failed (unauthorised): source.kamailio.db_url" in err
     assert "wrong-pw" not in err and "Traceback" not in err
     # The tables missing: the message names the table and the schema to create.
     postgres.psql("kamailio", "DROP TABLE acc_cdrs;", user="kamailio")
     cfg.write_text(cfg.read_text().replace("wrong-pw", Postgres.RO_PASSWORD))
-    assert main(["--config", str(cfg), "--cache", str(tmp_path / "c.db"), "poll"]) == 1
+    assert main(["--config", str(cfg), "--cache", str(tmp_path / "c.db"), "poll"]) == 2
     err = capsys.readouterr().err
     assert "no table acc_cdrs" in err and "integrations/kamailio/schema" in err
 
@@ -442,7 +442,7 @@ def test_mqueue_overflow_is_reported(installed: None, tmp_path: Path,
         cfg.write_text(CONFIG.format(accounting="mqueue", db="mqueue_size = 4",
                                      rpc=rig.rpc_url))
         argv = ["--config", str(cfg), "--cache", str(tmp_path / "cache.db"), "poll"]
-        assert main(argv) == 1
+        assert main(argv) == 2  # the poll failed
         err = capsys.readouterr().err
         assert "failed (bad-data): Kamailio's mqueue acc_events was full (4 events)" in err
         assert "MQUEUE_SIZE" in err and "Traceback" not in err
