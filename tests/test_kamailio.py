@@ -41,6 +41,8 @@ from noc_tui.cli import main
 from noc_tui.config import load_settings
 from noc_tui.records.formats import validate
 from noc_tui.records.timefmt import now_ms
+from noc_tui.sources.base import Destination
+from noc_tui.sources.kamailio import attempt_record, carrier_records
 from noc_tui.store.cache import Cache
 from noc_tui.store.destinations import load as load_routing
 from tests.kamailio_rig import (
@@ -107,13 +109,14 @@ sdc_max_s = 1
 
 
 def _records_take_kamailio_values() -> bool:
-    """Whether the record formats take what a Kamailio knows: a carrier with only an id
-    and a name, an answered time in milliseconds (the real-data issue)."""
-    _, bad = validate("carriers", [{"id": "x", "name": "x"}], ["probe"])
-    attempt = {"call_id": "c", "seq": 1, "carrier_id": "x", "started_at": "2026-01-01T00:00:00Z",
-               "dst": "1", "sip_code": 200, "duration_s": 1.5}
-    _, bad2 = validate("attempts", [attempt], ["probe"])
-    return not bad and not bad2
+    """Whether the record formats take what the source makes of a Kamailio: a carrier
+    with only an id and a name, an answered time in milliseconds (the real-data
+    issue). Asked of the source's own records."""
+    carriers = carrier_records([Destination("x", "sip:127.0.0.1:5060", 1, 1, "active",
+                                            False)])
+    attempt = attempt_record(("c", 1, "x", 1.8e9, None, "1", None, "200", "OK", 1.5))
+    return not validate("carriers", carriers, ["probe"])[1] and \
+        not validate("attempts", [attempt], ["probe"])[1]
 
 
 @pytest.fixture(scope="module")

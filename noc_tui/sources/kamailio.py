@@ -201,12 +201,14 @@ def destinations(result: Any) -> list[Destination]:
 
 
 def carrier_records(dests: list[Destination]) -> list[dict[str, Any]]:
-    """One carrier per carrier name (or destination URI): noc-tui knows its id and name
-    only; Kamailio's halt codes are the default set (kamailio.cfg)."""
+    """One carrier per carrier name (or destination URI). Kamailio knows its id and
+    name only: the rest is unknown (null); its halt codes are the default set, as
+    kamailio.cfg's failure_route."""
     seen: dict[str, dict[str, Any]] = {}
     for d in dests:
         seen.setdefault(d.carrier_id, {"id": d.carrier_id, "name": d.carrier_id,
-                                       "halt_codes": None})
+                                       "status": None, "channels": None, "cps": None,
+                                       "currency": None, "halt_codes": None})
     return list(seen.values())
 
 
