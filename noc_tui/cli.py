@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from noc_tui.ui.app import NocApp
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# As analytics.inbound.VIEWS and records.inbound.OUTCOMES, which load pydantic: the
+# parser is built before the dashboard's first frame.
+INBOUND_VIEWS = ("trunks", "dids", "deliveries", "findings")
+INBOUND_OUTCOMES = ("answered_first_try", "answered_failover", "refused", "abandoned", "lost")
 SHOW_REJECTIONS = 20
 
 
@@ -98,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="import record files (JSONL or CSV, optionally .gz)",
                          description="Import carriers.*, contacts.*, rates.* and attempts.* "
-                         "files or folders of them into the cache.")
+                         "files, and inbound trunk_groups.*, dids.*, registrations.* and "
+                         "deliveries.* files, or folders of them, into the cache.")
     _common(imp, suppress=True)
     imp.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     imp.add_argument("--rejects", metavar="FILE",
@@ -107,10 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help="export a view as JSON or CSV, headless",
                          description="Export the carrier list, a carrier's summary or its "
-                         "failover calls.")
+                         "failover calls; or, inbound, the trunk-group list, a trunk "
+                         "group's DIDs or deliveries, or the findings.")
     _common(exp, suppress=True)
-    exp.add_argument("view", choices=("carriers", "summary", "failover"))
+    exp.add_argument("view", choices=("carriers", "summary", "failover", *INBOUND_VIEWS))
     exp.add_argument("--carrier", metavar="ID", help="carrier id (summary, failover)")
+    exp.add_argument("--trunk-group", metavar="ID",
+                     help="trunk group id (dids, deliveries; optional for findings)")
+    exp.add_argument("--outcome", choices=INBOUND_OUTCOMES,
+                     help="deliveries: only those with this outcome")
     exp.add_argument("--period", choices=("live", "daily", "monthly"), default="live")
     exp.add_argument("--window", metavar="DURATION", default="24h",
                      help="window such as 15m, 1h, 24h, 7d, 35d (default 24h)")
@@ -181,7 +191,7 @@ def _now(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
     import sqlite3
 
-    from noc_tui.analytics import metrics
+    from noc_tui.analytics import inbound, metrics
     from noc_tui.store.cache import HORIZON_KEY, Cache, cache_failure
     from noc_tui.store.retention import prune
     from noc_tui.sync.importer import ImportSummary, RecordFileError, import_paths
@@ -199,6 +209,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
             import_paths(cache, args.paths, summary=summary)
             pruned = prune(cache, now, _keep_ms(settings))
             metrics.refresh_standard_windows(cache, now)
+            inbound.refresh_standard_windows(cache, now)
     except RecordFileError as exc:
         raise UsageError(str(exc)) from None
     except sqlite3.Error as exc:
@@ -282,7 +293,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     from noc_tui.store.cache import Cache, cache_failure
 
     window_s = parse_duration(args.window)
-    if window_s * 1000 > _keep_ms(settings):
+    if args.view not in INBOUND_VIEWS and window_s * 1000 > _keep_ms(settings):
         raise UsageError(f"--window {args.window} is longer than the cache keeps attempts "
                          f"(cache.keep_attempts = {settings.cache.keep_attempts}): ask for "
                          "at most that, or keep attempts longer")
@@ -291,8 +302,11 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     if not path.exists():
         raise UsageError(f"{path}: no cache yet; run noc-tui import or noc-tui poll first")
     _say_if_migrating(path, sys.stderr)
-    _warn_if_pruned(path, settings, now - window_s * 1000, sys.stderr)
-    if args.format in ("svg", "txt"):
+    if args.view not in INBOUND_VIEWS:  # the inbound records are not pruned
+        _warn_if_pruned(path, settings, now - window_s * 1000, sys.stderr)
+    if args.view in INBOUND_VIEWS:
+        text = _inbound_export(args, settings, path, now, window_s)
+    elif args.format in ("svg", "txt"):
         from noc_tui.ui.render import render_view
 
         # svg and txt render the dashboard's own screen, which shows 1h, 24h or 7d.
@@ -339,6 +353,30 @@ def _warn_if_pruned(path: Path, settings: Settings, start_ms: int, err: TextIO) 
               f"{ms_to_iso(int(horizon))}, where the attempts this cache keeps begin "
               f"(cache.keep_attempts = {settings.cache.keep_attempts}): figures that "
               "need older attempts are missing them", file=err)
+
+
+def _inbound_export(args: argparse.Namespace, settings: Settings, path: Path, now: int,
+                   window_s: int) -> str:
+    import sqlite3
+
+    from noc_tui.analytics import inbound
+    from noc_tui.analytics.export import to_csv, to_json
+    from noc_tui.store.cache import Cache, cache_failure
+
+    if args.format not in ("json", "csv"):
+        raise UsageError(f"the {args.view} view exports as json or csv")
+    try:
+        with Cache(path, settings.metrics) as cache:
+            doc, rows = inbound.build(cache, args.view, now, window_s, args.trunk_group,
+                                      args.outcome)
+    except inbound.InboundExportError as exc:
+        raise UsageError(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise cache_failure(path, exc) from None
+    if args.format == "json":
+        return to_json(doc)
+    flat, columns = inbound.flat(rows)
+    return to_csv(flat, columns)
 
 
 def cmd_poll(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:

@@ -92,11 +92,12 @@ _TYPES: dict[str, type] = {
 FIELDS: dict[str, tuple[str, ...]] = {k: tuple(t.__annotations__) for k, t in _TYPES.items()}
 # The fields a record cannot go without (a CSV header must name them all). Read from
 # the resolved hints: with postponed annotations __required_keys__ holds every field.
-REQUIRED: dict[str, frozenset[str]] = {
-    k: frozenset(name for name, hint in get_type_hints(t, include_extras=True).items()
-                 if get_origin(hint) is not NotRequired)
-    for k, t in _TYPES.items()
-}
+def _required(t: type) -> frozenset[str]:
+    return frozenset(name for name, hint in get_type_hints(t, include_extras=True).items()
+                     if get_origin(hint) is not NotRequired)
+
+
+REQUIRED: dict[str, frozenset[str]] = {k: _required(t) for k, t in _TYPES.items()}
 _ONE = {k: TypeAdapter(t) for k, t in _TYPES.items()}
 _MANY = {k: TypeAdapter(list[t]) for k, t in _TYPES.items()}  # type: ignore[valid-type]
 
@@ -236,3 +237,26 @@ def batched(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+# -- kinds defined in other modules -------------------------------------------------------
+# The inbound records (records/inbound.py) go through the same validation machinery: a
+# module adds its kinds here when it is imported.
+
+
+def add_kind(kind: str, fields: type, checked: Any = None) -> None:
+    """Validate `kind` as the TypedDict `fields` (its field order is the kind's), or as
+    `checked`, the same TypedDict with checks across its fields (Annotated)."""
+    typ = checked if checked is not None else fields
+    _TYPES[kind] = typ
+    FIELDS[kind] = tuple(fields.__annotations__)
+    REQUIRED[kind] = _required(fields)
+    _ONE[kind] = TypeAdapter(typ)
+    _MANY[kind] = TypeAdapter(list[typ])  # type: ignore[valid-type]
+
+
+def validate_each(
+    kind: str, raws: Sequence[Any], wheres: Sequence[str]
+) -> list[dict[str, Any] | Rejection]:
+    """Each parsed record on its own: the record, or the Rejection naming what is wrong."""
+    return _each(kind, raws, wheres, from_json=False)

@@ -14,7 +14,6 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,12 +31,14 @@ from noc_tui.records.attempt_parser import (
 from noc_tui.records.failover_links import link_in, link_out
 from noc_tui.records.timefmt import HOUR_MS
 from noc_tui.store.ratebook import RATES_VERSION_KEY, RateBook, RatesView
+from noc_tui.store.report import IngestReport as IngestReport  # where callers find it
 
 if TYPE_CHECKING:
     import sqlite_utils
 
     from noc_tui.config import MetricSettings
     from noc_tui.records.formats import Rejection
+    from noc_tui.store.inbound import InboundIngest
 
 
 BUSY_TIMEOUT_MS = 10_000
@@ -153,6 +154,70 @@ MIGRATIONS: list[str] = [
         seen_at INTEGER NOT NULL, PRIMARY KEY (set_id, uri));
     CREATE INDEX destinations_carrier ON destinations (carrier_id);
     """,
+    # 9: inbound delivery (issue 15; store/inbound.py): configuration, registration
+    # events, delivery attempts, one row per delivery and hourly rollups per trunk group,
+    # all kept at ingest. Self-contained: it touches no table of the carrier side.
+    """
+    CREATE TABLE trunk_groups (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, customer TEXT, policy TEXT NOT NULL,
+        edges TEXT NOT NULL, backup_pbx TEXT, global_failover_number TEXT, dial_plan TEXT,
+        failover_triggers TEXT, no_1xx_timeout_s REAL NOT NULL, channel_limit INTEGER);
+    CREATE TABLE dids (
+        did TEXT PRIMARY KEY, trunk_group_id TEXT NOT NULL, failover_number TEXT,
+        backup_pbx TEXT);
+    CREATE INDEX dids_group ON dids (trunk_group_id, did);
+    CREATE TABLE registrations (
+        trunk_group_id TEXT NOT NULL, edge TEXT NOT NULL, at INTEGER NOT NULL,
+        event TEXT NOT NULL, contact TEXT, expires_s INTEGER,
+        PRIMARY KEY (trunk_group_id, edge, at, event)) WITHOUT ROWID;
+    CREATE INDEX registrations_flaps ON registrations (at, trunk_group_id, edge)
+        WHERE event IN ('unregistered', 'expired');
+    CREATE TABLE registration_edges (
+        trunk_group_id TEXT NOT NULL, edge TEXT NOT NULL,
+        PRIMARY KEY (trunk_group_id, edge)) WITHOUT ROWID;
+    CREATE TABLE delivery_attempts (
+        delivery_id TEXT NOT NULL, seq INTEGER NOT NULL, trunk_group_id TEXT NOT NULL,
+        did TEXT NOT NULL, caller TEXT, ts INTEGER NOT NULL, target_kind TEXT NOT NULL,
+        target TEXT, edge TEXT, sent INTEGER NOT NULL, number_source TEXT,
+        first_1xx_ms INTEGER, sip_code INTEGER NOT NULL, sip_reason TEXT,
+        duration_s REAL NOT NULL, cancelled INTEGER NOT NULL,
+        PRIMARY KEY (delivery_id, seq));
+    CREATE INDEX delivery_attempts_full ON delivery_attempts (ts, delivery_id)
+        WHERE sent = 0 AND sip_code = 503 AND cancelled = 0;
+    CREATE TABLE deliveries (
+        delivery_id TEXT PRIMARY KEY, trunk_group_id TEXT NOT NULL, did TEXT NOT NULL,
+        ts INTEGER NOT NULL, attempts INTEGER NOT NULL, outcome TEXT NOT NULL, via TEXT,
+        first_trigger TEXT, last_trigger TEXT, rules INTEGER NOT NULL, full_ts TEXT);
+    CREATE INDEX deliveries_group_ts ON deliveries (trunk_group_id, ts);
+    CREATE INDEX deliveries_ts ON deliveries (ts);
+    CREATE TABLE inbound_groups (id TEXT PRIMARY KEY, deliveries INTEGER NOT NULL);
+    CREATE TABLE inbound_rollups (
+        trunk_group_id TEXT NOT NULL, hour INTEGER NOT NULL,
+        offered INTEGER NOT NULL DEFAULT 0,
+        answered_first_try INTEGER NOT NULL DEFAULT 0,
+        answered_failover INTEGER NOT NULL DEFAULT 0, refused INTEGER NOT NULL DEFAULT 0,
+        abandoned INTEGER NOT NULL DEFAULT 0, lost INTEGER NOT NULL DEFAULT 0,
+        via_primary_pbx INTEGER NOT NULL DEFAULT 0, via_trunk2 INTEGER NOT NULL DEFAULT 0,
+        via_backup_pbx INTEGER NOT NULL DEFAULT 0,
+        via_failover_number INTEGER NOT NULL DEFAULT 0,
+        via_dial_plan INTEGER NOT NULL DEFAULT 0,
+        first_not_registered_404 INTEGER NOT NULL DEFAULT 0,
+        first_no_1xx INTEGER NOT NULL DEFAULT 0, first_pbx_5xx INTEGER NOT NULL DEFAULT 0,
+        first_channels_full_503 INTEGER NOT NULL DEFAULT 0,
+        first_other INTEGER NOT NULL DEFAULT 0,
+        lost_not_registered_404 INTEGER NOT NULL DEFAULT 0,
+        lost_no_1xx INTEGER NOT NULL DEFAULT 0, lost_pbx_5xx INTEGER NOT NULL DEFAULT 0,
+        lost_channels_full_503 INTEGER NOT NULL DEFAULT 0,
+        lost_other INTEGER NOT NULL DEFAULT 0,
+        rule_F1 INTEGER NOT NULL DEFAULT 0, rule_F2 INTEGER NOT NULL DEFAULT 0,
+        rule_F3 INTEGER NOT NULL DEFAULT 0, rule_F6 INTEGER NOT NULL DEFAULT 0,
+        rule_F7 INTEGER NOT NULL DEFAULT 0, rule_F11 INTEGER NOT NULL DEFAULT 0,
+        rule_F9 INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (trunk_group_id, hour)) WITHOUT ROWID;
+    CREATE TABLE inbound_window_metrics (
+        window_s INTEGER NOT NULL, trunk_group_id TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (window_s, trunk_group_id));
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # meta: the cache holds every attempt that starts at or after this instant (ms); the
@@ -245,25 +310,6 @@ def _refuse_if_damaged(path: Path) -> None:
         raise _damaged(path, str(note.get("reason", "corrupt pages")))
     with contextlib.suppress(OSError):
         mark.unlink()
-
-
-@dataclass
-class IngestReport:
-    kind: str
-    taken: int = 0
-    rejected: int = 0
-    unchanged: int = 0
-    rejections: list[Rejection] = field(default_factory=list)
-    # Valid attempts not taken: they start before the horizon (HORIZON_KEY), in hours
-    # whose figures are closed, and are not cached already.
-    closed: int = 0
-
-    def merge(self, other: IngestReport) -> None:
-        self.taken += other.taken
-        self.rejected += other.rejected
-        self.unchanged += other.unchanged
-        self.closed += other.closed
-        self.rejections.extend(other.rejections)
 
 
 def _rollup_terms(ner: frozenset[int], sdc_max_s: int) -> list[str]:
@@ -421,6 +467,12 @@ class Cache:
             with self.transaction():
                 self._relink_all()
                 self.conn.execute("DELETE FROM meta WHERE key = 'links_stale'")
+        if self.meta("inbound_signature") != self._signature():
+            # Refused deliveries depend on the NER set (imported only when needed).
+            from noc_tui.store import inbound
+
+            inbound.rebuild(self)
+            self.set_meta("inbound_signature", self._signature())
 
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -479,7 +531,8 @@ class Cache:
         """Validate and store records; each batch commits in its own transaction."""
         from noc_tui.records.formats import KINDS
 
-        if kind not in KINDS:
+        inbound = self.inbound_ingest(kind)
+        if kind not in KINDS and inbound is None:
             raise ValueError(f"unknown record kind {kind!r}")
         report = IngestReport(kind)
         where_iter = iter(wheres) if wheres is not None else None
@@ -489,22 +542,45 @@ class Cache:
             buf.append(rec)
             where_buf.append(next(where_iter) if where_iter else f"record {n}")
             if len(buf) >= batch:
-                report.merge(self.ingest_batch(kind, buf, where_buf))
+                report.merge((inbound or self).ingest_batch(kind, buf, where_buf))
                 buf, where_buf = [], []
         if buf:
-            report.merge(self.ingest_batch(kind, buf, where_buf))
+            report.merge((inbound or self).ingest_batch(kind, buf, where_buf))
+        if inbound is not None:
+            report.merge(inbound.finish())
         return report
+
+    def inbound_ingest(self, kind: str) -> InboundIngest | None:
+        """For an inbound kind (issue 15), what takes one file's or one listing's records
+        in batches (store/inbound.py); None for the carrier side's kinds."""
+        from noc_tui.records.inbound import INBOUND_KINDS
+
+        if kind not in INBOUND_KINDS:
+            return None
+        from noc_tui.store.inbound import InboundIngest
+
+        return InboundIngest(self, kind)
 
     def ingest_batch(self, kind: str, raws: list[Any], wheres: list[str]) -> IngestReport:
         """Validate parsed records and store the good ones in one transaction."""
         from noc_tui.records.formats import validate
 
+        inbound = self.inbound_ingest(kind)
+        if inbound is not None:
+            report = inbound.add(raws, wheres)
+            report.merge(inbound.finish())
+            return report
         return self._store(kind, *validate(kind, raws, wheres))
 
     def ingest_json_lines(
         self, kind: str, lines: list[bytes], wheres: list[str]
     ) -> IngestReport:
         """Parse, validate and store raw JSON records (one per line) in one transaction."""
+        inbound = self.inbound_ingest(kind)
+        if inbound is not None:
+            report = inbound.add_json(lines, wheres)
+            report.merge(inbound.finish())
+            return report
         if kind != "attempts":
             from noc_tui.records.formats import validate_json_lines
 
@@ -514,6 +590,11 @@ class Cache:
     def ingest_json_page(self, kind: str, body: str, where: Callable[[int], str]) -> IngestReport:
         """Store the items of one API page (``{"items": [...], ...}`` as text) in one
         transaction; ``where(i)`` names item i (0-based) in a rejection."""
+        inbound = self.inbound_ingest(kind)
+        if inbound is not None:
+            report = inbound.add_page(body, where)
+            report.merge(inbound.finish())
+            return report
         if kind != "attempts":
             from pydantic_core import from_json
 

@@ -16,7 +16,9 @@ from typing import Any
 
 from noc_tui.records.attempt_parser import AttemptParser, ParsedAttempts
 from noc_tui.records.formats import KINDS, Rejection
+from noc_tui.records.inbound import INBOUND_KINDS
 from noc_tui.store.cache import BATCH, JSON_ATTEMPT_BATCH, Cache, IngestReport
+from noc_tui.store.inbound import InboundIngest
 from noc_tui.sync.readahead import read_ahead
 from noc_tui.sync.record_files import (
     MAX_LINE,
@@ -27,8 +29,11 @@ from noc_tui.sync.record_files import (
     open_bytes,
 )
 
-# Reference data first, so attempts are rated as they arrive.
-_ORDER = {k: i for i, k in enumerate(KINDS)}
+# Reference data first, so attempts are rated as they arrive (and inbound configuration
+# before deliveries, which are then derived once).
+ALL_KINDS = (*KINDS, *INBOUND_KINDS)
+_ORDER = {k: i for i, k in enumerate(ALL_KINDS)}
+_NAMES = ", ".join(f"{k}.*" for k in ALL_KINDS)
 FORMATS = ("jsonl", "csv")
 
 
@@ -61,11 +66,12 @@ def classify(path: Path) -> tuple[str, str, bool]:
         name = name[:-3]
     stem, _, ext = name.rpartition(".")
     base = stem.split(".", 1)[0]
-    kind = next((k for k in KINDS if base == k or base.startswith((k + "-", k + "_"))), None)
+    kind = next((k for k in ALL_KINDS if base == k or base.startswith((k + "-", k + "_"))),
+                None)
     if kind is None:
         raise RecordFileError(
             f"{path}: cannot tell the record kind from the name; name it "
-            "carriers.*, contacts.*, rates.* or attempts.* (e.g. attempts.jsonl.gz)"
+            f"{_NAMES} (e.g. attempts.jsonl.gz)"
         )
     fmt = {"jsonl": "jsonl", "ndjson": "jsonl", "json": "jsonl", "csv": "csv"}.get(ext)
     if fmt is None:
@@ -96,9 +102,7 @@ def expand_paths(paths: list[str | Path]) -> list[tuple[Path, str, str, bool]]:
                 except RecordFileError:
                     continue  # folders may hold other files; only named record files count
             if not usable:
-                raise RecordFileError(
-                    f"{p}: no carriers.*, contacts.*, rates.* or attempts.* files"
-                )
+                raise RecordFileError(f"{p}: no record files ({_NAMES})")
             out.extend(usable)
         elif p.is_file():
             out.append((p, *classify(p)))
@@ -141,12 +145,15 @@ def import_file(
     label = str(path)
     buf: list[Any] = []
     wheres: list[str] = []
+    # An inbound file is one unit: a delivery's attempts may be anywhere in it.
+    inbound = cache.inbound_ingest(kind)
+    sink: Cache | InboundIngest = inbound or cache
 
     def flush() -> None:
         if fmt == "jsonl":
-            report.merge(cache.ingest_json_lines(kind, buf, wheres))
+            report.merge(sink.ingest_json_lines(kind, buf, wheres))
         else:
-            report.merge(cache.ingest_batch(kind, buf, wheres))
+            report.merge(sink.ingest_batch(kind, buf, wheres))
         buf.clear()
         wheres.clear()
         if progress:
@@ -221,6 +228,8 @@ def import_file(
                 reject(where, "the row is cut off where the file ends")
             reject(label, f"file could not be read further than line {lines.partial - 1} "
                    f"and part of line {lines.partial}: {lines.cut}")
+    if inbound is not None:
+        report.merge(inbound.finish())
     return report
 
 
