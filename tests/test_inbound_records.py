@@ -293,3 +293,14 @@ def test_refused_follows_the_ner_setting(tmp_path: Path) -> None:
         assert c.conn.execute("SELECT outcome FROM deliveries").fetchone() == ("lost",)
         assert c.conn.execute("SELECT refused, lost, lost_other FROM inbound_rollups"
                               ).fetchone() == (0, 1, 1)
+
+
+def test_a_new_version_may_replace_the_attempts_that_break_a_rule(cache: Cache) -> None:
+    cache.ingest("deliveries", [att("a", 1, 486), att("a", 2, 200, "trunk2")])
+    # a longer version: seq 3 answers now; it comes first and breaks a rule with the
+    # stored seq 2 until the new seq 2 replaces it later in the same file
+    rep = cache.ingest("deliveries", [att("a", 3, 200, "backup_pbx"),
+                                      att("a", 2, 503, "trunk2", sent=False)], batch=1)
+    assert (rep.taken, rep.rejected) == (2, 0)
+    assert cache.conn.execute("SELECT attempts, via, last_trigger FROM deliveries"
+                              ).fetchone() == (3, "backup_pbx", None)

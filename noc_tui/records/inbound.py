@@ -244,23 +244,23 @@ def answered(sip_code: int) -> bool:
     return 200 <= sip_code <= 299
 
 
-def delivery_problem(delivery_id: str, codes: dict[int, int]) -> tuple[str, bool] | None:
-    """What is wrong with a delivery whose attempts are `codes` (seq -> sip_code), or None.
-    Returns (reason, curable): a gap in the seqs may be filled by records still to come;
-    answered attempts in the wrong place never are."""
+def delivery_problem(delivery_id: str, codes: dict[int, int]) -> str | None:
+    """What is wrong with a delivery whose attempts are `codes` (seq -> sip_code), or
+    None: its seqs must run 1, 2, ... n, and an answered attempt be the only one and the
+    last."""
     seqs = sorted(codes)
     ok = [s for s in seqs if answered(codes[s])]
     if len(ok) > 1:
         return (f"delivery {delivery_id!r}: more than one answered attempt (seq "
-                f"{', '.join(map(str, ok))})", False)
+                f"{', '.join(map(str, ok))})")
     if ok and ok[0] != seqs[-1]:
         return (f"delivery {delivery_id!r}: answered attempt seq {ok[0]} is not the last "
-                f"(seq {seqs[-1]} follows)", False)
+                f"(seq {seqs[-1]} follows)")
     if seqs != list(range(1, len(seqs) + 1)):
         have = set(seqs)
         missing = [s for s in range(1, seqs[-1]) if s not in have]
         return (f"delivery {delivery_id!r}: seq not contiguous from 1: has "
-                f"{_some(seqs)}, missing {_some(missing)}", True)
+                f"{_some(seqs)}, missing {_some(missing)}")
     return None
 
 

@@ -4,11 +4,12 @@ delivery and hourly rollups per trunk group, kept at ingest.
 Configuration (trunk groups, DIDs) and registration events are upserted by their keys.
 Delivery attempts are checked as whole deliveries: the records of a batch together with
 what the cache holds of their deliveries (records.inbound.delivery_problem). A delivery
-with a gap in its seqs is held back until the end of the file or poll listing (an
-`InboundIngest`), since the missing attempt may still come; only then are its records
-rejected. Every accepted change re-derives its delivery's row (outcome, via, triggers,
-findings) and moves the delivery's share of the hourly rollups from its old row to its
-new one, so no window ever scans raw attempts for a whole hour.
+that breaks a rule is held back until the end of the file or poll listing (an
+`InboundIngest`), since records still to come may fill its gap or replace the attempts
+that break the rule; only then are its records rejected. Every accepted change
+re-derives its delivery's row (outcome, via, triggers, findings) and moves the
+delivery's share of the hourly rollups from its old row to its new one, so no window
+ever scans raw attempts for a whole hour.
 """
 
 from __future__ import annotations
@@ -410,14 +411,11 @@ class InboundIngest:
                 new = {it.rec["seq"]: ib.to_row("deliveries", it.rec) for it in its}
                 have = stored.get(d, {})
                 merged = {**have, **new}
-                problem = ib.delivery_problem(d, {s: r[code_i] for s, r in merged.items()})
-                if problem is not None and problem[1]:
+                if ib.delivery_problem(d, {s: r[code_i] for s, r in merged.items()}):
+                    # Held to the end of the file or listing: records still to come may
+                    # fill a gap, or replace the attempts that break a rule.
                     self.pending[d] = its
                     self.npending += len(its)
-                    continue
-                if problem is not None:
-                    report.rejected += len(its)
-                    report.rejections += [Rejection(it.where, problem[0], it.raw) for it in its]
                     continue
                 report.taken += len(its)
                 changed = [r for s, r in new.items() if have.get(s) != r]
@@ -450,7 +448,6 @@ class InboundIngest:
             its = self.pending.pop(d)
             self.npending -= len(its)
             codes = {**stored.get(d, {}), **{it.rec["seq"]: it.rec["sip_code"] for it in its}}
-            problem = ib.delivery_problem(d, codes)
-            reason = problem[0] if problem is not None else f"delivery {d!r}: incomplete"
+            reason = ib.delivery_problem(d, codes) or f"delivery {d!r}: incomplete"
             report.rejected += len(its)
             report.rejections += [Rejection(it.where, reason + why, it.raw) for it in its]
