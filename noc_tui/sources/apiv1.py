@@ -216,6 +216,28 @@ class SourceClient:
         return self.pages("attempts", {"since": ms_to_iso(since_ms), "until": ms_to_iso(until_ms),
                                        "limit": limit or self.settings.page_limit})
 
+    # The inbound listings (issue 15); an older switch answers 404 for them.
+
+    def trunk_groups(self, limit: int | None = None) -> Iterator[Page]:
+        return self.pages("trunk_groups", {"limit": limit or self.settings.page_limit})
+
+    def dids(self, limit: int | None = None) -> Iterator[Page]:
+        return self.pages("dids", {"limit": limit or self.settings.page_limit})
+
+    def registrations(self, since_ms: int, until_ms: int, limit: int | None = None
+                      ) -> Iterator[Page]:
+        """Registration events with since <= at < until."""
+        return self.pages("registrations", self._window(since_ms, until_ms, limit))
+
+    def deliveries(self, since_ms: int, until_ms: int, limit: int | None = None
+                   ) -> Iterator[Page]:
+        """The attempts of the deliveries whose first attempt started in [since, until)."""
+        return self.pages("deliveries", self._window(since_ms, until_ms, limit))
+
+    def _window(self, since_ms: int, until_ms: int, limit: int | None) -> dict[str, Any]:
+        return {"since": ms_to_iso(since_ms), "until": ms_to_iso(until_ms),
+                "limit": limit or self.settings.page_limit}
+
     def pages(self, kind: str, params: dict[str, Any]) -> Iterator[Page]:
         """Follow next_cursor until the listing ends; one request per page."""
         cursor: str | None = None

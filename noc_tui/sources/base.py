@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic_core import from_json
 
@@ -102,3 +102,24 @@ class Source(Protocol):
     def __enter__(self) -> Source: ...
 
     def __exit__(self, *exc: object) -> None: ...
+
+
+@runtime_checkable
+class InboundSource(Protocol):
+    """A source that also lists the inbound records (issue 15): trunk groups, DIDs, and
+    the registration events and delivery attempts of a time window. A source without
+    them is polled for the carrier side only."""
+
+    def trunk_groups(self) -> Iterator[Page]: ...
+
+    def dids(self) -> Iterator[Page]: ...
+
+    def registrations(self, since_ms: int, until_ms: int) -> Iterator[Page]:
+        """Registration events with since <= at < until, in (at, trunk_group_id, edge,
+        event) order."""
+        ...
+
+    def deliveries(self, since_ms: int, until_ms: int) -> Iterator[Page]:
+        """The attempts of the deliveries whose first attempt started in [since, until),
+        in (first attempt's started_at, delivery_id, seq) order."""
+        ...

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from noc_tui.analytics.inbound import refresh_standard_windows as refresh_inbound_windows
 from noc_tui.analytics.metrics import refresh_standard_windows
 from noc_tui.records.attempt_parser import AttemptParser, ParsedAttempts
 from noc_tui.records.timefmt import (
@@ -42,6 +43,7 @@ from noc_tui.sources.base import CANCELLED, Page, Source, SourceError
 from noc_tui.store.cache import Cache, CacheError, IngestReport, cache_failure
 from noc_tui.store.destinations import replace as replace_destinations
 from noc_tui.store.retention import prune
+from noc_tui.sync.inbound_poll import poll_inbound
 from noc_tui.sync.readahead import read_ahead
 
 if TYPE_CHECKING:
@@ -83,7 +85,7 @@ class PollConfigError(ValueError):
 class PollProgress:
     """Reported after every page, for a progress bar."""
 
-    phase: str  # carriers | contacts | rates | attempts | metrics | done
+    phase: str  # carriers | contacts | rates | attempts | (inbound kinds) | metrics | done
     done: int  # records received in this phase so far
     total_estimate: int | None  # records expected in this phase (attempts: by time covered)
     taken: int  # valid records stored in this poll so far, all phases
@@ -107,6 +109,7 @@ class PollResult:
     requests: int  # HTTP requests sent, retries included
     error_kind: str | None = None
     error: str | None = None
+    notes: tuple[str, ...] = ()  # what the poll skipped, and why (not failures)
 
     @property
     def ok(self) -> bool:
@@ -257,17 +260,27 @@ class _Run:
         self.taken = self.attempts = self.quarantined = self.pages = 0
 
     def store_page(self, page: Page, progress_ms: int | None = None,
-                   parsed: ParsedAttempts | None = None) -> IngestReport:
-        """Store (and commit) one page; its attempts may come already parsed."""
+                   parsed: ParsedAttempts | None = None,
+                   ingest: Callable[[str, Callable[[int], str]], IngestReport] | None = None,
+                   ) -> IngestReport:
+        """Store (and commit) one page; its attempts may come already parsed, its
+        records go to `ingest(body, where)` when given (an inbound listing's)."""
         if parsed is not None:
             report = self.cache.ingest_parsed(parsed)
+        elif ingest is not None:
+            report = ingest(page.body, _where(page))
         else:
             report = self.cache.ingest_json_page(page.kind, page.body, _where(page))
+        self.pages += 1
+        self.record(page.kind, report, progress_ms)
+        return report
+
+    def record(self, kind: str, report: IngestReport, progress_ms: int | None = None) -> None:
+        """Count what an ingest took and quarantine what it rejected."""
         self.taken += report.taken
-        if page.kind == "attempts":
+        if kind == "attempts":
             self.attempts += report.taken
         self.quarantined += report.rejected
-        self.pages += 1
         now = now_ms()
         with self.cache.transaction() as conn:
             for rej in report.rejections:
@@ -280,7 +293,7 @@ class _Run:
                     "INSERT INTO quarantine (run_id, received_at, kind, location, reason, raw) "
                     "SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
                     "(SELECT 1 FROM quarantine WHERE kind = ? AND raw = ?)",
-                    (self.run_id, now, page.kind, rej.where, rej.reason, raw, page.kind, raw),
+                    (self.run_id, now, kind, rej.where, rej.reason, raw, kind, raw),
                 )
             conn.execute(
                 "UPDATE poll_runs SET taken = ?, quarantined = ?, pages = ? WHERE id = ?",
@@ -293,7 +306,6 @@ class _Run:
                     "value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
                     (PROGRESS_KEY, str(progress_ms)),
                 )
-        return report
 
     def progress(self, phase: str, done: int, total: int | None,
                  fraction: float | None = None) -> None:
@@ -433,6 +445,7 @@ class Poller:
             run_id = int(cur.lastrowid or 0)
         run = _Run(cache, run_id, on_progress)
         status, error_kind, error = "ok", None, None
+        notes: list[str] = []
         try:
             live = getattr(client, "destinations", None)
             gateways = live() if live is not None else None
@@ -448,6 +461,7 @@ class Poller:
                     done += page.count
                     run.progress(kind, done, done if page.next_cursor is None else None)
             self._attempts(run, client, since, until, cancel)
+            notes = poll_inbound(run, client, since, until, cancel)
             if cancel.is_set():
                 raise SourceError(CANCELLED, "cancelled")
             with cache.transaction() as conn:
@@ -458,7 +472,9 @@ class Poller:
                 if progress is not None and progress <= new_mark:
                     conn.execute("DELETE FROM poll_state WHERE key = ?", (PROGRESS_KEY,))
             run.progress("metrics", 0, None)
-            refresh_standard_windows(cache, now_ms())
+            now = now_ms()
+            refresh_standard_windows(cache, now)
+            refresh_inbound_windows(cache, now)
             prune(cache, now_ms(), self.keep_ms)
         except SourceError as exc:
             status, error_kind, error = "failed", exc.kind, exc.message
@@ -475,7 +491,7 @@ class Poller:
         run.progress("done", run.taken, run.taken)
         return PollResult(run_id, status, client.display_url, since, until, started, ended,
                           run.taken, run.attempts, run.quarantined, run.pages,
-                          client.requests_made, error_kind, error)
+                          client.requests_made, error_kind, error, tuple(notes))
 
     def _attempts(self, run: _Run, client: Source, since: int, until: int,
                   cancel: threading.Event) -> None:
@@ -638,10 +654,12 @@ def run_poll_command(
     counts = (f"taken {result.taken:,} ({result.attempts:,} attempts), "
               f"quarantined {result.quarantined:,}, pages {result.pages:,}, "
               f"{result.duration_s:.1f} s, window {window}")
+    # One line (cron logs): what was skipped follows the figures.
+    notes = "".join(f"; {n}" for n in result.notes)
     if not result.ok:
-        say(f"failed ({result.error_kind}): {result.error} [{counts}]")
+        say(f"failed ({result.error_kind}): {result.error} [{counts}]{notes}")
         return EXIT_NOT_RUN
-    say(f"ok: {counts}")
+    say(f"ok: {counts}{notes}")
     if result.quarantined:
         say(f"{result.quarantined:,} records quarantined (the switch served them invalid): "
             "see them with noc-tui quarantine list")
