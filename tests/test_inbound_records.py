@@ -68,6 +68,7 @@ def test_trunk_group_fields_and_defaults(cache: Cache) -> None:
     ("no_1xx_timeout_s", 301, "no_1xx_timeout_s: Input should be less than or equal to 300"),
     ("channel_limit", True, "channel_limit: expected a number, not true or false"),
     ("channel_limit", -1, "channel_limit: Input should be greater than or equal to 0"),
+    ("channel_limit", 2**64, "channel_limit: Input should be less than or equal to 1000000"),
     ("global_failover_number", "+4420", "global_failover_number: String should match"),
     ("backup_pbx", "pbx one", "backup_pbx: expected a sip: URI, an FQDN or IP address"),
     ("id", "", "id: String should have at least 1 character"),

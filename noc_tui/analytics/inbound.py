@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from noc_tui.analytics.metrics import STANDARD_WINDOWS
 from noc_tui.records import inbound as ib
 from noc_tui.records.timefmt import HOUR_MS, ms_to_iso
@@ -158,8 +160,16 @@ class EdgeState:
 def registration(cache: Cache, gs: Iterable[Group], now_ms: int, window_s: int
                  ) -> dict[str, dict[str, EdgeState]]:
     """Per trunk group and edge: registered as of now, and flaps in the window."""
+    return _edge_states(_latest(cache, gs, now_ms), _flaps(cache, now_ms, window_s), now_ms)
+
+
+_Latest = dict[tuple[str, str], tuple[str, int, int | None] | None]
+
+
+def _latest(cache: Cache, gs: Iterable[Group], now_ms: int) -> _Latest:
+    """Per (trunk group, edge): its latest event at or before now (event, at, expires_s)."""
     pairs = [(g.id, e) for g in gs for e in g.edges]
-    latest: dict[tuple[str, str], tuple[str, int, int | None]] = {}
+    latest: _Latest = dict.fromkeys(pairs)
     if pairs:
         for gid, edge, event, at, expires in cache.conn.execute(
             "WITH p(g, e) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
@@ -171,14 +181,21 @@ def registration(cache: Cache, gs: Iterable[Group], now_ms: int, window_s: int
             old = latest.get((gid, edge))
             if old is None or _RANK[event] > _RANK[old[0]]:
                 latest[(gid, edge)] = (event, at, expires)
+    return latest
+
+
+def _flaps(cache: Cache, now_ms: int, window_s: int) -> dict[tuple[str, str], int]:
     start, end = _window(now_ms, window_s)
-    flaps = {(g, e): n for g, e, n in cache.conn.execute(
+    return {(g, e): n for g, e, n in cache.conn.execute(
         "SELECT trunk_group_id, edge, count(*) FROM registrations "
         "WHERE event IN ('unregistered', 'expired') AND at >= ? AND at < ? GROUP BY 1, 2",
         (start, end))}
+
+
+def _edge_states(latest: _Latest, flaps: dict[tuple[str, str], int], now_ms: int
+                 ) -> dict[str, dict[str, EdgeState]]:
     out: dict[str, dict[str, EdgeState]] = {}
-    for gid, edge in pairs:
-        ev = latest.get((gid, edge))
+    for (gid, edge), ev in latest.items():
         up = ev is not None and ev[0] in ("registered", "refreshed") and (
             ev[2] is None or ev[1] + ev[2] * 1000 > now_ms)
         out.setdefault(gid, {})[edge] = EdgeState(
@@ -284,36 +301,46 @@ def trunk_groups(cache: Cache, now_ms: int, window_s: int) -> list[dict[str, Any
     """Every trunk group's figures for the window ending at now (computed live): the
     export's keys (TRUNK_KEYS) and, for the screens, customer, edges, answered_failover
     and configured."""
+    return _trunk_lists(cache, now_ms, (window_s,))[window_s]
+
+
+def _trunk_lists(cache: Cache, now_ms: int, windows: Iterable[int]
+                 ) -> dict[int, list[dict[str, Any]]]:
+    """trunk_groups of several windows; what does not depend on the window read once."""
     gs = groups(cache)
-    start, end = _window(now_ms, window_s)
-    sums = _sums(cache, start, end)
-    state = registration(cache, gs, now_ms, window_s)
+    latest = _latest(cache, gs, now_ms)
     config = _config_findings(cache, gs)
-    out = []
-    for g in gs:
-        sm = sums.get(g.id, Counter())
-        edges = state.get(g.id, {})
-        conf = config[g.id]
-        failover = any(r["rule"] == "failover" for r in conf)
-        rules = {r for r in ib.DELIVERY_RULES if sm[f"rule_{r}"]}
-        if sm["rule_F9"]:
-            rules.add("F9")
-        rules |= {r["rule"] for r in conf if r["rule"] != "failover"}
-        rules |= {r["rule"] for r in _edge_findings(g, edges, failover)}
-        out.append({
-            "id": g.id, "name": g.name, "customer": g.customer, "policy": g.policy,
-            "configured": g.configured, "edges": list(g.edges),
-            **_figures(sm),
-            "registered": {e: edges[e].registered for e in g.edges},
-            "flaps": {e: edges[e].flaps for e in g.edges},
-            "findings": sorted(rules, key=_rule_no),
-        })
+    out = {}
+    for window_s in windows:
+        start, end = _window(now_ms, window_s)
+        sums = _sums(cache, start, end)
+        state = _edge_states(latest, _flaps(cache, now_ms, window_s), now_ms)
+        rows = []
+        for g in gs:
+            sm = sums.get(g.id, Counter())
+            edges = state.get(g.id, {})
+            conf = config[g.id]
+            failover = any(r["rule"] == "failover" for r in conf)
+            rules = {r for r in ib.DELIVERY_RULES if sm[f"rule_{r}"]}
+            if sm["rule_F9"]:
+                rules.add("F9")
+            rules |= {r["rule"] for r in conf if r["rule"] != "failover"}
+            rules |= {r["rule"] for r in _edge_findings(g, edges, failover)}
+            rows.append({
+                "id": g.id, "name": g.name, "customer": g.customer, "policy": g.policy,
+                "configured": g.configured, "edges": list(g.edges),
+                **_figures(sm),
+                "registered": {e: edges[e].registered for e in g.edges},
+                "flaps": {e: edges[e].flaps for e in g.edges},
+                "findings": sorted(rules, key=_rule_no),
+            })
+        out[window_s] = rows
     return out
 
 
 def refresh_standard_windows(cache: Cache, now_ms: int) -> None:
     """Compute the trunk-group list of the standard windows once per ingest, and store it."""
-    computed = {w: trunk_groups(cache, now_ms, w) for w in STANDARD_WINDOWS}
+    computed = _trunk_lists(cache, now_ms, STANDARD_WINDOWS)
     with cache.transaction() as conn:
         conn.execute("DELETE FROM inbound_window_metrics")
         for w, rows in computed.items():
@@ -327,7 +354,8 @@ def stored_trunk_groups(cache: Cache, window_s: int) -> tuple[int, list[dict[str
     now = cache.meta(NOW_KEY)
     if now is None or window_s not in STANDARD_WINDOWS:
         return None
-    rows = [json.loads(d) for (d,) in cache.conn.execute(
+    decode = msgspec.json.Decoder().decode  # a third of json.loads' time on 2,000 rows
+    rows = [decode(d) for (d,) in cache.conn.execute(
         "SELECT data FROM inbound_window_metrics WHERE window_s = ? ORDER BY trunk_group_id",
         (window_s,))]
     return int(now), rows

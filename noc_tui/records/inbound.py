@@ -57,6 +57,7 @@ MAX_EXPIRES_S = 2**32 - 1  # SIP's delta-seconds
 MAX_FIRST_1XX_MS = 86_400_000
 MAX_DURATION_S = 10**7
 MAX_TIMEOUT_S = 300
+MAX_CHANNELS = 10**6
 
 
 # -- field types ----------------------------------------------------------------------
@@ -134,7 +135,7 @@ class TrunkGroupRecord(TypedDict):
     no_1xx_timeout_s: NotRequired[Annotated[float, BeforeValidator(_no_bool),
                                             Field(gt=0, le=MAX_TIMEOUT_S,
                                                   allow_inf_nan=False)] | None]
-    channel_limit: NotRequired[Annotated[int, BeforeValidator(_no_bool), Field(ge=0)] | None]
+    channel_limit: NotRequired[_number(0, MAX_CHANNELS) | None]  # type: ignore[valid-type]
 
 
 class DidRecord(TypedDict):
