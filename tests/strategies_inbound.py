@@ -166,7 +166,7 @@ def inbound_scenarios(draw: st.DrawFn) -> InboundScenario:
     regs = draw(st.lists(registration(), max_size=10))
     # deliveries, each in one to three versions of non-decreasing length
     versions: list[list[list[dict[str, Any]]]] = []
-    for i in range(draw(st.integers(0, 8))):
+    for i in range(draw(st.integers(0, 10))):
         n = draw(st.integers(1, 4))
         whole = draw(delivery(f"D{i}", n))
         vs = [whole]
@@ -210,11 +210,9 @@ def now_and_window(draw: st.DrawFn, sc: InboundScenario) -> tuple[int, int]:
     ))
     window_s = draw(st.sampled_from([60, 900, 3600, 5400, 86_400, 7 * 86_400, 9 * 86_400,
                                      1, 3599, 10_000]))
-    # now - window on an attempt's start now and then
-    if draw(st.integers(0, 4)) == 0 and sc.times:
-        start = draw(st.sampled_from(sc.times))
-        if start < now:
-            window_s = max(1, -(-(now - start) // 1000))
+    # the window's start exactly on an attempt's start now and then
+    if draw(st.integers(0, 3)) == 0 and sc.times:
+        now = draw(st.sampled_from(sc.times)) + window_s * 1000
     return now, window_s
 
 

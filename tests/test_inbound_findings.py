@@ -151,6 +151,17 @@ def test_f8_no_number_fallback_and_f10_number_loops(tmp_path: Path) -> None:
     ]  # 300's group g9 has no record, deliveries or registrations: not listed
 
 
+def test_evidence_is_in_order_of_the_deliveries_start(tmp_path: Path) -> None:
+    g = [group("g1", "registered_then_trunk2", edges=["trunk1"])]
+    found = _found(tmp_path, g, [], [
+        att("a", 1, 503, sent=False, at="2026-11-01T11:00:00Z"),
+        att("b", 1, 503, sent=False, at="2026-11-01T10:00:00Z"),
+        att("c", 1, 503, sent=False, at="2026-11-01T10:00:00Z"),
+    ], BOTH_UP[:1])
+    assert found == [("F7", "g1", None, None, ["b", "c", "a"]),
+                     ("F9", "g1", None, None, ["b", "c", "a"])]
+
+
 def test_f9_counts_attempts_in_the_window(tmp_path: Path) -> None:
     g = [group("g1", "registered_then_trunk2")]
     found = _found(tmp_path, g, [], [

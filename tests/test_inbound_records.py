@@ -272,6 +272,18 @@ def test_a_changed_record_replaces_the_old_one_and_its_rollups(cache: Cache) -> 
     assert cache.conn.execute("SELECT * FROM inbound_groups").fetchall() == [("g9", 1)]
 
 
+def test_an_hour_holding_only_an_f9_attempt_keeps_it(cache: Cache) -> None:
+    # "a" starts at 10:59 and hits the channel limit at 11:00; "b" starts at 11:30
+    cache.ingest("deliveries", [att("a", 1, 500, at="2026-11-01T10:59:59Z"),
+                                att("a", 2, 503, "trunk2", sent=False,
+                                    at="2026-11-01T11:00:00Z"),
+                                att("b", 1, 200, at="2026-11-01T11:30:00Z")])
+    cells = "SELECT hour % 86400000 / 3600000, offered, rule_F9 FROM inbound_rollups ORDER BY 1"
+    assert cache.conn.execute(cells).fetchall() == [(10, 1, 0), (11, 1, 1)]
+    cache.ingest("deliveries", [att("b", 1, 200, at="2026-11-01T09:00:00Z")])  # moved
+    assert cache.conn.execute(cells).fetchall() == [(9, 1, 0), (10, 1, 0), (11, 0, 1)]
+
+
 def test_configuration_changes_derive_the_deliveries_again(cache: Cache) -> None:
     cache.ingest("trunk_groups", [group("g1", "backup_then_number")])
     cache.ingest("deliveries", [att("a", 1, 404, sent=False),
