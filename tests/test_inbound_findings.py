@@ -162,6 +162,25 @@ def test_evidence_is_in_order_of_the_deliveries_start(tmp_path: Path) -> None:
                      ("F9", "g1", None, None, ["b", "c", "a"])]
 
 
+def test_f9_at_the_edges_of_a_window_that_is_not_on_the_hour(tmp_path: Path) -> None:
+    with Cache(tmp_path / "c.db") as cache:
+        cache.ingest("deliveries", [
+            att("a", 1, 500, at="2026-11-01T10:20:00Z"),
+            att("a", 2, 503, "trunk2", sent=False, at="2026-11-01T10:30:00Z"),  # start: in
+            att("b", 1, 500, at="2026-11-01T10:40:00Z"),
+            att("b", 2, 503, "trunk2", sent=False, at="2026-11-01T12:30:00Z"),  # now: out
+        ])
+        now, window_s = iso_to_ms("2026-11-01T12:30:00Z"), 7200
+        (row,) = inbound.trunk_groups(cache, now, window_s)
+        assert "F9" in row["findings"]
+        assert [f["delivery_ids"] for f in inbound.findings(cache, now, window_s)
+                if f["rule"] == "F9"] == [["a"]]
+        (later,) = inbound.trunk_groups(cache, now + 1, window_s)  # 10:30 just left
+        assert "F9" in later["findings"]  # b's 12:30 attempt is in now
+        (earlier,) = inbound.trunk_groups(cache, now - 1000, window_s - 2)
+        assert "F9" not in earlier["findings"]  # starts 10:30:01; 12:30 not yet
+
+
 def test_f9_counts_attempts_in_the_window(tmp_path: Path) -> None:
     g = [group("g1", "registered_then_trunk2")]
     found = _found(tmp_path, g, [], [
