@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,3 +19,36 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for var in list(os.environ):
         if var.startswith("NOC_TUI_"):
             monkeypatch.delenv(var)
+
+
+@pytest.fixture
+def json_switch() -> Iterator[Callable[[dict[str, bytes]], str]]:
+    """A switch on loopback that answers each path (query ignored) with a fixed JSON
+    body, 404 otherwise: for pages the demo switch never serves. Gives its URL."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(bodies: dict[str, bytes]) -> str:
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                body = bodies.get(self.path.split("?", 1)[0])
+                status = 200 if body is not None else 404
+                body = body if body is not None else b'{"error": "unknown path"}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+        servers.append(srv)
+        return f"http://127.0.0.1:{srv.server_address[1]}"
+
+    yield start
+    for srv in servers:
+        srv.shutdown()
+        srv.server_close()

@@ -23,6 +23,11 @@ ODD = st.one_of(
     st.sampled_from([None, True, False, 1.0, 1.5, "1", "", [], {}, [1], {"a": 1}, -1, 0,
                      "x{y", "a[b", "true", "\\u0041", "[/]", "[@click=app.quit]", "12a",
                      "\uff10\uff11", "44 77", "\x00nul", 99, 700]),
+    # The ends of the documented ranges, numbers too big for 64 bits, and what JSON
+    # has no number for (Python's json writes them as Infinity and NaN).
+    st.sampled_from([1000, 1001, 600_000, 600_001, 604_800, 604_801, 2**63, 2**64,
+                     -(2**63) - 1, 10**30, 10**400, 1e300, float("inf"), float("nan"),
+                     "1e400", "Infinity", "NaN", 1e-400]),
     st.text(max_size=6),
 )
 TEXT = st.sampled_from(["c1", "C2", "caf\u00e9", "\u202eevil", "\u4e2d\u6587", "a b"])

@@ -31,6 +31,7 @@ import msgspec
 from msgspec.structs import astuple
 
 from noc_tui.records.failover_links import IN_COLS, OUT_COLS, link_in, link_out
+from noc_tui.records.ranges import bounds
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -42,7 +43,17 @@ ROW_COLS = ("call_id", "seq", "carrier_id", "ts", "dst", "cli", "sip_code", "sip
             "pdd_ms", "duration_s", "release_reason")
 
 _Text = Annotated[str, msgspec.Meta(min_length=1)]
-_Count = Annotated[int, msgspec.Meta(ge=0)]
+
+
+def _int(name: str) -> Any:
+    """An integer field of attempts, in its documented range (ranges.RANGES)."""
+    return Annotated[int, msgspec.Meta(**bounds("attempts", name))]
+
+
+_Seq = _int("seq")
+_SipCode = _int("sip_code")
+_PddMs = _int("pdd_ms")
+_DurationS = _int("duration_s")
 
 
 class _Attempt(msgspec.Struct, kw_only=True, gc=False):
@@ -51,15 +62,15 @@ class _Attempt(msgspec.Struct, kw_only=True, gc=False):
     than a regular expression per value. Fields in the order of ROW_COLS."""
 
     call_id: _Text
-    seq: Annotated[int, msgspec.Meta(ge=1)]
+    seq: _Seq
     carrier_id: _Text
     started_at: str
     dst: _Text
     cli: str | None = None
-    sip_code: Annotated[int, msgspec.Meta(ge=100, le=699)]
+    sip_code: _SipCode
     sip_reason: str | None = None
-    pdd_ms: _Count | None = None
-    duration_s: _Count
+    pdd_ms: _PddMs | None = None
+    duration_s: _DurationS
     release_reason: str | None = None
 
 
@@ -233,7 +244,13 @@ class AttemptParser:
         if parsed is not None:
             return parsed
         # Item by item (the page's shape was checked by the source).
-        return self._one_by_one([bytes(raw) for raw in _RAW_PAGE.decode(body).items], where)
+        try:
+            texts = [bytes(raw) for raw in _RAW_PAGE.decode(body).items]
+        except msgspec.DecodeError:
+            # Past the item msgspec refused, something only Python's json reads
+            # (NaN, Infinity, a lone surrogate): that item is rejected on its own.
+            texts = item_texts(body)
+        return self._one_by_one(texts, where)
 
     def _one_by_one(self, texts: Sequence[bytes], where: Callable[[int], str]
                     ) -> ParsedAttempts:

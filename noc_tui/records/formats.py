@@ -7,13 +7,16 @@ rejection still names its record.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NotRequired, get_origin, get_type_hints
 
 from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
+from noc_tui.records.ranges import RANGES, bounds
 from noc_tui.records.timefmt import dt_to_ms
 
 KINDS = ("carriers", "contacts", "rates", "attempts")
@@ -29,20 +32,80 @@ def _code_list(value: Any) -> Any:
     return value
 
 
+_BARE_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+# Errors of a field found before pydantic looks at the record; their message names it.
+_PLAIN_ERRORS = ("bool_not_number", "bare_number_time")
+
+
+def _plain_values(numbers: tuple[str, ...], times: tuple[str, ...]) -> Any:
+    """A check of a whole record, before pydantic's own, against coercions of its lax
+    mode that would change a value's meaning: it reads true as 1, and a number (or the
+    text of one) as a time in Unix seconds. One call a record, not one a field: the
+    pydantic path is the CSV import's."""
+
+    def check(rec: Any) -> Any:
+        if type(rec) is not dict:
+            return rec  # pydantic says what is wrong with it
+        for name in numbers:
+            value = rec.get(name)
+            if value is True or value is False or (
+                    type(value) is list and (True in value or False in value)
+                    and any(v is True or v is False for v in value)):
+                raise PydanticCustomError("bool_not_number",
+                                          "{field}: a boolean is not a number",
+                                          {"field": name})
+        for name in times:
+            value = rec.get(name)
+            if type(value) is str:
+                # An ISO time starts YYYY-: only other texts can be numbers.
+                if value[4:5] == "-" or not _BARE_NUMBER.fullmatch(value):
+                    continue
+            elif not isinstance(value, int | float):
+                continue
+            raise PydanticCustomError(
+                "bare_number_time",
+                "{field}: a time is ISO 8601 with a zone, like 2026-11-01T12:00:00Z (a "
+                "bare number has no unit)", {"field": name})
+        return rec
+
+    return BeforeValidator(check)
+
+
+def _int(kind: str, name: str) -> Any:
+    """An integer field, in its documented range (ranges.RANGES)."""
+    return Annotated[int, Field(**bounds(kind, name))]
+
+
+def _real(kind: str, name: str) -> Any:
+    """A number that may hold a fraction, in its documented range (ranges.RANGES)."""
+    return Annotated[float, Field(allow_inf_nan=False, **bounds(kind, name))]
+
+
 NonEmpty = Annotated[str, Field(min_length=1)]
 Digits = Annotated[str, Field(pattern=r"^[0-9]+$")]
 UtcTime = AwareDatetime  # checked in Rust: a zone is required (write Z for UTC)
-SipCode = Annotated[int, Field(ge=100, le=699)]
+# The numeric fields, each in its documented range.
+SipCode = _int("attempts", "sip_code")
+HaltCode = _int("carriers", "halt_codes")
+Channels = _int("carriers", "channels")
+Cps = _int("carriers", "cps")
+Rate = _real("rates", "rate")
+ConnectFee = _real("rates", "connect_fee")
+McdS = _int("rates", "mcd_s")
+PulseS = _int("rates", "pulse_s")
+Seq = _int("attempts", "seq")
+PddMs = _int("attempts", "pdd_ms")
+DurationS = _int("attempts", "duration_s")
 
 
 class CarrierRecord(TypedDict):
     id: NonEmpty
     name: str
     status: Literal["active", "inactive", "pending"]
-    channels: Annotated[int, Field(ge=0)]
-    cps: Annotated[int, Field(ge=0)]
+    channels: Channels
+    cps: Cps
     currency: str
-    halt_codes: NotRequired[Annotated[list[SipCode] | None, BeforeValidator(_code_list)]]
+    halt_codes: NotRequired[Annotated[list[HaltCode] | None, BeforeValidator(_code_list)]]
 
 
 class ContactRecord(TypedDict):
@@ -60,10 +123,10 @@ class RateRecord(TypedDict):
     card_name: NotRequired[str | None]
     prefix: Digits
     destination: NotRequired[str | None]
-    rate: Annotated[float, Field(ge=0)]
-    connect_fee: Annotated[float, Field(ge=0)]
-    mcd_s: Annotated[int, Field(ge=0)]
-    pulse_s: Annotated[int, Field(ge=1)]
+    rate: Rate
+    connect_fee: ConnectFee
+    mcd_s: McdS
+    pulse_s: PulseS
     currency: str
     effective_from: UtcTime
     status: Literal["active", "blocked"]
@@ -71,18 +134,19 @@ class RateRecord(TypedDict):
 
 class AttemptRecord(TypedDict):
     call_id: NonEmpty
-    seq: Annotated[int, Field(ge=1)]
+    seq: Seq
     carrier_id: NonEmpty
     started_at: UtcTime
     dst: Digits
     cli: NotRequired[str | None]
     sip_code: SipCode
     sip_reason: NotRequired[str | None]
-    pdd_ms: NotRequired[Annotated[int, Field(ge=0)] | None]
-    duration_s: Annotated[int, Field(ge=0)]
+    pdd_ms: NotRequired[PddMs | None]
+    duration_s: DurationS
     release_reason: NotRequired[str | None]
 
 
+_TIMES = ("started_at", "effective_from")
 _TYPES: dict[str, type] = {
     "carriers": CarrierRecord,
     "contacts": ContactRecord,
@@ -98,8 +162,11 @@ def _required(t: type) -> frozenset[str]:
 
 
 REQUIRED: dict[str, frozenset[str]] = {k: _required(t) for k, t in _TYPES.items()}
-_ONE = {k: TypeAdapter(t) for k, t in _TYPES.items()}
-_MANY = {k: TypeAdapter(list[t]) for k, t in _TYPES.items()}  # type: ignore[valid-type]
+_CHECKED = {k: Annotated[t, _plain_values(tuple(RANGES.get(k, ())),  # type: ignore[valid-type]
+                                          tuple(f for f in FIELDS[k] if f in _TIMES))]
+            for k, t in _TYPES.items()}
+_ONE = {k: TypeAdapter(t) for k, t in _CHECKED.items()}
+_MANY = {k: TypeAdapter(list[t]) for k, t in _CHECKED.items()}  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
@@ -115,6 +182,9 @@ def _reason(exc: ValidationError, strip_index: bool = False) -> str:
     parts = []
     for err in exc.errors(include_url=False, include_input=False):
         loc = err["loc"][1:] if strip_index else err["loc"]
+        if err["type"] in _PLAIN_ERRORS:
+            parts.append(err["msg"])  # it names its field
+            continue
         field = ".".join(str(p) for p in loc) or "record"
         msg = {"missing": "missing field", "json_invalid": "not valid JSON"}.get(
             err["type"], err["msg"])

@@ -1,0 +1,191 @@
+"""Record formats as real switches write them (issue 11, section 1).
+
+Every numeric field has a documented range (noc_tui/records/ranges.py); a value outside
+it, a number too big for 64 bits, a boolean for a number or a bare number for a time
+rejects that record alone, with its place and the reason. Each rule is checked through
+a real JSONL file, a real CSV file and a poll of a switch on loopback, into a real
+SQLite cache.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from noc_tui.config import Settings
+from noc_tui.records.formats import FIELDS
+from noc_tui.records.ranges import FRACTIONAL, RANGES
+from noc_tui.records.timefmt import iso_to_ms
+from noc_tui.store.cache import Cache
+from noc_tui.sync.importer import import_paths
+from noc_tui.sync.poller import Poller
+from tests.sample_data import CARRIERS, RATES, attempt
+
+BASE: dict[str, dict[str, Any]] = {
+    "carriers": CARRIERS[1],
+    "rates": RATES[0],
+    "attempts": attempt("k", 1, "B", "2026-11-01T10:00:00.000Z", 200, 5),
+}
+# The field made unique per record, so that every record taken is a row of its own.
+KEY = {"carriers": "id", "rates": "card_id", "attempts": "call_id"}
+KINDS = sorted(RANGES)
+
+# A case: (the record, the field its rejection names; None when it is taken).
+Case = tuple[dict[str, Any], str | None]
+
+
+def _record(kind: str, n: int, **values: Any) -> dict[str, Any]:
+    return {**BASE[kind], KEY[kind]: f"r{n}", **values}
+
+
+def _value(name: str, value: Any) -> Any:
+    return [value] if name == "halt_codes" else value  # halt codes come as a list
+
+
+def range_cases(kind: str) -> list[Case]:
+    """Each numeric field at both ends of its range, just outside them, as a boolean
+    and as numbers too big for 64 bits."""
+    out: list[Case] = []
+    for name, (lo, hi) in RANGES[kind].items():
+        step = 0.001 if (kind, name) in FRACTIONAL else 1
+        for value, taken in ((lo, True), (hi, True), (lo - step, False), (hi + step, False),
+                             (True, False), (False, False), (2**64, False),
+                             (-(2**63) - 1, False), (10**30, False)):
+            out.append((_record(kind, len(out), **{name: _value(name, value)}),
+                        None if taken else name))
+    return out
+
+
+def time_cases(kind: str) -> list[Case]:
+    """A time given as a bare number (or a text of one): no unit, so an error."""
+    name = "effective_from" if kind == "rates" else "started_at"
+    if kind == "carriers":
+        return []
+    out: list[Case] = [(_record(kind, 0), None)]
+    for value in (1_793_000_000, 1_793_000_000_000, 1.793e9, "1793000000", "1793000000.5"):
+        out.append((_record(kind, len(out), **{name: value}), name))
+    return out
+
+
+def _jsonl(path: Path, cases: list[Case]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r, _ in cases))
+    return path
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(map(str, value))
+    return str(value)
+
+
+def _csv(path: Path, kind: str, cases: list[Case]) -> Path:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(FIELDS[kind])
+    for r, _ in cases:
+        writer.writerow([_cell(r.get(f)) for f in FIELDS[kind]])
+    path.write_text(buf.getvalue())
+    return path
+
+
+def _taken(cache: Cache, kind: str) -> set[str]:
+    return {k for (k,) in cache.conn.execute(f"SELECT {KEY[kind]} FROM {kind}")}
+
+
+def _check(cases: list[Case], kind: str, rejected: dict[str, str], taken: set[str],
+           where: Callable[[int], str]) -> None:
+    """The rejections name exactly the bad records, each with its field; the others
+    are stored."""
+    want = {where(i): name for i, (_r, name) in enumerate(cases) if name}
+    assert set(rejected) == set(want)
+    for place, name in want.items():
+        assert rejected[place].split(":")[0].split(".")[0] == name, (place, rejected[place])
+    assert taken == {r[KEY[kind]] for r, name in cases if name is None}
+
+
+def _import(tmp_path: Path, kind: str, cases: list[Case], fmt: str) -> None:
+    path = (_jsonl(tmp_path / f"{kind}.jsonl", cases) if fmt == "jsonl"
+            else _csv(tmp_path / f"{kind}.csv", kind, cases))
+    with Cache(tmp_path / "c.db") as cache:
+        summary = import_paths(cache, [path])
+        taken = _taken(cache, kind)
+    first = 1 if fmt == "jsonl" else 2  # a CSV file's first line is its header
+    _check(cases, kind, {r.where: r.reason for r in summary.rejections()}, taken,
+           lambda i: f"{path}:{i + first}")
+
+
+def _poll(tmp_path: Path, json_switch: Callable[[dict[str, bytes]], str], kind: str,
+          cases: list[Case]) -> None:
+    empty = b'{"items": [], "next_cursor": null}'
+    bodies = {f"/api/v1/{k}": empty for k in ("carriers", "contacts", "rates", "attempts")}
+    bodies[f"/api/v1/{kind}"] = json.dumps(
+        {"items": [r for r, _ in cases], "next_cursor": None}).encode()
+    url = json_switch(bodies)
+    settings = Settings(source={"url": url, "retries": 0}, poll={"backfill": "1d"})
+    path = tmp_path / "c.db"
+    result = Poller(settings, path).poll_once(until_ms=iso_to_ms("2026-11-01T12:00:00Z"))
+    assert result.ok, result
+    with Cache(path, readonly=True) as cache:
+        rejected = dict(cache.conn.execute("SELECT location, reason FROM quarantine"))
+        taken = _taken(cache, kind)
+    assert result.quarantined == sum(name is not None for _r, name in cases)
+    _check(cases, kind, rejected, taken, lambda i: f"{kind} page 1 item {i + 1}")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_numbers_outside_their_range_reject_their_record(tmp_path: Path, kind: str,
+                                                         fmt: str) -> None:
+    _import(tmp_path, kind, range_cases(kind), fmt)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_numbers_outside_their_range_reject_their_item_of_a_page(
+        tmp_path: Path, json_switch: Callable[[dict[str, bytes]], str], kind: str) -> None:
+    _poll(tmp_path, json_switch, kind, range_cases(kind))
+
+
+@pytest.mark.parametrize("kind", ["rates", "attempts"])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_time_given_as_a_bare_number_is_an_error(tmp_path: Path, kind: str,
+                                                   fmt: str) -> None:
+    cases = time_cases(kind)
+    if fmt == "csv":  # CSV has no types: the texts of numbers are the cases there
+        cases = [(r, name) for r, name in cases
+                 if name is None or isinstance(r.get("started_at", r.get("effective_from")),
+                                               int | str)]
+    _import(tmp_path, kind, cases, fmt)
+
+
+@pytest.mark.parametrize("kind", ["rates", "attempts"])
+def test_a_time_given_as_a_bare_number_is_an_error_in_a_page(
+        tmp_path: Path, json_switch: Callable[[dict[str, bytes]], str], kind: str) -> None:
+    _poll(tmp_path, json_switch, kind, time_cases(kind))
+
+
+def test_the_reasons_say_what_is_wrong(tmp_path: Path) -> None:
+    base = BASE["attempts"]
+    path = _jsonl(tmp_path / "attempts.jsonl", [
+        ({**base, "seq": 1001}, "seq"), ({**base, "seq": True}, "seq"),
+        ({**base, "duration_s": 2**64}, "duration_s"),
+        ({**base, "started_at": 1_793_000_000}, "started_at"),
+    ])
+    with Cache(tmp_path / "c.db") as cache:
+        reasons = [r.reason for r in import_paths(cache, [path]).rejections()]
+    assert reasons == [
+        "seq: Input should be less than or equal to 1000",
+        "seq: a boolean is not a number",
+        "duration_s: Input should be less than or equal to 604800",
+        "started_at: a time is ISO 8601 with a zone, like 2026-11-01T12:00:00Z (a bare "
+        "number has no unit)",
+    ]
