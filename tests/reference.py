@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -94,8 +95,8 @@ class Att:
     started: int  # epoch ms
     dst: str
     code: int
-    pdd_ms: int | None
-    duration_s: int
+    pdd_ms: float | None  # as given: fractions allowed (to three decimals)
+    duration_s: float
 
     @property
     def ok(self) -> bool:
@@ -152,7 +153,7 @@ class RefData:
                     dst=r["dst"],
                     code=int(r["sip_code"]),
                     pdd_ms=r.get("pdd_ms"),
-                    duration_s=int(r["duration_s"]),
+                    duration_s=r["duration_s"],
                 )
             else:
                 raise ValueError(kind)
@@ -178,6 +179,15 @@ class RefData:
         return s.halt_codes
 
 
+def exact(value: float) -> Fraction:
+    """A number as the record wrote it (a float's shortest decimal), exactly."""
+    return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+
+
+def _real(value: Fraction | float | None) -> float | None:
+    return None if value is None else float(value)
+
+
 def _ratio(num: float, den: float) -> float | None:
     return None if den == 0 else num / den
 
@@ -193,16 +203,16 @@ def basic_stats(atts: list[Att], s: RefSettings) -> dict[str, Any]:
     """attempts, connected, asr, acd_s, minutes, pdd_avg_ms, ner over a set of attempts."""
     n = len(atts)
     conn = [a for a in atts if a.ok]
-    pdds = [a.pdd_ms for a in atts if a.pdd_ms is not None]
+    pdds = [exact(a.pdd_ms) for a in atts if a.pdd_ms is not None]
     n3xx = sum(1 for a in atts if 300 <= a.code <= 399)
     nner = sum(1 for a in atts if a.code in s.ner_codes)
     return {
         "attempts": n,
         "connected": len(conn),
         "asr": _ratio(len(conn), n),
-        "acd_s": _ratio(sum(a.duration_s for a in conn), len(conn)),
-        "minutes": sum(a.duration_s for a in atts) / 60,
-        "pdd_avg_ms": (sum(pdds) / len(pdds)) if pdds else None,
+        "acd_s": _real(_ratio(sum(exact(a.duration_s) for a in conn), len(conn))),
+        "minutes": float(sum(exact(a.duration_s) for a in atts) / 60),
+        "pdd_avg_ms": float(sum(pdds) / len(pdds)) if pdds else None,
         "ner": _ratio(nner, n - n3xx),
     }
 
@@ -321,7 +331,8 @@ def carrier_metrics(
         n200 = sum(1 for a in win if a.code == 200)
         n404 = sum(1 for a in win if a.code == 404)
         never_404 = st["attempts"] >= s.never_404_min_attempts and n404 == 0
-        sdc = _ratio(sum(1 for a in win if a.ok and a.duration_s <= s.sdc_max_s), connected)
+        sdc = _ratio(sum(1 for a in win if a.ok and exact(a.duration_s) <= s.sdc_max_s),
+                     connected)
 
         chosen = failover_out_chosen(data, c, now_ms, window_s)
         halts = data.halt_set(c, s)
@@ -415,10 +426,11 @@ def rate_for(data: RefData, a: Att) -> Rate | None:
     return min(cands, key=lambda r: r.card_id)
 
 
-def billed_seconds(duration_s: int, mcd_s: int, pulse_s: int) -> int:
-    if duration_s <= mcd_s:
+def billed_seconds(duration_s: float, mcd_s: int, pulse_s: int) -> int:
+    d = exact(duration_s)
+    if d <= mcd_s:
         return mcd_s
-    return mcd_s + math.ceil((duration_s - mcd_s) / pulse_s) * pulse_s
+    return mcd_s + math.ceil((d - mcd_s) / pulse_s) * pulse_s
 
 
 def attempt_cost(data: RefData, a: Att) -> float | None:

@@ -53,9 +53,13 @@ class Scenario:
     ops: list[Op] = field(default_factory=list)
     carrier_ids: list[str] = field(default_factory=list)
     times: list[int] = field(default_factory=list)  # interesting instants (ms)
+    # Attempts ingested as JSON lines (the msgspec path of files and pages), else as
+    # Python records (pydantic's).
+    attempts_as_json: bool = False
 
     def __repr__(self) -> str:
-        lines = ["Scenario(ingest batches in order:"]
+        how = " (attempts as JSON lines)" if self.attempts_as_json else ""
+        lines = [f"Scenario(ingest batches in order{how}:"]
         for kind, recs in self.ops:
             if recs:
                 lines.append(f"  {kind}:")
@@ -188,17 +192,28 @@ def attempt_values(draw: st.DrawFn, w: World, dst: str, last: bool) -> dict[str,
     ok = 200 <= code <= 299
     if ok:
         short = carrier in w.fas or draw(st.booleans())
-        duration = draw(st.integers(0, 6) if short else st.integers(0, 400))
+        duration = draw(durations(6 if short else 400))
     else:
-        duration = draw(st.sampled_from([0, 0, 0, 0, 0, 0, 0, 3]))
+        duration = draw(st.sampled_from([0, 0, 0, 0, 0, 0, 0, 3, 0.25]))
     return {
         "carrier_id": carrier,
         "sip_code": code,
         "pdd_ms": None if ok and carrier in w.fas else draw(
-            st.one_of(st.none(), st.integers(0, 8000))
+            st.one_of(st.none(), st.integers(0, 8000),
+                      st.integers(0, 8_000_000).map(lambda us: us / 1000))
         ),
         "duration_s": duration,
     }
+
+
+def durations(top: int) -> st.SearchStrategy[float]:
+    """Answered seconds as switches write them: whole, or with up to three decimals
+    (Kamailio's dialog CDRs and most CDR exports), around the short-call limits too."""
+    return st.one_of(
+        st.integers(0, top),
+        st.integers(0, top * 1000).map(lambda ms: ms / 1000),
+        st.sampled_from([0.001, 2.999, 3.0, 3.001, 5.999, 6.0, 6.001, 9.999, 10.001]),
+    )
 
 
 @st.composite
@@ -295,7 +310,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
     times = sorted({to_ms(a["started_at"]) for _k, recs in ops if _k == "attempts"
                     for a in recs})
-    return Scenario(ops=ops, carrier_ids=cids, times=times)
+    return Scenario(ops=ops, carrier_ids=cids, times=times,
+                    attempts_as_json=draw(st.booleans()))
 
 
 WINDOWS_S = (900, 3600, 2 * 3600, 6 * 3600, 86400, 7 * 86400)

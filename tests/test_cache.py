@@ -14,7 +14,7 @@ from noc_tui.cli import main
 from noc_tui.records.attempt_parser import AttemptParser
 from noc_tui.records.timefmt import iso_to_ms
 from noc_tui.store.cache import MIGRATIONS, SCHEMA_VERSION, Cache, CacheError
-from tests.sample_data import ATTEMPTS, CARRIERS, NOW, attempt
+from tests.sample_data import ATTEMPTS, CARRIERS, NOW, RATES, attempt
 
 
 def test_new_cache_is_wal_at_current_schema(tmp_path: Path) -> None:
@@ -155,3 +155,32 @@ def test_a_page_with_a_lone_surrogate_escape_loses_only_that_record(tmp_path: Pa
         names = [r[0] for r in cache.conn.execute("SELECT name FROM contacts")]
     assert (report.taken, report.rejected, names) == (1, 1, ["ok"])
     assert report.rejections[0].where == "contacts item 1"
+
+
+def test_migration_7_keeps_every_figure(tmp_path: Path) -> None:
+    """Schema 7 sums durations in ms and pdd in µs: a schema-6 cache's rollups (whole
+    seconds and ms) are scaled, not rebuilt, and every figure stays the same."""
+    db = tmp_path / "c.db"
+    now = iso_to_ms(NOW)
+    with Cache(db) as cache:
+        for kind, recs in (("carriers", CARRIERS), ("rates", RATES), ("attempts", ATTEMPTS)):
+            cache.ingest(kind, recs)
+        rollups = cache.conn.execute("SELECT * FROM rollups ORDER BY 1, 2").fetchall()
+        figures = metrics.carrier_metrics(cache, now, 86400)
+        summary = metrics.summary(cache, "B", "live", now)
+    assert sum(r[4] for r in rollups) == 91_000  # dur_conn_ms: 65 + 20 + 6 s
+    con = sqlite3.connect(db)
+    con.executescript("""
+        ALTER TABLE rollups RENAME COLUMN dur_conn_ms TO dur_conn;
+        ALTER TABLE rollups RENAME COLUMN dur_all_ms TO dur_all;
+        ALTER TABLE rollups RENAME COLUMN pdd_sum_us TO pdd_sum;
+        UPDATE rollups SET dur_conn = dur_conn / 1000, dur_all = dur_all / 1000,
+            pdd_sum = pdd_sum / 1000;
+        PRAGMA user_version = 6;
+    """)
+    con.close()
+    with Cache(db) as cache:
+        assert cache.schema_version() == SCHEMA_VERSION
+        assert cache.conn.execute("SELECT * FROM rollups ORDER BY 1, 2").fetchall() == rollups
+        assert metrics.carrier_metrics(cache, now, 86400) == figures
+        assert metrics.summary(cache, "B", "live", now) == summary

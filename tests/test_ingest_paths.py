@@ -61,8 +61,10 @@ VALID: dict[str, st.SearchStrategy[Any]] = {
     "cli": TEXT,
     "sip_code": st.sampled_from([200, 204, 404, 486, 503, 100, 699]),
     "sip_reason": TEXT,
-    "pdd_ms": st.sampled_from([0, 1500, None]),
-    "duration_s": st.sampled_from([0, 7, 3600]),
+    # Fractions, with finer digits than kept (rounded alike by Python and SQLite).
+    "pdd_ms": st.sampled_from([0, 1500, None, 1840.5, 0.0001, 0.0005, 599_999.9996, 12.3456]),
+    "duration_s": st.sampled_from([0, 7, 3600, 0.5, 95.123, 1.0005, 6.0004, 95.1236, 3.0,
+                                   604_799.9999, 604_799.9995, 0.0004999]),
     "release_reason": TEXT,
 }
 # Mostly well-formed records (so that SQLite's path is taken often), some with a field

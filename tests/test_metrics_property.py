@@ -7,6 +7,7 @@ each carrier's answer with ``tests/reference.py`` for a random ``now`` and windo
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import tempfile
@@ -77,7 +78,12 @@ def loaded(sc: Scenario, ms: Any) -> Iterator[tuple[Any, ref.RefData]]:
             for kind, records in sc.ops:
                 if not records:
                     continue
-                rep = cache.ingest(kind, [dict(r) for r in records])
+                if kind == "attempts" and sc.attempts_as_json:
+                    rep = cache.ingest_json_lines(
+                        kind, [json.dumps(r).encode() for r in records],
+                        [f"line {i}" for i in range(1, len(records) + 1)])
+                else:
+                    rep = cache.ingest(kind, [dict(r) for r in records])
                 assert _rejected_count(rep) == 0, (kind, rep)
                 data.ingest(kind, records)
             yield cache, data
@@ -331,6 +337,12 @@ def test_reference_cost_and_buckets() -> None:
     assert ref.billed_seconds(30, 30, 6) == 30
     assert ref.billed_seconds(31, 30, 6) == 36
     assert ref.billed_seconds(61, 0, 60) == 120
+    # A fractional duration: its excess over mcd_s is rounded up to whole pulses.
+    assert ref.billed_seconds(30.001, 30, 6) == 36
+    assert ref.billed_seconds(36.0, 30, 6) == 36
+    assert ref.billed_seconds(36.001, 30, 6) == 42
+    assert ref.billed_seconds(0.5, 0, 1) == 1
+    assert ref.billed_seconds(29.999, 30, 6) == 30
     d = ref.RefData()
 
     def rate(card: str, prefix: str, eff: str, r: float, status: str = "active") -> dict[str, Any]:

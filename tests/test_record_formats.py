@@ -189,3 +189,105 @@ def test_the_reasons_say_what_is_wrong(tmp_path: Path) -> None:
         "started_at: a time is ISO 8601 with a zone, like 2026-11-01T12:00:00Z (a bare "
         "number has no unit)",
     ]
+
+
+# -- fractional durations and pdd ------------------------------------------------------
+
+NOW = iso_to_ms("2026-11-01T12:00:00Z")
+
+
+def _calls(durations: tuple[float, float, float, float], pdd: float) -> list[dict[str, Any]]:
+    """A fails over to B (c1); B connects three more calls. B is rated 0.6/min with
+    mcd 30 s, pulse 6 s and a 0.01 connect fee (sample_data.RATES)."""
+    d1, d2, d3, d4 = durations
+    return [
+        attempt("c1", 1, "A", "2026-11-01T10:00:00.000Z", 503, pdd=pdd),
+        attempt("c1", 2, "B", "2026-11-01T10:00:02.000Z", 200, d1, pdd=pdd),
+        attempt("c2", 1, "B", "2026-11-01T10:10:00.000Z", 200, d2, pdd=100),
+        attempt("c3", 1, "B", "2026-11-01T10:20:00.000Z", 200, d3, pdd=100),
+        attempt("c4", 1, "B", "2026-11-01T10:30:00.000Z", 200, d4, pdd=100),
+    ]
+
+
+def _ingested(tmp_path: Path, how: str, records: list[dict[str, Any]],
+              json_switch: Callable[[dict[str, bytes]], str]) -> Path:
+    """A cache holding CARRIERS, RATES and the records, read as `how` reads them."""
+    db = tmp_path / "c.db"
+    with Cache(db) as cache:
+        cache.ingest("carriers", CARRIERS)
+        cache.ingest("rates", RATES)
+        if how == "jsonl":
+            import_paths(cache, [_jsonl(tmp_path / "attempts.jsonl",
+                                        [(r, None) for r in records])])
+        elif how == "csv":
+            import_paths(cache, [_csv(tmp_path / "attempts.csv", "attempts",
+                                      [(r, None) for r in records])])
+    if how == "poll":
+        empty = b'{"items": [], "next_cursor": null}'
+        url = json_switch({
+            "/api/v1/carriers": json.dumps({"items": CARRIERS}).encode(),
+            "/api/v1/contacts": empty,
+            "/api/v1/rates": json.dumps({"items": RATES, "next_cursor": None}).encode(),
+            "/api/v1/attempts": json.dumps({"items": records, "next_cursor": None}).encode(),
+        })
+        settings = Settings(source={"url": url, "retries": 0}, poll={"backfill": "1d"})
+        assert Poller(settings, db).poll_once(until_ms=NOW).ok
+    return db
+
+
+def _figures(db: Path) -> dict[str, Any]:
+    from noc_tui.analytics import export, metrics
+
+    with Cache(db, readonly=True) as cache:
+        rows = {r["id"]: r for r in metrics.carrier_metrics(cache, NOW, 86400)}
+        _doc, calls = export.build(cache, "failover", NOW, 86400, "A")
+        costs = dict(cache.conn.execute("SELECT call_id, cost FROM attempts WHERE cost > 0"))
+        durations = dict(cache.conn.execute(
+            "SELECT call_id, duration_s FROM attempts WHERE carrier_id = 'B'"))
+        summary = metrics.summary(cache, "B", "daily", NOW)
+    return {"A": rows["A"], "B": rows["B"], "failover": calls, "costs": costs,
+            "durations": durations, "summary": summary}
+
+
+def _cost(billed_s: int) -> float:
+    return billed_s / 60 * 0.6 + 0.01
+
+
+@pytest.mark.parametrize("how", ["jsonl", "csv", "poll"])
+def test_fractional_durations_and_pdd_count_as_given(
+        tmp_path: Path, json_switch: Callable[[dict[str, bytes]], str], how: str) -> None:
+    db = _ingested(tmp_path, how, _calls((65.25, 30.001, 5.999, 6.0004), 1840.25),
+                   json_switch)
+    got = _figures(db)
+    b = got["B"]
+    # 6.0004 is kept to the millisecond: 6.0, a short call (<= 6 s).
+    assert got["durations"] == {"c1": 65.25, "c2": 30.001, "c3": 5.999, "c4": 6}
+    assert b["connected"] == 4
+    assert b["acd_s"] == pytest.approx((65.25 + 30.001 + 5.999 + 6) / 4, abs=1e-12)
+    assert b["minutes"] == pytest.approx(107.25 / 60, abs=1e-12)
+    assert b["sdc_ratio"] == 0.5
+    assert b["pdd_avg_ms"] == pytest.approx((1840.25 + 300) / 4, abs=1e-12)
+    assert got["A"]["pdd_avg_ms"] == 1840.25
+    assert [c["connected_duration_s"] for c in got["failover"]] == [65.25]
+    # The excess over mcd_s (30 s) rounded up to whole pulses of 6 s: 35.25 s -> 36 s,
+    # 0.001 s -> 6 s; at or under mcd_s, mcd_s.
+    assert got["costs"] == {"c1": _cost(66), "c2": _cost(36), "c3": _cost(30),
+                            "c4": _cost(30)}
+    assert got["summary"][0]["cost"] == pytest.approx(_cost(66) + _cost(36) + 2 * _cost(30))
+
+
+@pytest.mark.parametrize("how", ["jsonl", "csv", "poll"])
+def test_integer_durations_keep_exactly_the_figures_of_whole_numbers(
+        tmp_path: Path, json_switch: Callable[[dict[str, bytes]], str], how: str) -> None:
+    db = _ingested(tmp_path, how, _calls((65, 30, 5, 7), 1840), json_switch)
+    got = _figures(db)
+    b = got["B"]
+    # Exactly int / int, as before fractions were taken (no approx).
+    assert b["acd_s"] == 107 / 4 and b["minutes"] == 107 / 60
+    assert b["pdd_avg_ms"] == 2140 / 4 and got["A"]["pdd_avg_ms"] == 1840
+    assert got["durations"] == {"c1": 65, "c2": 30, "c3": 5, "c4": 7}
+    assert all(type(d) is int for d in got["durations"].values())
+    assert [c["connected_duration_s"] for c in got["failover"]] == [65]
+    assert type(got["failover"][0]["connected_duration_s"]) is int
+    assert got["costs"] == {"c1": _cost(66), "c2": _cost(30), "c3": _cost(30),
+                            "c4": _cost(30)}

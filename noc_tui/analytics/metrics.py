@@ -109,9 +109,11 @@ def _traffic(sums: dict[str, float]) -> dict[str, Any]:
         "attempts": att,
         "connected": conn,
         "asr": _ratio(conn, att),
-        "acd_s": _ratio(sums["dur_conn"], conn),
-        "minutes": sums["dur_all"] / 60,
-        "pdd_avg_ms": _ratio(sums["pdd_sum"], sums["pdd_n"]),
+        # Sums in thousandths (exact integers), made seconds and ms first: integer
+        # inputs then give exactly the figures of int / int.
+        "acd_s": _ratio(sums["dur_conn_ms"] / 1000, conn),
+        "minutes": sums["dur_all_ms"] / 1000 / 60,
+        "pdd_avg_ms": _ratio(sums["pdd_sum_us"] / 1000, sums["pdd_n"]),
         "ner": _ratio(sums["ner_hits"], att - sums["n3xx"]),
     }
 

@@ -31,7 +31,7 @@ import msgspec
 from msgspec.structs import astuple
 
 from noc_tui.records.failover_links import IN_COLS, OUT_COLS, link_in, link_out
-from noc_tui.records.ranges import bounds
+from noc_tui.records.ranges import bounds, kept_sql
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -50,10 +50,17 @@ def _int(name: str) -> Any:
     return Annotated[int, msgspec.Meta(**bounds("attempts", name))]
 
 
+def _real(name: str) -> Any:
+    """A field of attempts that may hold a fraction, in its documented range; an integer
+    stays one (msgspec takes a Meta on each type of a union, not on the union)."""
+    meta = msgspec.Meta(**bounds("attempts", name))
+    return Annotated[int, meta] | Annotated[float, meta]
+
+
 _Seq = _int("seq")
 _SipCode = _int("sip_code")
-_PddMs = _int("pdd_ms")
-_DurationS = _int("duration_s")
+_PddMs = _real("pdd_ms")
+_DurationS = _real("duration_s")
 
 
 class _Attempt(msgspec.Struct, kw_only=True, gc=False):
@@ -124,7 +131,8 @@ class Rater(Protocol):
         """A consistent read of the rates; gives the rates version it reads."""
         ...
 
-    def cost(self, carrier_id: str, dst: str, ts: int, duration_s: int) -> float | None: ...
+    def cost(self, carrier_id: str, dst: str, ts: int, duration_s: float) -> float | None:
+        ...
 
     def close(self) -> None: ...
 
@@ -167,10 +175,11 @@ _TS_SQL = "CAST(round((julianday(?4) - 2440587.5) * 86400000.0) AS INTEGER)"
 
 def _insert_decoded_sql(table: str, numbered: bool) -> str:
     """Insert rows msgspec decoded: ROW_COLS order with started_at's text in place of ts
-    (?4), then n (?12) if `numbered`; else n is the rowid, 1.. in insertion order."""
+    (?4), then n (?12) if `numbered`; else n is the rowid, 1.. in insertion order.
+    pdd_ms and duration_s are kept to three decimals, as formats.to_row keeps them."""
     n_col, n_val = ("n, ", "?12, ") if numbered else ("", "")
     return (f"INSERT INTO {table} ({n_col}{_COLS}, started) VALUES ({n_val}?1, ?2, ?3, "
-            f"{_TS_SQL}, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?4)")
+            f"{_TS_SQL}, ?5, ?6, ?7, ?8, {kept_sql('?9')}, {kept_sql('?10')}, ?11, ?4)")
 
 
 # What msgspec leaves to SQLite: dst all ASCII digits and started_at in the canonical

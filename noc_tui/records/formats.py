@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter, Validat
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
-from noc_tui.records.ranges import RANGES, bounds
+from noc_tui.records.ranges import RANGES, bounds, kept
 from noc_tui.records.timefmt import dt_to_ms
 
 KINDS = ("carriers", "contacts", "rates", "attempts")
@@ -94,8 +94,8 @@ ConnectFee = _real("rates", "connect_fee")
 McdS = _int("rates", "mcd_s")
 PulseS = _int("rates", "pulse_s")
 Seq = _int("attempts", "seq")
-PddMs = _int("attempts", "pdd_ms")
-DurationS = _int("attempts", "duration_s")
+PddMs = _real("attempts", "pdd_ms")
+DurationS = _real("attempts", "duration_s")
 
 
 class CarrierRecord(TypedDict):
@@ -281,8 +281,9 @@ def to_row(kind: str, rec: dict[str, Any]) -> tuple[Any, ...]:
     if kind == "attempts":
         return (
             rec["call_id"], rec["seq"], rec["carrier_id"], dt_to_ms(rec["started_at"]),
-            rec["dst"], g("cli"), rec["sip_code"], g("sip_reason"), g("pdd_ms"),
-            rec["duration_s"], g("release_reason"),
+            rec["dst"], g("cli"), rec["sip_code"], g("sip_reason"),
+            None if g("pdd_ms") is None else kept(rec["pdd_ms"]), kept(rec["duration_s"]),
+            g("release_reason"),
         )
     if kind == "rates":
         return tuple(

@@ -29,3 +29,34 @@ def bounds(kind: str, name: str) -> dict[str, int]:
     """The range of a field as keyword arguments of pydantic's Field or msgspec's Meta."""
     lo, hi = RANGES[kind][name]
     return {"ge": lo, "le": hi}
+
+
+# duration_s and pdd_ms are kept to three decimals (a millisecond, a microsecond): a value
+# with finer digits is rounded to the nearest. The cache sums them in thousandths, as
+# 64-bit integers, so sums are exact and integer inputs give exactly the figures they
+# always gave. One attempt adds at most 604,800,000 to such a sum: an overflow would
+# take over 15 billion attempts of the longest duration in one sum.
+
+
+def thousandths(value: float) -> int:
+    """A non-negative value in thousandths, to the nearest. THOUSANDTHS_SQL computes
+    the same in SQLite, with the same floating-point operations."""
+    return int(value * 1000 + 0.5)
+
+
+def kept(value: float) -> float:
+    """The value stored for a duration_s or pdd_ms: to three decimals, a whole value as
+    an integer. KEPT_SQL stores the same in SQLite."""
+    if isinstance(value, int):
+        return value
+    k = thousandths(value)
+    return k // 1000 if k % 1000 == 0 else k / 1000
+
+
+def thousandths_sql(expr: str) -> str:
+    return f"CAST({expr} * 1000 + 0.5 AS INTEGER)"
+
+
+def kept_sql(expr: str) -> str:
+    # A whole REAL lands in an INTEGER column as an integer (SQLite's affinity).
+    return f"CASE typeof({expr}) WHEN 'real' THEN {thousandths_sql(expr)} / 1000.0 ELSE {expr} END"

@@ -29,6 +29,7 @@ from noc_tui.records.attempt_parser import (
     last_record_wins_sql,
 )
 from noc_tui.records.failover_links import link_in, link_out
+from noc_tui.records.ranges import thousandths_sql
 from noc_tui.records.timefmt import HOUR_MS
 from noc_tui.store.ratebook import RATES_VERSION_KEY, RateBook, RatesView
 from noc_tui.store.report import IngestReport as IngestReport  # where callers find it
@@ -218,6 +219,15 @@ MIGRATIONS: list[str] = [
         window_s INTEGER NOT NULL, trunk_group_id TEXT NOT NULL, data TEXT NOT NULL,
         PRIMARY KEY (window_s, trunk_group_id));
     """,
+    # 10: duration_s and pdd_ms may hold fractions (kept to three decimals): rollups sum
+    # them in thousandths, as integers, so that their sums stay exact.
+    """
+    ALTER TABLE rollups RENAME COLUMN dur_conn TO dur_conn_ms;
+    ALTER TABLE rollups RENAME COLUMN dur_all TO dur_all_ms;
+    ALTER TABLE rollups RENAME COLUMN pdd_sum TO pdd_sum_us;
+    UPDATE rollups SET dur_conn_ms = dur_conn_ms * 1000, dur_all_ms = dur_all_ms * 1000,
+        pdd_sum_us = pdd_sum_us * 1000;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # meta: the cache holds every attempt that starts at or after this instant (ms); the
@@ -316,9 +326,11 @@ def _rollup_terms(ner: frozenset[int], sdc_max_s: int) -> list[str]:
     """What one attempt row adds to each rollup column, in the rollups table's order."""
     ner_sql = ",".join(str(c) for c in sorted(ner)) or "NULL"
     conn = "(sip_code BETWEEN 200 AND 299)"
+    dur_ms = thousandths_sql("duration_s")
     return [
-        "1", conn, f"CASE WHEN {conn} THEN duration_s ELSE 0 END", "duration_s",
-        "coalesce(pdd_ms, 0)", "pdd_ms IS NOT NULL", f"{conn} AND pdd_ms IS NULL",
+        "1", conn, f"CASE WHEN {conn} THEN {dur_ms} ELSE 0 END", dur_ms,
+        f"coalesce({thousandths_sql('pdd_ms')}, 0)", "pdd_ms IS NOT NULL",
+        f"{conn} AND pdd_ms IS NULL",
         f"{conn} AND duration_s <= {sdc_max_s}", "sip_code BETWEEN 300 AND 399",
         "sip_code = 200", "sip_code = 404", f"sip_code IN ({ner_sql})",
         "coalesce(cost, 0.0)", f"{conn} AND cost IS NULL",
@@ -336,7 +348,7 @@ def _rollup_values(ner: frozenset[int], sdc_max_s: int) -> str:
 
 
 ROLLUP_VALUE_COLS = (
-    "attempts", "connected", "dur_conn", "dur_all", "pdd_sum", "pdd_n", "conn_null_pdd",
+    "attempts", "connected", "dur_conn_ms", "dur_all_ms", "pdd_sum_us", "pdd_n", "conn_null_pdd",
     "sdc", "n3xx", "n200", "n404", "ner_hits", "cost", "unrated",
 )
 _ROLLUP_UPSERT_SET = ", ".join(f"{c} = {c} + excluded.{c}" for c in ROLLUP_VALUE_COLS)

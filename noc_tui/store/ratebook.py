@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from noc_tui.records.ranges import thousandths
 
 # The meta key of a token the cache changes with every change of rates: costs made with
 # another token are made again.
@@ -24,13 +25,16 @@ class Tariff:
     pulse_s: int
 
 
-def billed_seconds(duration_s: int, mcd_s: int, pulse_s: int) -> int:
-    if duration_s <= mcd_s:
+def billed_seconds(duration_s: float, mcd_s: int, pulse_s: int) -> int:
+    """mcd_s, plus the excess over it rounded up to whole pulses (docs/metrics.md, Cost);
+    counted in milliseconds, as integers, so a fractional duration is billed exactly."""
+    over = thousandths(duration_s) - mcd_s * 1000
+    if over <= 0:
         return mcd_s
-    return mcd_s + math.ceil((duration_s - mcd_s) / pulse_s) * pulse_s
+    return mcd_s + -(-over // (pulse_s * 1000)) * pulse_s
 
 
-def charge(t: Tariff, duration_s: int) -> float:
+def charge(t: Tariff, duration_s: float) -> float:
     return billed_seconds(duration_s, t.mcd_s, t.pulse_s) / 60 * t.rate + t.connect_fee
 
 
@@ -101,7 +105,7 @@ class RateBook:
                 return t
         return None
 
-    def cost(self, carrier_id: str, dst: str, ts: int, duration_s: int) -> float | None:
+    def cost(self, carrier_id: str, dst: str, ts: int, duration_s: float) -> float | None:
         t = self.tariff(carrier_id, dst, ts)
         return None if t is None else charge(t, duration_s)
 
