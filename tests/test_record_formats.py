@@ -17,11 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from noc_tui.config import Settings
 from noc_tui.records.formats import FIELDS
+from noc_tui.records.json_keys import repeated_key, repeats_among, top_level_repeat
 from noc_tui.records.ranges import FRACTIONAL, RANGES
 from noc_tui.records.timefmt import iso_to_ms
+from noc_tui.sources.base import BAD_DATA
 from noc_tui.store.cache import Cache
 from noc_tui.sync.importer import import_paths
 from noc_tui.sync.poller import Poller
@@ -291,3 +295,120 @@ def test_integer_durations_keep_exactly_the_figures_of_whole_numbers(
     assert type(got["failover"][0]["connected_duration_s"]) is int
     assert got["costs"] == {"c1": _cost(66), "c2": _cost(30), "c3": _cost(30),
                             "c4": _cost(30)}
+
+
+# -- a key given twice -------------------------------------------------------------------
+
+
+def _twice(record: dict[str, Any], extra: str) -> str:
+    """The record's JSON text with `extra` (pairs) written in before its last brace."""
+    return json.dumps(record)[:-1] + extra + "}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_key_given_twice_rejects_its_record(tmp_path: Path, kind: str) -> None:
+    base = _record(kind, 0)
+    first = FIELDS[kind][1]
+    texts = [
+        (json.dumps(base), None),
+        # A field of the format twice, with another value or the same one.
+        (_twice(_record(kind, 1), f', "{first}": {json.dumps(base[first])}'), first),
+        (_twice(_record(kind, 2), f', "{KEY[kind]}": "r2"'), KEY[kind]),
+        # A vendor's key twice, a key spelt with an escape, one inside a vendor object.
+        (_twice(_record(kind, 3), ', "x_vendor": 1, "x_vendor": 2'), "x_vendor"),
+        (_twice(_record(kind, 4), ', "' + "".join(f"\\u{ord(c):04x}" for c in first)
+                + f'": {json.dumps(base[first])}'), first),
+        (_twice(_record(kind, 5), ', "x_vendor": {"a": 1, "a": 1}'), "a"),
+        # Colons that are not keys: in a text, in a vendor's key, in a nested object.
+        (_twice(_record(kind, 6), ', "x:y": "a:b:c", "x_v": {"k": "1:2"}'), None),
+        (json.dumps(_record(kind, 7)), None),
+    ]
+    path = tmp_path / f"{kind}.jsonl"
+    path.write_text("".join(t + "\n" for t, _ in texts))
+    with Cache(tmp_path / "c.db") as cache:
+        rejected = {r.where: r.reason for r in import_paths(cache, [path]).rejections()}
+        taken = _taken(cache, kind)
+    assert rejected == {f"{path}:{i}": f"{name}: given twice in one object (which value is "
+                        "meant cannot be told)" for i, (_t, name) in enumerate(texts, 1) if name}
+    assert taken == {"r0", "r6", "r7"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_key_given_twice_rejects_its_item_of_a_page(
+        tmp_path: Path, json_switch: Callable[[dict[str, bytes]], str], kind: str) -> None:
+    items = [json.dumps(_record(kind, 0)), _twice(_record(kind, 1), ', "x": 1, "x": 1'),
+             json.dumps(_record(kind, 2))]
+    empty = b'{"items": [], "next_cursor": null}'
+    bodies = {f"/api/v1/{k}": empty for k in ("carriers", "contacts", "rates", "attempts")}
+    bodies[f"/api/v1/{kind}"] = ('{"items": [' + ", ".join(items)
+                                 + '], "next_cursor": null}').encode()
+    settings = Settings(source={"url": json_switch(bodies), "retries": 0},
+                        poll={"backfill": "1d"})
+    path = tmp_path / "c.db"
+    result = Poller(settings, path).poll_once(until_ms=NOW)
+    assert result.ok and result.quarantined == 1
+    with Cache(path, readonly=True) as cache:
+        assert cache.conn.execute("SELECT location, reason FROM quarantine").fetchall() == [
+            (f"{kind} page 1 item 2",
+             "x: given twice in one object (which value is meant cannot be told)")]
+        assert _taken(cache, kind) == {"r0", "r2"}
+
+
+@pytest.mark.parametrize("body", [
+    b'{"items": [], "items": [], "next_cursor": null}',
+    b'{"items": [], "next_cursor": null, "next_cursor": "c2"}',
+    b'{"items": [], "next_cursor": "a:b", "\\u0069tems": []}',
+])
+def test_a_page_that_gives_a_key_twice_is_bad_data(
+        tmp_path: Path, json_switch: Callable[[dict[str, bytes]], str], body: bytes) -> None:
+    empty = b'{"items": [], "next_cursor": null}'
+    bodies = {f"/api/v1/{k}": empty for k in ("carriers", "contacts", "rates", "attempts")}
+    bodies["/api/v1/rates"] = body
+    settings = Settings(source={"url": json_switch(bodies), "retries": 0},
+                        poll={"backfill": "1d"})
+    result = Poller(settings, tmp_path / "c.db").poll_once(until_ms=NOW)
+    assert not result.ok and result.error_kind == BAD_DATA
+    assert "rates: the page gives key" in (result.error or "") and "twice" in result.error
+
+
+# JSON texts of objects, with keys drawn from a few (so that some repeat, at any depth),
+# spelt plainly or with escapes, and values that hold colons.
+_KEYS = st.sampled_from(["a", "b", "a:b", "seq", ""])
+_SCALARS = st.one_of(st.integers(), st.sampled_from(["x", "1:2", '{"k": 1}', ":", "é:"]),
+                     st.none(), st.booleans())
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.lists(st.tuples(_KEYS, inner), max_size=4).map(lambda pairs: ("obj", pairs))),
+    max_leaves=8)
+
+
+def _text(value: Any, escape: bool) -> str:
+    if isinstance(value, tuple) and value[0] == "obj":
+        keys = [('"' + "".join(f"\\u{ord(c):04x}" for c in k) + '"') if escape
+                else json.dumps(k) for k, _v in value[1]]
+        return "{" + ", ".join(f"{k}: {_text(v, escape)}"
+                               for k, (_k, v) in zip(keys, value[1], strict=True)) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_text(v, escape) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _repeats(value: Any, top_only: bool = False) -> bool:
+    if isinstance(value, tuple) and value[0] == "obj":
+        keys = [k for k, _v in value[1]]
+        return len(set(keys)) != len(keys) or (not top_only and any(
+            _repeats(v) for _k, v in value[1]))
+    return not top_only and isinstance(value, list) and any(map(_repeats, value))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.tuples(_KEYS, _VALUES), max_size=5), st.booleans()),
+                min_size=1, max_size=6))
+def test_the_colon_count_tells_a_key_given_twice_exactly(
+        objects: list[tuple[list[tuple[str, Any]], bool]]) -> None:
+    values = [("obj", pairs) for pairs, _e in objects]
+    texts = [_text(v, escape).encode() for v, (_p, escape) in zip(values, objects, strict=True)]
+    assert repeats_among(texts) == [_repeats(v) for v in values]
+    for text, value in zip(texts, values, strict=True):
+        assert (repeated_key(text) is not None) == _repeats(value)
+        assert (top_level_repeat(text) is not None) == _repeats(value, top_only=True)

@@ -17,7 +17,6 @@ databases; the cache's connection attaches one and stores from it directly.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
@@ -31,6 +30,7 @@ import msgspec
 from msgspec.structs import astuple
 
 from noc_tui.records.failover_links import IN_COLS, OUT_COLS, link_in, link_out
+from noc_tui.records.json_keys import dumps_as_written, loads_as_written, repeats_among
 from noc_tui.records.ranges import bounds, kept_sql
 
 if TYPE_CHECKING:
@@ -66,32 +66,55 @@ _DurationS = _real("duration_s")
 class _Attempt(msgspec.Struct, kw_only=True, gc=False):
     """The record format's attempt as msgspec checks it: exact JSON types and ranges.
     dst's digits and started_at's form are checked in SQLite (_NOT_PLAIN_SQL), cheaper
-    than a regular expression per value. Fields in the order of ROW_COLS."""
+    than a regular expression per value. Fields in the order of ROW_COLS. Every field
+    is required here, as the switch API always writes them all: then every record has
+    the same keys, which the screen for keys given twice counts on (_given_twice);
+    records that leave some out are read as _LooseAttempt."""
 
     call_id: _Text
     seq: _Seq
     carrier_id: _Text
     started_at: str
     dst: _Text
-    cli: str | None = None
+    cli: str | None
     sip_code: _SipCode
-    sip_reason: str | None = None
-    pdd_ms: _PddMs | None = None
+    sip_reason: str | None
+    pdd_ms: _PddMs | None
     duration_s: _DurationS
-    release_reason: str | None = None
+    release_reason: str | None
 
 
-class _Page(msgspec.Struct):
-    items: list[_Attempt]
+# An optional field left out: a BLOB, which no field is, so that it can be counted, and
+# stored as NULL (_LOOSE_VALUES_SQL).
+_ABSENT = b""
+
+
+class _LooseAttempt(_Attempt, kw_only=True, gc=False):
+    """An attempt that may leave out the optional fields."""
+
+    cli: str | None = _ABSENT  # type: ignore[assignment]
+    sip_reason: str | None = _ABSENT  # type: ignore[assignment]
+    pdd_ms: _PddMs | None = _ABSENT
+    release_reason: str | None = _ABSENT  # type: ignore[assignment]
+
+
+class _Items(msgspec.Struct):
+    """An API page's items, as they are written."""
+
+    items: msgspec.Raw
 
 
 class _RawPage(msgspec.Struct):
     items: list[msgspec.Raw]
 
 
-_ONE = msgspec.json.Decoder(_Attempt)
+_ONE = msgspec.json.Decoder(_LooseAttempt)
 _MANY = msgspec.json.Decoder(list[_Attempt])
-_PAGE = msgspec.json.Decoder(_Page)
+_MANY_LOOSE = msgspec.json.Decoder(list[_LooseAttempt])
+# The colons in the text of a record that gives each key of the format once (one after
+# each key), with started_at in the canonical form (two).
+_PLAIN_COLONS = len(ROW_COLS) + 2
+_ITEMS = msgspec.json.Decoder(_Items)
 _RAW_PAGE = msgspec.json.Decoder(_RawPage)
 
 
@@ -173,13 +196,24 @@ def cost_sql(table: str) -> str:
 _TS_SQL = "CAST(round((julianday(?4) - 2440587.5) * 86400000.0) AS INTEGER)"
 
 
-def _insert_decoded_sql(table: str, numbered: bool) -> str:
+_PDD_SQL = kept_sql("?9")
+_DURATION_SQL = kept_sql("?10")
+# The same of a _LooseAttempt, whose left-out fields are stored as NULL.
+_LOOSE_PDD_SQL = kept_sql("nullif(?9, x'')")
+_LOOSE_VALUES_SQL = (f"nullif(?6, x''), ?7, nullif(?8, x''), {_LOOSE_PDD_SQL}, "
+                     f"{_DURATION_SQL}, nullif(?11, x'')")
+
+
+def _insert_decoded_sql(table: str, numbered: bool, loose: bool) -> str:
     """Insert rows msgspec decoded: ROW_COLS order with started_at's text in place of ts
     (?4), then n (?12) if `numbered`; else n is the rowid, 1.. in insertion order.
-    pdd_ms and duration_s are kept to three decimals, as formats.to_row keeps them."""
+    pdd_ms and duration_s are kept to three decimals, as formats.to_row keeps them;
+    `loose`: rows of _LooseAttempt."""
     n_col, n_val = ("n, ", "?12, ") if numbered else ("", "")
+    values = (_LOOSE_VALUES_SQL if loose
+              else f"?6, ?7, ?8, {_PDD_SQL}, {_DURATION_SQL}, ?11")
     return (f"INSERT INTO {table} ({n_col}{_COLS}, started) VALUES ({n_val}?1, ?2, ?3, "
-            f"{_TS_SQL}, ?5, ?6, ?7, ?8, {kept_sql('?9')}, {kept_sql('?10')}, ?11, ?4)")
+            f"{_TS_SQL}, ?5, {values}, ?4)")
 
 
 # What msgspec leaves to SQLite: dst all ASCII digits and started_at in the canonical
@@ -228,15 +262,16 @@ class AttemptParser:
         joined = b",".join([b"[" + lines[0], *lines[1:-1], lines[-1] + b"]"]
                            if len(lines) > 1 else [b"[" + lines[0] + b"]"]) if lines else b"[]"
         try:
-            items = _MANY.decode(joined)
-        except ValueError:  # msgspec.DecodeError, or bytes that are not UTF-8
+            items, loose = _decode_many(joined)
+        except ValueError:  # msgspec's errors, or bytes that are not UTF-8
             return self._one_by_one(lines, where)
+        colons = _colons(joined)
         del joined
         # A line like `{...},{...}` would count twice inside the array.
         if len(items) != len(lines):
             return self._one_by_one(lines, where)
         try:
-            parsed = self._store(items, [], lines, where)
+            parsed = self._store(items, [], lines, where, colons=colons, loose=loose)
         except OverflowError:  # a number over 64 bits somewhere: record by record
             return self._one_by_one(lines, where)
         assert parsed is not None  # with the texts at hand, every item finds its path
@@ -245,7 +280,10 @@ class AttemptParser:
     def page(self, body: str | bytes, where: Callable[[int], str]) -> ParsedAttempts:
         """The items of an API page (``{"items": [...], ...}`` as text)."""
         try:
-            parsed = self._store(_PAGE.decode(body).items, [], None, where)
+            raw = _ITEMS.decode(body).items
+            items, loose = _decode_many(raw)
+            parsed = self._store(items, [], None, where, colons=_colons(bytes(raw)),
+                                 loose=loose)
         except (msgspec.ValidationError, OverflowError):  # OverflowError: over 64 bits
             parsed = None
         except msgspec.DecodeError:
@@ -253,13 +291,7 @@ class AttemptParser:
         if parsed is not None:
             return parsed
         # Item by item (the page's shape was checked by the source).
-        try:
-            texts = [bytes(raw) for raw in _RAW_PAGE.decode(body).items]
-        except msgspec.DecodeError:
-            # Past the item msgspec refused, something only Python's json reads
-            # (NaN, Infinity, a lone surrogate): that item is rejected on its own.
-            texts = item_texts(body)
-        return self._one_by_one(texts, where)
+        return self._one_by_one(item_texts(body), where)
 
     def _one_by_one(self, texts: Sequence[bytes], where: Callable[[int], str]
                     ) -> ParsedAttempts:
@@ -273,45 +305,51 @@ class AttemptParser:
             except ValueError:  # msgspec.DecodeError, or bytes that are not UTF-8
                 odd.append((i, text))
         try:
-            parsed = self._store(items, odd, texts, where, positions)
+            parsed = self._store(items, odd, texts, where, positions, loose=True)
         except OverflowError:
             # A number over 64 bits, which SQLite cannot hold: all through pydantic,
             # which finds and words it (formats), rarely enough to be worth no more.
-            parsed = self._store([], list(enumerate(texts)), texts, where, [])
+            parsed = self._store([], list(enumerate(texts)), texts, where, [], loose=True)
         assert parsed is not None  # with the texts at hand, every item finds its path
         return parsed
 
     def _store(self, decoded: Sequence[_Attempt], odd: list[tuple[int, bytes]],
                texts: Sequence[bytes] | None, where: Callable[[int], str],
-               positions: Sequence[int] | None = None) -> ParsedAttempts | None:
-        """The decoded items (the whole batch, or those at `positions`) into the next
-        buffer, the odd texts through pydantic; the last record of a key wins. None if
-        an item needs pydantic but its text is not at hand (``texts`` None): the caller
-        then goes item by item."""
+               positions: Sequence[int] | None = None, colons: int | None = None,
+               loose: bool = False) -> ParsedAttempts | None:
+        """The decoded items (the whole batch, or those at `positions`; `loose`: some
+        may leave optional fields out) into the next buffer, the odd texts through
+        pydantic; the last record of a key wins. `colons`: how many colons the decoded
+        items' texts hold in all (None: count them text by text). None if an item needs
+        pydantic but its text is not at hand (``texts`` None): the caller then goes
+        item by item."""
         conn = self.conn
         turn = self._turn
         table = f"buf{turn}.stage"
+        rows = list(map(astuple, decoded))
         with self._transaction():
             conn.execute(f"DELETE FROM {table}")
             if positions is None:
-                conn.executemany(_insert_decoded_sql(table, False), map(astuple, decoded))
+                conn.executemany(_insert_decoded_sql(table, False, loose), rows)
             else:
                 # Each row at its own position.
-                conn.executemany(_insert_decoded_sql(table, True),
-                                 [(*astuple(a), i + 1) for i, a in zip(positions, decoded,
-                                                                      strict=True)])
+                conn.executemany(_insert_decoded_sql(table, True, loose),
+                                 [(*r, i + 1) for i, r in zip(positions, rows, strict=True)])
             not_plain = _NOT_PLAIN_SQL
             no_days = [d for d in {a.started_at[:10] for a in decoded} if not _real_day(d)]
             if no_days:
                 not_plain += (" OR substr(started, 1, 10) IN "
                               f"({', '.join('?' * len(no_days))})")
-            bad = [n for (n,) in conn.execute(f"SELECT n FROM {table} WHERE {not_plain}",
-                                              no_days)]
-            if bad:
-                if texts is None:
+            bad = {n for (n,) in conn.execute(f"SELECT n FROM {table} WHERE {not_plain}",
+                                              no_days)}
+            twice = _given_twice(rows, positions, bad, texts, colons, loose)
+            if bad or twice != set():
+                if texts is None or twice is None:
                     return None  # the buffer is emptied at its next use
                 conn.execute(f"DELETE FROM {table} WHERE {not_plain}", no_days)
-                odd.extend((n - 1, texts[n - 1]) for n in bad)
+                conn.executemany(f"DELETE FROM {table} WHERE n = ?", [(n,) for n in twice])
+                bad |= twice
+                odd.extend((n - 1, texts[n - 1]) for n in sorted(bad))
             parsed = ParsedAttempts(len(decoded) + len(odd) - len(bad), self.uris[turn],
                                     "stage")
             parsed.rollup_cells = len({(a.carrier_id, a.started_at[:13]) for a in decoded})
@@ -363,6 +401,62 @@ class AttemptParser:
         return rows
 
 
+def _decode_many(text: bytes | msgspec.Raw) -> tuple[list[_Attempt], bool]:
+    """A JSON array of attempts: (them, whether some leave optional fields out). Those
+    that give every field are read first (the switch API's); ValueError as msgspec's."""
+    try:
+        return _MANY.decode(text), False
+    except msgspec.ValidationError:
+        return _MANY_LOOSE.decode(text), True
+
+
+def _given_twice(rows: Sequence[tuple[Any, ...]], positions: Sequence[int] | None,
+                 bad: set[int], texts: Sequence[bytes] | None, colons: int | None,
+                 loose: bool) -> set[int] | None:
+    """Which of the rows (by n) msgspec decoded come from a record that gives a key
+    twice; None if telling takes the texts and they are not at hand. The `bad` rows
+    are left out: pydantic's path checks them (formats.repeated_key).
+
+    msgspec keeps the last value of a repeated key without a word, so the texts are
+    screened first, by their colons: the text of a record msgspec took holds one after
+    each key and two in a canonical started_at (the bad rows' may not be canonical),
+    and more only for keys outside the format, a colon in a text, or a key given twice.
+    When the batch's texts hold exactly as many as its records' keys ask, no record
+    gives a key twice: one count, at C speed, for the whole batch. Otherwise each text
+    whose count differs, or that may write a colon as an escape, is read exactly."""
+    absent = [r.count(_ABSENT) for r in rows] if loose else None
+    n_of = (range(1, len(rows) + 1) if positions is None
+            else [i + 1 for i in positions])
+    if colons is not None:
+        if bad:
+            if texts is None:
+                return None
+            colons -= sum(texts[n - 1].count(b":") for n in bad)
+        want = _PLAIN_COLONS * (len(rows) - len(bad))
+        if absent is not None:
+            want -= sum(a for a, n in zip(absent, n_of, strict=True) if n not in bad)
+        if colons == want:
+            return set()
+    if texts is None:
+        return None
+    doubt = []
+    for k, n in enumerate(n_of):
+        if n in bad:
+            continue
+        text = texts[n - 1]
+        want = _PLAIN_COLONS - (absent[k] if absent is not None else 0)
+        if text.count(b":") != want or b"\\u003" in text:
+            doubt.append(n)
+    return {n for n, twice in zip(doubt, repeats_among([texts[n - 1] for n in doubt]),
+                                  strict=True) if twice}
+
+
+def _colons(text: bytes) -> int | None:
+    """How many colons a batch's text holds; None when one may be written as an escape
+    (\\u003a), which the count would miss: its texts are then checked one by one."""
+    return None if b"\\u003" in text else text.count(b":")
+
+
 @lru_cache(maxsize=4096)
 def _real_day(text: str) -> bool:
     """'YYYY-MM-DD' names a day of the calendar (not 02-30, not month 13)."""
@@ -374,7 +468,12 @@ def _real_day(text: str) -> bool:
 
 
 def item_texts(body: str | bytes) -> list[bytes]:
-    """A page's items as JSON texts, by Python's json: it reads \\u escapes of lone
-    surrogates, which msgspec and pydantic refuse, so that one such record can be
-    rejected on its own instead of the whole page. ValueError if the page is not JSON."""
-    return [json.dumps(item).encode() for item in json.loads(body)["items"]]
+    """A page's items as JSON texts, as written. Past what msgspec refuses (\\u escapes
+    of lone surrogates, NaN, Infinity), by Python's json, which reads them, so that one
+    such record can be rejected on its own instead of the whole page; a key an item
+    repeats stays repeated. ValueError if the page is not JSON."""
+    try:
+        return [bytes(raw) for raw in _RAW_PAGE.decode(body).items]
+    except msgspec.DecodeError:
+        items = dict(loads_as_written(body))["items"]
+        return [dumps_as_written(item).encode() for item in items]

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter, Validat
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
+from noc_tui.records.json_keys import repeated_key, repeats_among
 from noc_tui.records.ranges import RANGES, bounds, kept
 from noc_tui.records.timefmt import dt_to_ms
 
@@ -212,16 +213,20 @@ def _each(
     one = _ONE[kind]
     out: list[dict[str, Any] | Rejection] = []
     for raw, where in zip(raws, wheres, strict=True):
-        try:
-            rec = one.validate_json(raw) if from_json else one.validate_python(raw)
-            problem = unstorable(rec.items())
-        except ValidationError as exc:
-            problem = _reason(exc)
+        twice = repeated_key(raw) if from_json else None
+        if twice is not None:
+            problem = f"{twice}: given twice in one object (which value is meant cannot be told)"
+        else:
+            try:
+                rec = one.validate_json(raw) if from_json else one.validate_python(raw)
+                problem = unstorable(rec.items())
+            except ValidationError as exc:
+                problem = _reason(exc)
         if problem is None:
             out.append(rec)
-        else:
-            shown = raw.decode("utf-8", "replace").rstrip() if from_json else raw
-            out.append(Rejection(where, problem, shown))
+            continue
+        shown = raw.decode("utf-8", "replace").rstrip() if from_json else raw
+        out.append(Rejection(where, problem, shown))
     return out
 
 
@@ -260,8 +265,9 @@ def validate_json_lines(
     """Parse and validate JSON lines in one pass through pydantic-core."""
     try:
         good = _MANY[kind].validate_json(b"[" + b",".join(lines) + b"]")
-        # A line like `{...},{...}` would split in two inside the array: recheck singly.
-        if len(good) == len(lines) and _storable(good):
+        # A line like `{...},{...}` would split in two inside the array, and pydantic
+        # keeps the last value of a repeated key: recheck singly.
+        if len(good) == len(lines) and not any(repeats_among(lines)) and _storable(good):
             return good, []
     except ValidationError:
         pass

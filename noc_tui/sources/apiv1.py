@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import msgspec
 
+from noc_tui.records.json_keys import top_level_repeat
 from noc_tui.records.timefmt import ms_to_iso
 from noc_tui.sources.base import (
     BAD_DATA,
@@ -63,6 +64,9 @@ def _wrong_shape(kind: str, top: Any) -> SourceError:
 def _shape(kind: str, body: bytes) -> tuple[int, str | None, Any]:
     """(item count, next cursor, last started_at) of a page; SourceError if the body
     is JSON of another shape, ValueError if it is not JSON (or cut short)."""
+    twice = top_level_repeat(body)
+    if twice is not None:  # msgspec would keep the last 'items' or cursor without a word
+        raise SourceError(BAD_DATA, f"{kind}: the page gives key {twice!r} twice")
     try:
         page = _SHAPE.decode(body)
         count, cursor = len(page.items), page.next_cursor

@@ -608,19 +608,12 @@ class Cache:
             report.merge(inbound.finish())
             return report
         if kind != "attempts":
-            from pydantic_core import from_json
-
             from noc_tui.records.formats import validate_json_lines
 
-            try:
-                items = from_json(body)["items"]
-            except ValueError:
-                # A \\u escape of a lone surrogate somewhere: record by record, so that
-                # only its record is rejected.
-                texts = item_texts(body)
-                return self._store(kind, *validate_json_lines(
-                    kind, texts, [where(i) for i in range(len(texts))]))
-            return self.ingest_batch(kind, items, [where(i) for i in range(len(items))])
+            # Each item's own text: parsed, a key it gives twice would be lost.
+            texts = item_texts(body)
+            return self._store(kind, *validate_json_lines(
+                kind, texts, [where(i) for i in range(len(texts))]))
         return self.ingest_parsed(self._parser().page(body, where))
 
     def ingest_parsed(self, parsed: ParsedAttempts) -> IngestReport:
