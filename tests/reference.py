@@ -356,8 +356,10 @@ def carrier_metrics(
         rows.append(
             {
                 "id": c,
-                "name": rec["name"] if rec else None,
-                "status": rec["status"] if rec else None,
+                # A carrier record without a name is named by its id; other fields
+                # may be unknown (null). A carrier seen only in attempts has neither.
+                "name": (rec["id"] if rec.get("name") is None else rec["name"]) if rec else None,
+                "status": rec.get("status") if rec else None,
                 **st,
                 "n200": n200,
                 "n404": n404,

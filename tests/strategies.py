@@ -42,7 +42,8 @@ def _short(kind: str, r: dict[str, Any]) -> str:
             f"mcd={r['mcd_s']} pulse={r['pulse_s']}"
         )
     if kind == "carriers":
-        return f"{r['id']} {r['name']!r} {r['status']} halt_codes={r.get('halt_codes')}"
+        return (f"{r['id']} {r.get('name', '(no name)')!r} {r.get('status', '(no status)')} "
+                f"halt_codes={r.get('halt_codes', '(none given)')}")
     return repr(r)
 
 
@@ -123,15 +124,18 @@ def carrier_record(draw: st.DrawFn, cid: str) -> dict[str, Any]:
     )
     rec: dict[str, Any] = {
         "id": cid,
-        "name": draw(st.sampled_from(["Alpha Telecom", "Beta", "Gamma Voice", ""])),
-        "status": draw(st.sampled_from(["active", "inactive", "pending"])),
-        "channels": draw(st.integers(0, 100)),
-        "cps": draw(st.integers(0, 20)),
-        "currency": "EUR",
+        "name": draw(st.sampled_from(["Alpha Telecom", "Beta", "Gamma Voice", "", None])),
+        "status": draw(st.sampled_from(["active", "inactive", "pending", None])),
+        "channels": draw(st.one_of(st.none(), st.integers(0, 100))),
+        "cps": draw(st.one_of(st.none(), st.integers(0, 20))),
+        "currency": draw(st.sampled_from(["EUR", None])),
         "halt_codes": halt,
     }
-    if halt is None and draw(st.booleans()):
-        del rec["halt_codes"]  # optional field left out
+    # Only the id is required: a switch that does not know a field leaves it out (or
+    # writes null), as for halt_codes.
+    for name in ("name", "status", "channels", "cps", "currency", "halt_codes"):
+        if rec[name] is None and draw(st.booleans()):
+            del rec[name]
     return rec
 
 

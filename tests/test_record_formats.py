@@ -412,3 +412,69 @@ def test_the_colon_count_tells_a_key_given_twice_exactly(
     for text, value in zip(texts, values, strict=True):
         assert (repeated_key(text) is not None) == _repeats(value)
         assert (top_level_repeat(text) is not None) == _repeats(value, top_only=True)
+
+
+# -- carriers: only the id is required -------------------------------------------------
+
+UNKNOWN = [
+    {"id": "bare"},  # nothing but the id
+    {"id": "nulls", "name": None, "status": None, "channels": None, "cps": None,
+     "currency": None, "halt_codes": None},
+    {"id": "zero", "name": "Zero Ltd", "status": "active", "channels": 0, "cps": 0,
+     "currency": "EUR"},  # 0 channels = unlimited; 0 cps as given
+]
+
+
+@pytest.mark.parametrize("how", ["jsonl", "csv", "poll"])
+def test_a_carrier_needs_only_its_id(tmp_path: Path,
+                                     json_switch: Callable[[dict[str, bytes]], str],
+                                     how: str) -> None:
+    from noc_tui.analytics import export
+
+    db = tmp_path / "c.db"
+    cases: list[Case] = [(r, None) for r in UNKNOWN]
+    if how == "poll":
+        empty = b'{"items": [], "next_cursor": null}'
+        bodies = {f"/api/v1/{k}": empty for k in ("contacts", "rates", "attempts")}
+        bodies["/api/v1/carriers"] = json.dumps({"items": UNKNOWN}).encode()
+        settings = Settings(source={"url": json_switch(bodies), "retries": 0},
+                            poll={"backfill": "1d"})
+        assert Poller(settings, db).poll_once(until_ms=NOW).quarantined == 0
+    else:
+        path = (_jsonl(tmp_path / "carriers.jsonl", cases) if how == "jsonl"
+                else _csv(tmp_path / "carriers.csv", "carriers", cases))
+        with Cache(db) as cache:
+            assert not list(import_paths(cache, [path]).rejections())
+    with Cache(db, readonly=True) as cache:
+        stored = cache.conn.execute("SELECT * FROM carriers ORDER BY id").fetchall()
+        doc, rows = export.build(cache, "carriers", NOW, 86400)
+    # The name defaults to the id; what was not given is unknown (NULL), not 0.
+    assert stored == [("bare", "bare", None, None, None, None, None),
+                      ("nulls", "nulls", None, None, None, None, None),
+                      ("zero", "Zero Ltd", "active", 0, 0, "EUR", None)]
+    assert [(r["id"], r["name"], r["status"]) for r in rows] == [
+        ("bare", "bare", None), ("nulls", "nulls", None), ("zero", "Zero Ltd", "active")]
+    assert '"status": null' in export.to_json(doc)
+    assert export.to_csv(rows).splitlines()[1].startswith("bare,bare,,")
+
+
+def test_unknown_carrier_fields_show_as_a_dash(tmp_path: Path) -> None:
+    from noc_tui.ui.render import render_view
+    from tests.ui_fixtures import ui_settings
+
+    db = tmp_path / "c.db"
+    with Cache(db) as cache:
+        cache.ingest("carriers", UNKNOWN)
+        cache.ingest("attempts", [attempt("k1", 1, "bare", "2026-11-01T11:00:00Z", 200, 5)])
+    settings = ui_settings(tmp_path)
+    listing = render_view(settings, db, "carriers", None, "txt", size=(160, 20), now_ms=NOW)
+    rows = {x.split()[1]: x.split() for x in listing.splitlines()
+            if x.split()[1:2] in (["bare"], ["nulls"], ["zero"])}
+    # Health, id, name, then the status: unknown is a dash, never blank.
+    assert rows["bare"][3] == "—" and rows["nulls"][3] == "—"
+    assert rows["zero"][2:5] == ["Zero", "Ltd", "active"]
+    head = render_view(settings, db, "carrier", "nulls", "txt", size=(160, 30), now_ms=NOW)
+    assert "id nulls · — · ch — · cps — · — · halts" in head
+    assert "unlimited" not in head
+    zero = render_view(settings, db, "carrier", "zero", "txt", size=(160, 30), now_ms=NOW)
+    assert "id zero · active · ch unlimited · cps 0 · EUR" in zero

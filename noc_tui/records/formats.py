@@ -100,12 +100,16 @@ DurationS = _real("attempts", "duration_s")
 
 
 class CarrierRecord(TypedDict):
+    """Only the id is required: a switch may not know the rest. A missing or null name
+    is the id; any other field missing or null is unknown (shown as such, never as 0
+    or unlimited); halt_codes unknown means the default halt set."""
+
     id: NonEmpty
-    name: str
-    status: Literal["active", "inactive", "pending"]
-    channels: Channels
-    cps: Cps
-    currency: str
+    name: NotRequired[str | None]
+    status: NotRequired[Literal["active", "inactive", "pending"] | None]
+    channels: NotRequired[Channels | None]
+    cps: NotRequired[Cps | None]
+    currency: NotRequired[str | None]
     halt_codes: NotRequired[Annotated[list[HaltCode] | None, BeforeValidator(_code_list)]]
 
 
@@ -297,11 +301,10 @@ def to_row(kind: str, rec: dict[str, Any]) -> tuple[Any, ...]:
         )
     if kind == "carriers":
         codes = g("halt_codes")
-        return tuple(
-            (",".join(map(str, codes)) if codes is not None else None) if f == "halt_codes"
-            else g(f)
-            for f in FIELDS["carriers"]
-        )
+        name = g("name")
+        return (rec["id"], rec["id"] if name is None else name, g("status"), g("channels"),
+                g("cps"), g("currency"),
+                ",".join(map(str, codes)) if codes is not None else None)
     return tuple(g(f) for f in FIELDS[kind])
 
 

@@ -262,11 +262,13 @@ class CarrierListScreen(Screen):
                 out.append(Text(label[:4] if compact else label, style="bold " + hstyle))
             elif k == "name":
                 out.append(fmt.lit(r.get("name") or r["id"], style=hstyle if h != "fine" else ""))
-            elif k in ("id", "status"):
+            elif k == "id":
                 out.append(fmt.lit(r.get(k)))
             elif k == "routing":
                 out.append(fmt.lit(r.get(k), style=style_of("down") if r.get("routing_down")
                                    else ""))
+            elif k == "status":
+                out.append(fmt.lit(r.get(k) or fmt.DASH))  # unknown, not blank
             elif k == "attempts":
                 out.append(fmt.num("no calls", "dim") if idle else fmt.num(fmt.count(r[k])))
             elif idle and k not in ("consecutive_failures",):

@@ -88,15 +88,16 @@ class CarrierHead(Horizontal):
         t.append("\nid ")
         t.append_text(fmt.lit(carrier_id))
         t.append(" · ")
-        t.append_text(fmt.lit(facts.get("status") or "unknown"))
+        # What the switch did not say is unknown: "—", never 0 or unlimited.
+        t.append_text(fmt.lit(facts.get("status") or fmt.DASH))
         routing = facts.get("routing")
         if routing is not None:  # the switch's live state of its gateways (Kamailio)
             t.append(" · gateways ")
             t.append_text(fmt.lit(routing.summary(), style=hs("down") if routing.down else ""))
         ch = facts.get("channels")
-        chans = "unlimited" if ch == 0 else fmt.count(ch) if ch is not None else "—"
+        chans = "unlimited" if ch == 0 else fmt.count(ch)
         t.append(f" · ch {chans} · cps {fmt.count(facts.get('cps'))} · ")
-        t.append_text(fmt.lit(facts.get("currency") or "—"))
+        t.append_text(fmt.lit(facts.get("currency") or fmt.DASH))
         t.append(f" · halts {facts['halts']}"
                  f"{' (own)' if facts.get('halt_codes') is not None else ' (default)'}\n")
         w = host(self).window
