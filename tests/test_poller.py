@@ -452,7 +452,7 @@ def test_a_poll_that_quarantines_exits_1_and_the_records_can_be_listed_and_expor
 
     assert main(["--cache", str(path), "quarantine", "list"]) == 0
     listed = capsys.readouterr()
-    assert "duration_s: number too big (more than 64 bits)" in listed.out
+    assert "duration_s: Input should be less than or equal to 604800" in listed.out
     assert "sip_code: Input should be less than or equal to 699" in listed.out
     assert "attempts page" in listed.out
     # The escape sequence is shown, not obeyed: no raw ESC, BEL or RLO reaches stdout.
