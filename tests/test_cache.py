@@ -157,8 +157,8 @@ def test_a_page_with_a_lone_surrogate_escape_loses_only_that_record(tmp_path: Pa
     assert report.rejections[0].where == "contacts item 1"
 
 
-def test_migration_9_keeps_every_figure(tmp_path: Path) -> None:
-    """Schema 9 sums durations in ms and pdd in µs: a schema-8 cache's rollups (whole
+def test_migration_10_keeps_every_figure(tmp_path: Path) -> None:
+    """Schema 10 sums durations in ms and pdd in µs: a schema-9 cache's rollups (whole
     seconds and ms) are scaled, not rebuilt, and every figure stays the same."""
     db = tmp_path / "c.db"
     now = iso_to_ms(NOW)
@@ -176,7 +176,7 @@ def test_migration_9_keeps_every_figure(tmp_path: Path) -> None:
         ALTER TABLE rollups RENAME COLUMN pdd_sum_us TO pdd_sum;
         UPDATE rollups SET dur_conn = dur_conn / 1000, dur_all = dur_all / 1000,
             pdd_sum = pdd_sum / 1000;
-        PRAGMA user_version = 8;
+        PRAGMA user_version = 9;
     """)
     con.close()
     with Cache(db) as cache:
