@@ -24,6 +24,7 @@ Three accounting paths, each its own Kamailio run:
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import sqlite3
 import threading
@@ -108,24 +109,23 @@ sdc_max_s = 1
 """
 
 
-def _records_take_kamailio_values() -> bool:
-    """Whether the record formats take what the source makes of a Kamailio: a carrier
-    with only an id and a name, an answered time in milliseconds (the real-data
-    issue). Asked of the source's own records."""
+def test_the_records_take_what_the_source_makes_of_a_kamailio() -> None:
+    """A carrier with only an id and a name, an answered time in milliseconds: asked of
+    the source's own records."""
     carriers = carrier_records([Destination("x", "sip:127.0.0.1:5060", 1, 1, "active",
                                             False)])
     attempt = attempt_record(("c", 1, "x", 1.8e9, None, "1", None, "200", "OK", 1.5))
-    return not validate("carriers", carriers, ["probe"])[1] and \
-        not validate("attempts", [attempt], ["probe"])[1]
+    assert validate("carriers", carriers, ["probe"])[1] == []
+    assert validate("attempts", [attempt], ["probe"])[1] == []
 
 
 @pytest.fixture(scope="module")
 def installed() -> None:
-    if not _records_take_kamailio_values():
-        pytest.skip("the record formats do not take fractional durations and carriers with "
-                    "only an id yet (real-data issue)")
     reason = ensure_installed()
     if reason is not None:
+        # CI installs Kamailio and SIPp first (.ci/run): there, a missing one is a failure.
+        if os.environ.get("CI"):
+            pytest.fail(reason)
         pytest.skip(reason)
 
 
@@ -367,7 +367,10 @@ def _merged(a: Sipp, b: Sipp) -> Sipp:
 def postgres(installed: None, tmp_path: Path) -> Iterator[Postgres]:
     bindir = postgres_bin()
     if bindir is None:
-        pytest.skip("no PostgreSQL server: integrations/kamailio/install-deps.sh installs it")
+        reason = "no PostgreSQL server: integrations/kamailio/install-deps.sh installs it"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     pg = Postgres(bindir, tmp_path)
     try:
         pg.start()
