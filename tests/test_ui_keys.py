@@ -29,6 +29,17 @@ except ImportError:  # tests/ itself on sys.path (rootdir import mode)
         ui_settings,
     )
 
+try:
+    from tests.hostile import ESCAPED, ESCAPES, live_controls, send, serving
+except ImportError:  # tests/ itself on sys.path (rootdir import mode)
+    from hostile import (  # type: ignore[no-redef]
+        ESCAPED,
+        ESCAPES,
+        live_controls,
+        send,
+        serving,
+    )
+
 from noc_tui.ui.app import NocApp
 from noc_tui.ui.call_screen import CallScreen
 from noc_tui.ui.carrier.screen import HEAD_WAIT_S, PAGE, CarrierScreen
@@ -327,6 +338,36 @@ async def test_poller_progress_and_refresh(cache_path: Path, tmp_path: Path):
         assert poller.calls == 1 and app.progress is None and app.generation == gen + 1
 
 
+async def test_a_switch_error_full_of_escapes_is_shown_escaped(tmp_path: Path):
+    """A real poll against a real switch whose error text carries escape sequences:
+    the toast and the header show them escaped."""
+    from noc_tui.config import Settings, SourceSettings, UISettings
+    from noc_tui.sync.poller import Poller
+
+    cache = build_cache(tmp_path / "c.db", calls=50)
+
+    def respond(h: Any) -> None:
+        send(h, 500, json.dumps({"error": ESCAPES}).encode())
+
+    with serving(respond) as url:
+        settings = Settings(source=SourceSettings(url=url, retries=0),
+                            ui=UISettings(animations=False, export_dir=tmp_path))
+        app = make_app(cache, tmp_path, poller=Poller(settings, cache))
+        async with app.run_test(size=(160, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("r")
+            for _ in range(200):
+                await pilot.pause(0.02)
+                if any(n.title == "Poll failed" for n in app._notifications):
+                    break
+            await settle(pilot)
+            failed = [n.message for n in app._notifications if n.title == "Poll failed"]
+            assert failed and "\\x9b2J" in failed[0] and "\\u202e" in failed[0]
+            assert all(live_controls(n.message) == [] for n in app._notifications)
+            text = screen_text(app)
+            assert "last poll failed" in text and live_controls(text) == []
+
+
 async def test_alarm_crossing_notifies_once_and_marks_row(cache_path: Path, tmp_path: Path):
     from noc_tui.analytics.views import DashboardState
     from noc_tui.ui.messages import ListLoaded
@@ -410,20 +451,28 @@ async def test_failover_list_of_100k_calls_pages(tmp_path: Path):
 
 async def test_nasty_strings_through_every_screen(nasty_cache: Path, tmp_path: Path):
     app = make_app(nasty_cache, tmp_path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    seen: list[str] = []  # every screen's text, for the escape sequences
+
+    def shown() -> str:
         text = screen_text(app)
+        assert live_controls(text) == [], text
+        seen.append(text)
+        return text
+
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        text = shown()
         for literal in ("[/]", "[$error]theme var[/]", "[@click=app.quit]", "宽字符",
                         "\\x1b[31mANSI red"):
             assert literal in text, literal
-        assert "\x1b" not in text and "\u202e" not in text
-        for key in (NASTY_ID, "nasty1", "nasty5"):  # the hostile ids and names
+        for key in (NASTY_ID, "nasty1", "nasty5", "nasty7"):  # the hostile ids and names
             app.open_carrier(key)
             await settle(pilot)
             for tab in ("123456" if key == NASTY_ID else "16"):
                 await pilot.press(tab)
                 await settle(pilot)
-            assert "[@click=app.quit]" in screen_text(app) or key != NASTY_ID
+                shown()
+            assert "[@click=app.quit]" in shown() or key != NASTY_ID
             await pilot.press("escape")
             await settle(pilot)
         app.open_carrier(NASTY_ID)
@@ -433,17 +482,29 @@ async def test_nasty_strings_through_every_screen(nasty_cache: Path, tmp_path: P
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CallScreen)
-        assert "[@click=app.quit]call0" in screen_text(app)
+        assert "[@click=app.quit]call0" in shown()
         await pilot.press("q", "i")
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CallScreen)
+        shown()
         await pilot.press("colon", *"nasty")
         await pilot.pause(0.3)
+        shown()
         await pilot.press("escape")
         for fmt_ in ("csv", "json", "svg", "txt"):
             assert app.export_snapshot(fmt_) is not None
+        # Each escape sequence was on screen, shown, not obeyed.
+        for mark in ESCAPED:
+            assert any(mark in text for text in seen), mark
+        # Notifications: a hostile carrier name in an alarm, and any text at all.
+        app.notify(f"error body: {ESCAPES}", title=ESCAPES, markup=False)
+        await settle(pilot)
+        for n in app._notifications:
+            assert live_controls(n.message) == [] and live_controls(n.title) == []
+        assert any("\\x9b2J" in n.message and "\\u202e" in n.title
+                   for n in app._notifications)
         assert app.is_running  # no [@click=app.quit] ran
     assert app.return_code in (None, 0)
 

@@ -18,6 +18,11 @@ from noc_tui.config import Settings
 from noc_tui.records.timefmt import iso_to_ms, ms_to_iso
 from noc_tui.store.cache import Cache
 
+try:
+    from tests.hostile import ESCAPES
+except ImportError:  # tests/ itself on sys.path (rootdir import mode)
+    from hostile import ESCAPES  # type: ignore[no-redef]
+
 FROZEN_NOW = iso_to_ms("2026-11-01T12:00:00Z")
 HOUR = 3_600_000
 
@@ -29,6 +34,7 @@ NASTY_NAMES = [
     "宽字符运营商名称测试",
     "שלום עולם \u202eRTL override",
     "N" * 500,
+    ESCAPES,
 ]
 NASTY_ID = "[b]nasty[/b]"
 NASTY_NAME = "[@click=app.quit]Evil[/] [$error]Carrier \x1b[2J 宽 עברית " + "x" * 460
@@ -76,6 +82,8 @@ def _contacts(nasty: bool) -> list[dict[str, Any]]:
         out.append({"carrier_id": NASTY_ID, "name": "[@click=app.quit]Bob[/]",
                     "role": "[$error]", "email": "\x1b[31mx@y\x1b[0m", "phone": "[/]",
                     "notes": "שלום" + "宽" * 100})
+        out.append({"carrier_id": NASTY_ID, "name": ESCAPES, "role": ESCAPES,
+                    "email": None, "phone": None, "notes": ESCAPES})
     return out
 
 
@@ -166,7 +174,7 @@ def _attempts(nasty: bool, calls: int, seed: int) -> list[dict[str, Any]]:
                 break
     if nasty:
         base = FROZEN_NOW - 2 * HOUR
-        for i, reason in enumerate(NASTY_NAMES[:4]):
+        for i, reason in enumerate([*NASTY_NAMES[:4], ESCAPES]):
             call = f"[@click=app.quit]call{i}" if i == 0 else f"nasty-call-{i}"
             out.append({"call_id": call, "seq": 1, "carrier_id": NASTY_ID,
                         "started_at": ms_to_iso(base + i * 60_000), "dst": "4420000001",
@@ -183,7 +191,7 @@ def _attempts(nasty: bool, calls: int, seed: int) -> list[dict[str, Any]]:
             out.append({"call_id": f"nasty-in-{i}", "seq": 2, "carrier_id": NASTY_ID,
                         "started_at": ms_to_iso(base + i * 60_000 + 2000),
                         "dst": "4420000002", "cli": None, "sip_code": 200,
-                        "sip_reason": NASTY_NAMES[i], "pdd_ms": None, "duration_s": 3,
+                        "sip_reason": reason, "pdd_ms": None, "duration_s": 3,
                         "release_reason": None})
     return out
 

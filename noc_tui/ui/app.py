@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from noc_tui.config import Settings  # or a settings_view.SettingsView
     from noc_tui.store.cache import Cache
 
+from noc_tui.records.printable import printable, printable_lines
 from noc_tui.records.timefmt import now_ms as wall_now_ms
 from noc_tui.records.timefmt import parse_duration
 from noc_tui.settings_view import default_config_path, source_missing
@@ -211,6 +212,13 @@ class NocApp(App[int]):
 
     def now(self) -> int:
         return self.clock() if self.clock else wall_now_ms()
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast, from any screen or thread: names, reasons, file names and the
+        switch's error text in it show their control characters escaped."""
+        super().notify(printable_lines(message), title=printable(title), severity=severity,
+                       timeout=timeout, markup=markup)
 
     @contextlib.contextmanager
     def reader(self) -> Iterator[Cache]:

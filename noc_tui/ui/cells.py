@@ -2,8 +2,8 @@
 
 Everything that comes from data (carrier names, SIP reasons, numbers, paths) goes
 through `lit`, which builds a rich Text (no markup parsing) after making control
-characters, ANSI escapes and bidi overrides visible instead of letting them act on
-the terminal or reorder the line.
+characters, ANSI escapes and bidi overrides visible (noc_tui.records.printable) instead
+of letting them act on the terminal or reorder the line.
 """
 
 from __future__ import annotations
@@ -13,18 +13,11 @@ from typing import Any
 
 from rich.text import Text
 
-# C0/C1 controls (ESC starts ANSI sequences) and bidi embedding/override/isolate marks.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+from noc_tui.records.printable import printable, printable_lines
+
 DASH = "—"
-
-
-def clean(value: Any) -> str:
-    """A data value as safe, single-line text."""
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                       else f"\\u{ord(m.group()):04x}", text)
+# The one escaping of control characters and bidi marks, shared with the CLI.
+clean = printable
 
 
 def lit(value: Any, style: str = "", justify: str = "left") -> Text:
@@ -34,7 +27,7 @@ def lit(value: Any, style: str = "", justify: str = "left") -> Text:
 
 def block(value: Any, style: str = "") -> Text:
     """Multi-line literal text: each line made safe, the line breaks kept."""
-    return Text("\n".join(clean(line) for line in str(value or "").split("\n")), style=style)
+    return Text(printable_lines(value or ""), style=style)
 
 
 def num(text: str, style: str = "") -> Text:
