@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from noc_tui import __version__
+from noc_tui.records.printable import printable_lines
 from noc_tui.records.timefmt import (
     TimeFormatError,
     ms_to_iso,
@@ -44,6 +45,12 @@ SHOW_REJECTIONS = 20
 
 class UsageError(Exception):
     """A mistake in what the user asked for."""
+
+
+def say(err: TextIO, text: str) -> None:
+    """A message for the operator's terminal: file names, reasons and the switch's
+    words in it show their control characters escaped."""
+    print(printable_lines(text), file=err)
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
@@ -179,9 +186,9 @@ def _say_if_migrating(path: Path, err: TextIO) -> None:
 
     version = file_schema(path)
     if version is not None and 0 < version < SCHEMA_VERSION:
-        print(f"noc-tui: updating the cache {path} from schema {version} to "
-              f"{SCHEMA_VERSION}; this is done once and takes a while on a large cache",
-              file=err, flush=True)
+        say(err, f"noc-tui: updating the cache {path} from schema {version} to "
+                 f"{SCHEMA_VERSION}; this is done once and takes a while on a large cache")
+        err.flush()
 
 
 def _now(args: argparse.Namespace) -> int:
@@ -221,13 +228,13 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
         if rep.closed and horizon is not None:
             closed = (f", {rep.closed} not taken: they start before {ms_to_iso(int(horizon))}, "
                       "in hours the cache keeps as hourly figures only (cache.keep_attempts)")
-        print(f"{path}: {rep.taken} taken ({rep.unchanged} unchanged), "
-              f"{rep.rejected} rejected{closed}", file=err)
+        say(err, f"{path}: {rep.taken} taken ({rep.unchanged} unchanged), "
+                 f"{rep.rejected} rejected{closed}")
     for rej in islice(summary.rejections(), SHOW_REJECTIONS):
-        print(f"  rejected {rej.where}: {rej.reason}", file=err)
+        say(err, f"  rejected {rej.where}: {rej.reason}")
     if summary.rejected > SHOW_REJECTIONS:
-        print(f"  ... and {summary.rejected - SHOW_REJECTIONS} more rejected"
-              + ("" if args.rejects else " (use --rejects FILE to list them all)"), file=err)
+        say(err, f"  ... and {summary.rejected - SHOW_REJECTIONS} more rejected"
+                 + ("" if args.rejects else " (use --rejects FILE to list them all)"))
     if args.rejects:
         import json
 
@@ -239,11 +246,11 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
         except OSError as exc:
             problems.append(f"{args.rejects}: cannot write the rejected records "
                             f"({exc.strerror or exc}); give another --rejects FILE")
-    print(f"imported {summary.taken} records, rejected {summary.rejected}", file=err)
+    say(err, f"imported {summary.taken} records, rejected {summary.rejected}")
     if pruned is not None and (pruned.attempts or pruned.rollups):
-        print(_pruned_line(pruned, settings), file=err)
+        say(err, _pruned_line(pruned, settings))
     for problem in problems:
-        print(f"noc-tui: {problem}", file=err)
+        say(err, f"noc-tui: {problem}")
     if problems:
         return EXIT_USAGE
     return EXIT_FAILED if summary.rejected else EXIT_OK
@@ -329,10 +336,11 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
             raise cache_failure(path, exc) from None
         text = to_json(doc) if args.format == "json" else to_csv(rows)
     if args.output:
-        written = write_private(Path(args.output), text)
-        print(f"wrote {written}", file=sys.stderr)
+        written = write_private(Path(args.output), text)  # the data as it is
+        say(sys.stderr, f"wrote {written}")
     else:
-        out.write(text)
+        # On a terminal, or a pager: names and reasons with their controls escaped.
+        out.write(printable_lines(text))
     return EXIT_OK
 
 
@@ -424,7 +432,7 @@ def _quarantine(args: argparse.Namespace, path: Path, settings: Settings, out: T
                           f"{clean(q['where'])}: {clean(q['reason'])}\n    {clean(record)}\n")
             more = f" ({shown} shown; noc-tui quarantine export has them all)" if (
                 shown < total and not args.kind) else ""
-            print(f"{total:,} records quarantined{more}", file=sys.stderr)
+            say(sys.stderr, f"{total:,} records quarantined{more}")
             return EXIT_OK
         rows = list(quarantined(cache, args.kind))
     # A file keeps the records faithful; on a terminal, control characters are escaped
@@ -440,8 +448,8 @@ def _quarantine(args: argparse.Namespace, path: Path, settings: Settings, out: T
     else:
         text = "".join(json.dumps(r, ensure_ascii=not faithful) + "\n" for r in rows)
     if args.output:
-        print(f"wrote {write_private(Path(args.output), text)} ({len(rows):,} records)",
-              file=sys.stderr)
+        say(sys.stderr, f"wrote {write_private(Path(args.output), text)} "
+                        f"({len(rows):,} records)")
     else:
         out.write(text)
     return EXIT_OK
@@ -540,7 +548,7 @@ def load_config(args: argparse.Namespace, err: TextIO) -> tuple[Settings, Path]:
 
 def _with_warnings(checked: Checked, err: TextIO) -> tuple[Settings, Path]:
     for w in checked.warnings:
-        print(f"warning: {w}", file=err)
+        say(err, f"warning: {w}")
     return checked.settings, checked.path
 
 
@@ -574,7 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_demo_switch(args)
         return cmd_demo(args, settings, config_path)
     except _user_errors() as exc:  # evaluated only when something was raised
-        print(f"noc-tui: {exc}", file=err)
+        say(err, f"noc-tui: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -586,8 +594,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A file or folder the command needed (-o FILE, --rejects FILE...) could not be
         # made or read: the environment's problem, said in one line.
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"noc-tui: {where}{exc.strerror or exc}; check the path and that you may "
-              "use it", file=err)
+        say(err, f"noc-tui: {where}{exc.strerror or exc}; check the path and that you may "
+                 "use it")
         return EXIT_USAGE
     finally:
         release_gc()  # a bad config or cache ends before the dashboard released it

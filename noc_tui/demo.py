@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from noc_tui.config import Settings
+from noc_tui.records.printable import printable_lines
 
 if TYPE_CHECKING:
     from noc_tui.sync.poller import Poller
@@ -38,7 +39,8 @@ def backfill(settings: Settings, cache_path: Path, out: TextIO = sys.stderr) -> 
     result = Poller(settings, cache_path).poll_once(on_progress=bar)
     bar.finish()
     if not result.ok:
-        out.write(f"noc-tui --demo: backfill failed ({result.error_kind}): {result.error}\n")
+        out.write(printable_lines(f"noc-tui --demo: backfill failed ({result.error_kind}): "
+                                  f"{result.error}") + "\n")
         return False
     out.write(f"demo: {result.attempts:,} attempts in {result.duration_s:.1f} s\n")
     return True

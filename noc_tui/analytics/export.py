@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from noc_tui.analytics import metrics
+from noc_tui.records.printable import printable_json
 from noc_tui.records.timefmt import ms_to_iso
 from noc_tui.store.cache import Cache
 
@@ -79,7 +80,9 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None)
 
 
 def to_json(doc: Any) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    # C1 controls and bidi marks as \u escapes too (json leaves them raw): the same
+    # data, and a file that is safe to cat.
+    return printable_json(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 def write_private(path: Path, text: str) -> Path:

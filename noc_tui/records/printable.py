@@ -42,3 +42,9 @@ def printable_lines(value: Any) -> str:
         return ""
     text = value if isinstance(value, str) else str(value)
     return _UNSAFE_BUT_NEWLINE.sub(_escape, text)
+
+
+def printable_json(text: str) -> str:
+    """JSON text with the controls and bidi marks in its strings written as ``\\u``
+    escapes: the same data to a JSON reader, inert on a terminal."""
+    return _UNSAFE_BUT_NEWLINE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

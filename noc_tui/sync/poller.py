@@ -29,6 +29,7 @@ from typing import IO, TYPE_CHECKING
 from noc_tui.analytics.inbound import refresh_standard_windows as refresh_inbound_windows
 from noc_tui.analytics.metrics import refresh_standard_windows
 from noc_tui.records.attempt_parser import AttemptParser, ParsedAttempts
+from noc_tui.records.printable import printable_lines
 from noc_tui.records.timefmt import (
     TimeFormatError,
     iso_to_ms,
@@ -616,7 +617,8 @@ def run_poll_command(
     0 everything taken, 1 records quarantined, 2 the poll could not run or failed."""
 
     def say(text: str) -> None:
-        out.write(f"noc-tui poll: {text}\n")
+        # The switch's error text, file names: escaped for the terminal.
+        out.write(f"noc-tui poll: {printable_lines(text)}\n")
         out.flush()
 
     missing = source_missing(settings.source)
