@@ -83,3 +83,46 @@ def test_the_switch_error_text_on_stderr_is_escaped(
     assert rc == 2 and "server-error" in err
     assert live_controls(err) == [] and live_controls(out) == []
     assert "\\x1b]8;;" in err and "\\u202e" in err
+
+
+@pytest.mark.parametrize("name", [
+    "=HYPERLINK(\"http://evil.example\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1+1",
+    "\r=1+1", "  =1+1", "\n@SUM(A1)", " \t+cmd",
+])
+def test_csv_cells_a_spreadsheet_would_run_are_defused(
+        name: str, tmp_path: Path, isolated_config: None,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_dataset(tmp_path / "d")
+    write_jsonl(folder / "carriers.jsonl", [*CARRIERS, {
+        "id": "f", "name": name, "status": "active", "channels": 1, "cps": 1,
+        "currency": "USD", "halt_codes": None}])
+    db = tmp_path / "c.db"
+    assert main(["--cache", str(db), "import", str(folder)]) == 0
+    target = tmp_path / "carriers.csv"
+    rc, _, _ = _run(capsys, "--cache", str(db), "export", "carriers", "--now", NOW,
+                    "--format", "csv", "-o", str(target))
+    assert rc == 0
+    rows = list(csv.DictReader(io.StringIO(target.read_bytes().decode(), newline="")))
+    assert [r["id"] for r in rows] == ["A", "B", "f"]
+    assert rows[2]["name"] == "'" + name
+
+
+def test_csv_values_with_line_breaks_are_quoted(
+        tmp_path: Path, isolated_config: None, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_dataset(tmp_path / "d")
+    names = ["one\rtwo", "three\nfour", "five\r\nsix"]
+    write_jsonl(folder / "carriers.jsonl", [{
+        "id": f"c{i}", "name": n, "status": "active", "channels": 1, "cps": 1,
+        "currency": "USD", "halt_codes": None} for i, n in enumerate(names)])
+    db = tmp_path / "c.db"
+    assert main(["--cache", str(db), "import", str(folder)]) == 0
+    target = tmp_path / "carriers.csv"
+    rc, _, _ = _run(capsys, "--cache", str(db), "export", "carriers", "--now", NOW,
+                    "--format", "csv", "-o", str(target))
+    text = target.read_bytes().decode()
+    assert rc == 0
+    for n in names:
+        assert f'"{n}"' in text  # quoted: a reader that splits lines on \r keeps the row
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert {r["id"]: r["name"] for r in rows if r["id"].startswith("c")} == {
+        f"c{i}": n for i, n in enumerate(names)}

@@ -7,9 +7,9 @@ snapshot export writes the same shapes for the table on screen.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,11 @@ def build(
     raise ExportError(f"unknown view {view!r}; expected one of {', '.join(VIEWS)}")
 
 
+# What a spreadsheet may run as a formula: a cell starting with = + - @, tab or carriage
+# return, also after leading whitespace.
+_FORMULA = re.compile(r"^(?:[\t\r]|\s*[=+\-@])")
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
@@ -63,20 +68,33 @@ def _cell(value: Any) -> Any:
         value = "; ".join(str(x) for x in value.values())
     elif isinstance(value, list | tuple):
         value = ";".join(map(str, value))
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and _FORMULA.match(value):
         return "'" + value  # a spreadsheet must not run a carrier name as a formula
     return value
+
+
+class _Lines:
+    """Where the csv writer puts each row, as one string ending in CRLF: the writer then
+    quotes any value holding \r as well as \n; the rows end in \n all the same."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, row: str) -> None:
+        self.parts.append(row[:-2] + "\n")
 
 
 def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
     """CSV with a header row; null is an empty cell, lists are ';'-joined."""
     cols = list(columns or (rows[0].keys() if rows else []))
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    out = _Lines()
+    # QUOTE_MINIMAL quotes a value holding a character of the line terminator: with
+    # CRLF, both (a bare \r must not end a row in a reader that splits on it).
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(cols)
     for r in rows:
         writer.writerow([_cell(r.get(c)) for c in cols])
-    return buf.getvalue()
+    return "".join(out.parts)
 
 
 def to_json(doc: Any) -> str:
