@@ -145,7 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     poll = sub.add_parser("poll", help="poll the switch API once (for cron or a timer)")
     _common(poll, suppress=True)
     poll.add_argument("--url", help="switch API base URL (default: source.url)")
-    poll.add_argument("--token", help="API token (default: source.token)")
+    poll.add_argument("--token", help="API token (default: source.token); other users can "
+                      "read it in the process list: prefer --token-file")
+    poll.add_argument("--token-file", metavar="FILE",
+                      help="read the API token from FILE (default: source.token_file)")
     poll.add_argument("--since", metavar="ISO", help="start of the window to fetch")
     poll.add_argument("--until", metavar="ISO", help="end of the window (default: now)")
 
@@ -168,7 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=_port, default=8080, help="TCP port, 0-65535 "
                       "(0: any free one; default 8080)")
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--token", help="require this bearer token")
+    demo.add_argument("--token", help="require this bearer token (visible in the process "
+                      "list: prefer --token-file)")
+    demo.add_argument("--token-file", metavar="FILE",
+                      help="require the bearer token held in FILE")
     return p
 
 
@@ -387,14 +393,34 @@ def _inbound_export(args: argparse.Namespace, settings: Settings, path: Path, no
     return to_csv(flat, columns)
 
 
-def cmd_poll(args: argparse.Namespace, settings: Settings, config_path: Path) -> int:
+def _token(args: argparse.Namespace, err: TextIO) -> str | None:
+    """The token given on the command line, by --token (with a warning) or --token-file."""
+    if args.token and args.token_file:
+        raise UsageError("give --token or --token-file, not both")
+    if args.token:
+        say(err, "warning: --token is visible to other users of this machine in the process "
+                 "list; use --token-file FILE, source.token_file or NOC_TUI_SOURCE__TOKEN")
+        return str(args.token)
+    if args.token_file:
+        from noc_tui.sources.apiv1 import read_token_file
+
+        try:
+            return read_token_file(args.token_file, "--token-file")
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    return None
+
+
+def cmd_poll(args: argparse.Namespace, settings: Settings, config_path: Path,
+             err: TextIO) -> int:
     from noc_tui.sync.poller import run_poll_command
 
+    token = _token(args, err)
     path = _cache_path(args, settings)
-    _say_if_migrating(path, sys.stderr)
+    _say_if_migrating(path, err)
     return run_poll_command(settings, path, url=args.url,
-                            token=args.token, since=args.since, until=args.until,
-                            out=sys.stderr, config_path=config_path)
+                            token=token, since=args.since, until=args.until,
+                            out=err, config_path=config_path)
 
 
 def cmd_quarantine(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -455,10 +481,10 @@ def _quarantine(args: argparse.Namespace, path: Path, settings: Settings, out: T
     return EXIT_OK
 
 
-def cmd_demo_switch(args: argparse.Namespace) -> int:
+def cmd_demo_switch(args: argparse.Namespace, err: TextIO) -> int:
     from noc_tui.demo_switch import serve_forever
 
-    return serve_forever(args.host, args.port, args.seed, token=args.token)
+    return serve_forever(args.host, args.port, args.seed, token=_token(args, err))
 
 
 def dashboard_app(args: argparse.Namespace, settings: Settings, config_path: Path,
@@ -573,13 +599,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "export":
             return cmd_export(args, settings, sys.stdout)
         if args.command == "poll":
-            return cmd_poll(args, settings, config_path)
+            return cmd_poll(args, settings, config_path, err)
         if args.command == "quarantine":
             return cmd_quarantine(args, settings, sys.stdout)
         if args.command == "prune":
             return cmd_prune(args, settings, err)
         if args.command == "demo-switch":
-            return cmd_demo_switch(args)
+            return cmd_demo_switch(args, err)
         return cmd_demo(args, settings, config_path)
     except _user_errors() as exc:  # evaluated only when something was raised
         say(err, f"noc-tui: {exc}")

@@ -19,7 +19,15 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -115,6 +123,8 @@ class SourceSettings(_Section):
     kamailio: KamailioSettings = Field(default_factory=KamailioSettings)
     url: str | None = None
     token: SecretStr | None = None
+    # A file holding the token: kept out of the config file and the process list.
+    token_file: Path | None = None
     username: str | None = None
     password: SecretStr | None = None
     ca_bundle: Path | None = None
@@ -123,6 +133,12 @@ class SourceSettings(_Section):
     read_timeout_s: float = Field(30.0, gt=0)
     retries: int = Field(5, ge=0, le=20)
     page_limit: int = Field(5000, ge=1, le=50000)
+
+    @model_validator(mode="after")
+    def _one_token(self) -> SourceSettings:
+        if self.token is not None and self.token_file is not None:
+            raise ValueError("set source.token or source.token_file, not both")
+        return self
 
 
 class CacheSettings(_Section):
@@ -258,11 +274,7 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         if warn is not None and _has_secret(data):
-            mode = path.stat().st_mode
-            if mode & (stat.S_IRGRP | stat.S_IROTH):
-                warn.append(
-                    f"{path} holds a secret and is readable by others: run chmod 600 {path}"
-                )
+            _warn_if_others_read(path, "holds a secret", warn)
     token = _FILE_DATA.set(data)
     try:
         settings = Settings()
@@ -270,7 +282,19 @@ def load_settings(
         raise ConfigError(_format_validation(path, exc)) from None
     finally:
         _FILE_DATA.reset(token)
+    if warn is not None and settings.source.token_file is not None:
+        _warn_if_others_read(settings.source.token_file.expanduser(),
+                             "(source.token_file) holds the token", warn)
     return settings, path
+
+
+def _warn_if_others_read(path: Path, what: str, warn: list[str]) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # a missing token file is reported when a poll reads it
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        warn.append(f"{path} {what} and is readable by others: run chmod 600 {path}")
 
 
 def _format_validation(path: Path, exc: ValidationError) -> str:

@@ -9,13 +9,16 @@ switch and can get the account locked). Secrets never appear in error messages.
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import json
 import random
+import re
 import ssl
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
     from noc_tui.config import SourceSettings
 
 API_PREFIX = "/api/v1"
+# Credentials as an Authorization header carries them, whatever the switch echoes back.
+_AUTH_VALUE = re.compile(r"\b(Basic|Bearer|Digest|Token)(\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 
 class _Shape(msgspec.Struct):
     """A page as far as the client reads it: the items stay raw JSON for the cache."""
@@ -99,6 +104,24 @@ class _Retry(Exception):
         self.message = message
         self.delay = delay
         self.status = status
+
+
+def _basic(username: str, password: str) -> str:
+    """user:password as a Basic Authorization header carries it."""
+    return base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def read_token_file(path: str | Path, setting: str) -> str:
+    """The token in a file (surrounding whitespace dropped); ValueError naming the
+    file and the setting when it cannot be used."""
+    try:
+        token = Path(path).expanduser().read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise ValueError(f"{setting} {path}: cannot read the token ({why})") from None
+    if not token:
+        raise ValueError(f"{setting} {path}: the file is empty; write the token in it")
+    return token
 
 
 def _display_url(url: httpx.URL) -> str:
@@ -162,6 +185,8 @@ class SourceClient:
         self._rng = random.Random()
 
         secret = token or (settings.token.get_secret_value() if settings.token else None)
+        if not secret and settings.token_file:
+            secret = read_token_file(settings.token_file, "source.token_file")
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip",
                    "User-Agent": "noc-tui"}
         auth: httpx.Auth | None = None
@@ -172,9 +197,11 @@ class SourceClient:
         elif settings.username and settings.password:
             password = settings.password.get_secret_value()
             auth = httpx.BasicAuth(settings.username, password)
-            self._secrets.append(password)
+            self._secrets += [password, _basic(settings.username, password)]
         if self.base_url.password:
-            self._secrets.append(self.base_url.password)
+            # httpx sends a URL's user:password as basic auth.
+            self._secrets += [self.base_url.password,
+                              _basic(self.base_url.username, self.base_url.password)]
 
         verify: ssl.SSLContext | bool = settings.verify_tls
         if settings.verify_tls and settings.ca_bundle:
@@ -243,7 +270,14 @@ class SourceClient:
                 "limit": limit or self.settings.page_limit}
 
     def pages(self, kind: str, params: dict[str, Any]) -> Iterator[Page]:
-        """Follow next_cursor until the listing ends; one request per page."""
+        """Follow next_cursor until the listing ends; one request per page. No error
+        leaves with a credential in its text."""
+        try:
+            yield from self._pages(kind, params)
+        except SourceError as exc:
+            raise SourceError(exc.kind, self._redact(exc.message), exc.status) from None
+
+    def _pages(self, kind: str, params: dict[str, Any]) -> Iterator[Page]:
         cursor: str | None = None
         seen: set[str] = set()
         number = 0
@@ -336,7 +370,9 @@ class SourceClient:
         return f": {self._redact(err)[:200]}"
 
     def _redact(self, text: str) -> str:
+        """The text without any credential: those this client sends, in clear or as the
+        header carries them, and anything written like an Authorization value."""
         for secret in self._secrets:
             if secret:
                 text = text.replace(secret, "***")
-        return text
+        return _AUTH_VALUE.sub(r"\1\2***", text)
