@@ -184,12 +184,16 @@ def _cache_path(args: argparse.Namespace, settings: Settings) -> Path:
     return settings.cache_path()
 
 
-def _say_if_migrating(path: Path, err: TextIO) -> None:
-    """A cache from an older noc-tui is brought to this one's schema when opened, once:
-    minutes are possible on a large cache, so the operator is told rather than left
-    watching nothing happen."""
+def _about_the_cache(path: Path, err: TextIO) -> None:
+    """Said before a command opens the cache: when others can read it, and when it is
+    brought to this noc-tui's schema (minutes are possible on a large cache, so the
+    operator is told rather than left watching nothing happen)."""
     from noc_tui.store.cache import SCHEMA_VERSION, file_schema
+    from noc_tui.store.private_file import exposed
 
+    warning = exposed(path)
+    if warning:
+        say(err, f"warning: {warning}")
     version = file_schema(path)
     if version is not None and 0 < version < SCHEMA_VERSION:
         say(err, f"noc-tui: updating the cache {path} from schema {version} to "
@@ -211,7 +215,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
 
     now = _now(args)
     path = _cache_path(args, settings)
-    _say_if_migrating(path, err)
+    _about_the_cache(path, err)
     summary = ImportSummary()
     problems: list[str] = []  # what stopped the import part way, said after the summary
     horizon: str | None = None  # where the kept attempts began before this import
@@ -286,7 +290,7 @@ def cmd_prune(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
     path = _cache_path(args, settings)
     if not path.exists():
         raise UsageError(f"{path}: no cache yet; nothing to prune")
-    _say_if_migrating(path, err)
+    _about_the_cache(path, err)
     try:
         with Cache(path, settings.metrics) as cache:
             report = prune(cache, now, _keep_ms(settings))
@@ -314,7 +318,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     path = _cache_path(args, settings)
     if not path.exists():
         raise UsageError(f"{path}: no cache yet; run noc-tui import or noc-tui poll first")
-    _say_if_migrating(path, sys.stderr)
+    _about_the_cache(path, sys.stderr)
     if args.view not in INBOUND_VIEWS:  # the inbound records are not pruned
         _warn_if_pruned(path, settings, now - window_s * 1000, sys.stderr)
     if args.view in INBOUND_VIEWS:
@@ -417,7 +421,7 @@ def cmd_poll(args: argparse.Namespace, settings: Settings, config_path: Path,
 
     token = _token(args, err)
     path = _cache_path(args, settings)
-    _say_if_migrating(path, err)
+    _about_the_cache(path, err)
     return run_poll_command(settings, path, url=args.url,
                             token=token, since=args.since, until=args.until,
                             out=err, config_path=config_path)

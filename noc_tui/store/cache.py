@@ -31,6 +31,7 @@ from noc_tui.records.attempt_parser import (
 from noc_tui.records.failover_links import link_in, link_out
 from noc_tui.records.ranges import thousandths_sql
 from noc_tui.records.timefmt import HOUR_MS
+from noc_tui.store.private_file import make_private
 from noc_tui.store.ratebook import RATES_VERSION_KEY, RateBook, RatesView
 from noc_tui.store.report import IngestReport as IngestReport  # where callers find it
 
@@ -388,7 +389,7 @@ class Cache:
         if not readonly:
             _refuse_if_damaged(self.path)
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                make_private(self.path)  # 0600 in 0700 folders when noc-tui makes them
             except OSError as exc:
                 raise cache_failure(self.path, exc) from None
         elif not self.path.exists():

@@ -43,6 +43,7 @@ from noc_tui.sources import open_source
 from noc_tui.sources.base import CANCELLED, Page, Source, SourceError
 from noc_tui.store.cache import Cache, CacheError, IngestReport, cache_failure
 from noc_tui.store.destinations import replace as replace_destinations
+from noc_tui.store.private_file import private_folder
 from noc_tui.store.retention import prune
 from noc_tui.sync.inbound_poll import poll_inbound
 from noc_tui.sync.readahead import read_ahead
@@ -163,7 +164,7 @@ class PollLock:
     def __init__(self, cache_path: str | Path, try_s: float = LOCK_TRY_S) -> None:
         self.path = lock_path(cache_path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.path.parent)  # the cache's folder: only its owner enters
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise CacheError(

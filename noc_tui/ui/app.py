@@ -27,6 +27,7 @@ from noc_tui.records.timefmt import now_ms as wall_now_ms
 from noc_tui.records.timefmt import parse_duration
 from noc_tui.settings_view import default_config_path, source_missing
 from noc_tui.store.poll_status import PollInfo
+from noc_tui.store.private_file import exposed
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.commands import NocCommands
 from noc_tui.ui.messages import ListLoaded, LoadFailed, PollFinished, PollProgressed
@@ -179,6 +180,9 @@ class NocApp(App[int]):
             if err not in seen:  # one clear message per bad file
                 seen.add(err)
                 self.notify(err, title="Theme", severity="warning", timeout=15, markup=False)
+        exposure = exposed(Path(self.cache_path))
+        if exposure:
+            self.notify(exposure, title="Cache", severity="warning", timeout=30, markup=False)
         if not self.is_headless:
             with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
                 # The SSH session went away: exit instead of spinning on a dead tty.
