@@ -131,8 +131,13 @@ class SourceSettings(_Section):
     verify_tls: bool = True
     connect_timeout_s: float = Field(5.0, gt=0)
     read_timeout_s: float = Field(30.0, gt=0)
+    # A request's whole life (connect, headers, body), however the bytes trickle in:
+    # read_timeout_s bounds one wait for bytes, this bounds them all.
+    request_deadline_s: float = Field(120.0, gt=0)
     retries: int = Field(5, ge=0, le=20)
     page_limit: int = Field(5000, ge=1, le=50000)
+    # The largest page body taken, once decompressed; a bigger one is an error.
+    max_page_mb: float = Field(64.0, gt=0, le=1024)
 
     @model_validator(mode="after")
     def _one_token(self) -> SourceSettings:
@@ -162,8 +167,11 @@ class PollSettings(_Section):
     interval: str = "1h"
     overlap: str = "2h"
     backfill: str = "35d"
+    # A poll still running after this ends as failed, releasing the lock: a switch that
+    # trickles bytes or hands out cursors forever cannot hold the cache.
+    deadline: str = "15m"
 
-    _v_dur = field_validator("interval", "overlap", "backfill")(_check_duration)
+    _v_dur = field_validator("interval", "overlap", "backfill", "deadline")(_check_duration)
 
 
 class AlarmSettings(_Section):

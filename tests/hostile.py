@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import socket
 import threading
 import time
 import zlib
@@ -54,6 +55,12 @@ def serving(respond: Respond) -> Iterator[str]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in two writes: without this, Nagle and the
+            # client's delayed ACK add 40 ms to every answer.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, *args: object) -> None:
             pass
@@ -116,14 +123,35 @@ def trickling(every_s: float = 0.05, for_at_most_s: float = 30.0) -> Respond:
     return respond
 
 
-def endless_cursors(kinds: tuple[str, ...] = ("attempts",)) -> Respond:
-    """Empty pages, each with a new cursor, for the listed kinds (others: one empty
-    page)."""
+def slow_headers(every_s: float = 0.05, for_at_most_s: float = 30.0) -> Respond:
+    """The status line and headers one byte every `every_s`, never the body."""
+
+    def respond(h: BaseHTTPRequestHandler) -> None:
+        head = b"HTTP/1.1 200 OK\r\n" + b"".join(
+            b"X-Filler-%d: %s\r\n" % (i, b"x" * 60) for i in range(1000))
+        end = time.monotonic() + for_at_most_s
+        for i in range(len(head)):
+            if time.monotonic() > end:
+                return
+            try:
+                h.wfile.write(head[i:i + 1])
+                h.wfile.flush()
+            except OSError:
+                return
+            time.sleep(every_s)
+
+    return respond
+
+
+def endless_cursors(kinds: tuple[str, ...] = ("attempts",), delay_s: float = 0.0) -> Respond:
+    """Empty pages, each with a new cursor (after `delay_s`), for the listed kinds;
+    others get one empty page."""
     count = iter(range(10**9))
 
     def respond(h: BaseHTTPRequestHandler) -> None:
         kind = h.path.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
         if kind in kinds:
+            time.sleep(delay_s)
             send(h, 200, page([], f"c{next(count)}"))
         else:
             empty_page(h)
@@ -131,16 +159,20 @@ def endless_cursors(kinds: tuple[str, ...] = ("attempts",)) -> Respond:
     return respond
 
 
-def gzip_bomb(expanded_mb: int = 1024) -> Respond:
+def gzip_bomb(member_mb: int = 100, members: int = 1) -> Respond:
     """A page whose gzip body is ~1/1000 of what it expands to: spaces after the opening
-    of a JSON object, so every prefix looks like the start of a page."""
-    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
-    parts = [comp.compress(b'{"items": [')]
-    block = b" " * (1 << 20)
-    for _ in range(expanded_mb):
-        parts.append(comp.compress(block))
-    parts.append(comp.compress(b"]}") + comp.flush())
-    bomb = b"".join(parts)
+    of a JSON object, so every prefix looks like the start of a page. `members` gzip
+    members one after another (as gzip allows), each of `member_mb` MB."""
+
+    def member(data: bytes, mb: int) -> bytes:
+        comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+        block = b" " * (1 << 20)
+        return comp.compress(data) + b"".join(comp.compress(block) for _ in range(mb)) \
+            + comp.flush()
+
+    spaces = member(b"", member_mb)
+    bomb = b"".join([member(b'{"items": [', member_mb), *[spaces] * (members - 1),
+                     gzip.compress(b"]}")])
 
     def respond(h: BaseHTTPRequestHandler) -> None:
         send(h, 200, bomb, {"Content-Encoding": "gzip"})

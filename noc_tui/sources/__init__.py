@@ -15,13 +15,15 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from noc_tui.config import SourceSettings
-    from noc_tui.sources.base import Source
+    from noc_tui.sources.base import Deadline, Source
 
 
 def open_source(settings: SourceSettings, *, url: str | None = None, token: str | None = None,
                 backoff_base_s: float = 0.5, retry_after_cap_s: float = 60.0,
-                cancel: threading.Event | None = None, state_path: Path | None = None) -> Source:
-    """The source the settings name, ready for one poll. ValueError on a bad setting.
+                cancel: threading.Event | None = None, state_path: Path | None = None,
+                deadline: Deadline | None = None) -> Source:
+    """The source the settings name, ready for one poll, which must be over by
+    `deadline` (the poller also checks it between pages). ValueError on a bad setting.
     `state_path`: the cache the poll fills; a source keeping state of its own (the
     Kamailio mqueue spool) keeps it beside it."""
     # Imported here: a source's client library loads only when that source is used.
@@ -32,4 +34,4 @@ def open_source(settings: SourceSettings, *, url: str | None = None, token: str 
     from noc_tui.sources.apiv1 import SourceClient
 
     return SourceClient(settings, url=url, token=token, backoff_base_s=backoff_base_s,
-                        retry_after_cap_s=retry_after_cap_s, cancel=cancel)
+                        retry_after_cap_s=retry_after_cap_s, cancel=cancel, deadline=deadline)

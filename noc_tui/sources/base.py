@@ -9,6 +9,7 @@ act on; it never stores anything itself.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,8 +25,9 @@ BAD_DATA = "bad-data"
 SERVER_ERROR = "server-error"
 CLIENT_ERROR = "client-error"  # another 4xx: usually a wrong URL (not an API v1 base)
 CANCELLED = "cancelled"
+TIMED_OUT = "timed-out"  # a request or the whole poll ran past its deadline
 ERROR_KINDS = (UNREACHABLE, UNAUTHORISED, RATE_LIMITED, BAD_DATA, SERVER_ERROR,
-               CLIENT_ERROR, CANCELLED)
+               CLIENT_ERROR, CANCELLED, TIMED_OUT)
 
 
 class SourceError(Exception):
@@ -41,6 +43,26 @@ class SourceError(Exception):
         return f"{self.kind}: {self.message}"
 
 
+@dataclass
+class Deadline:
+    """When a poll must be over (time.monotonic()), and the setting that says so, for
+    the message when it is not. Set `at` when the clock starts."""
+
+    at: float
+    setting: str  # e.g. "poll.deadline = 15m"
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    def passed(self) -> bool:
+        return self.left() <= 0
+
+    def error(self, doing: str) -> SourceError:
+        return SourceError(TIMED_OUT, f"the poll ran past its deadline ({self.setting}) "
+                                      f"while {doing}; what was stored is kept, the next "
+                                      "poll resumes from there")
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of records, as served. The body stays JSON text until the parser
@@ -48,11 +70,14 @@ class Page:
 
     kind: str  # carriers | contacts | rates | attempts
     number: int  # 1, 2, ... within this listing
-    body: str  # the whole page, {"items": [...], "next_cursor": ...}
+    # The whole page, {"items": [...], "next_cursor": ...}: JSON text, as characters or
+    # as the UTF-8 bytes received (a page can be tens of MB: not copied into a str).
+    body: str | bytes
     count: int  # len(items)
     next_cursor: str | None
     size_bytes: int  # decoded body size: what the page cost in transfer
     last_started_at: Any = None  # the last item's started_at, as served
+    largest_item: int = 0  # bytes of its largest item's JSON text (0: not measured)
 
     @cached_property
     def items(self) -> list[Any]:

@@ -16,6 +16,7 @@ import contextlib
 import errno
 import fcntl
 import json
+import math
 import os
 import sqlite3
 import sys
@@ -40,11 +41,12 @@ from noc_tui.records.timefmt import (
 )
 from noc_tui.settings_view import default_config_path, source_missing
 from noc_tui.sources import open_source
-from noc_tui.sources.base import CANCELLED, Page, Source, SourceError
+from noc_tui.sources.base import CANCELLED, Deadline, Page, Source, SourceError
 from noc_tui.store.cache import Cache, CacheError, IngestReport, cache_failure
 from noc_tui.store.destinations import replace as replace_destinations
 from noc_tui.store.private_file import private_folder
 from noc_tui.store.retention import prune
+from noc_tui.sync.big_pages import InFlight, budgeted, namer, slices
 from noc_tui.sync.inbound_poll import poll_inbound
 from noc_tui.sync.readahead import read_ahead
 
@@ -255,26 +257,34 @@ def poll_status(cache: Cache) -> PollStatus:
 class _Run:
     """Counters of one poll run, written to poll_runs after every page."""
 
-    def __init__(self, cache: Cache, run_id: int, on_progress: ProgressCallback | None):
+    def __init__(self, cache: Cache, run_id: int, on_progress: ProgressCallback | None,
+                 deadline: Deadline | None = None):
         self.cache = cache
         self.run_id = run_id
         self.on_progress = on_progress
+        self.deadline = deadline
         self.taken = self.attempts = self.quarantined = self.pages = 0
+
+    def check_deadline(self, page: Page) -> None:
+        """Between pages: a poll past its deadline stops (what it stored is kept)."""
+        if self.deadline is not None and self.deadline.passed():
+            raise self.deadline.error(f"storing {page.kind} page {page.number}")
 
     def store_page(self, page: Page, progress_ms: int | None = None,
                    parsed: ParsedAttempts | None = None,
                    ingest: Callable[[str, Callable[[int], str]], IngestReport] | None = None,
-                   ) -> IngestReport:
-        """Store (and commit) one page; its attempts may come already parsed, its
-        records go to `ingest(body, where)` when given (an inbound listing's)."""
+                   last: bool = True) -> IngestReport:
+        """Store (and commit) one page, or one slice of a big page (`last`: the page's
+        last or only one); its attempts may come already parsed, its records go to
+        `ingest(body, where)` when given (an inbound listing's)."""
         if parsed is not None:
             report = self.cache.ingest_parsed(parsed)
         elif ingest is not None:
             report = ingest(page.body, _where(page))
         else:
-            report = self.cache.ingest_json_page(page.kind, page.body, _where(page))
-        self.pages += 1
-        self.record(page.kind, report, progress_ms)
+            report = self._ingest(page)
+        self.pages += last
+        self.record(page.kind, report, progress_ms if last else None)
         return report
 
     def record(self, kind: str, report: IngestReport, progress_ms: int | None = None) -> None:
@@ -309,6 +319,20 @@ class _Run:
                     (PROGRESS_KEY, str(progress_ms)),
                 )
 
+    def _ingest(self, page: Page) -> IngestReport:
+        """A page of reference records: whole, or a big one slice by slice."""
+        where = _where(page)
+        parts = slices(page, where)
+        if parts is None:
+            return self.cache.ingest_json_page(page.kind, page.body, where)
+        report = IngestReport(page.kind)
+        for part in parts:
+            report.merge(self.cache.ingest_json_lines(
+                page.kind, part.texts(), [where(i) for i in part.positions]))
+            report.merge(IngestReport(page.kind, rejected=len(part.too_big),
+                                      rejections=part.too_big))
+        return report
+
     def progress(self, phase: str, done: int, total: int | None,
                  fraction: float | None = None) -> None:
         if self.on_progress is not None:
@@ -324,10 +348,20 @@ def _where(page: Page) -> Callable[[int], str]:
 
 
 def _parsed(pages: Iterator[Page], parser: AttemptParser
-            ) -> Generator[tuple[Page, ParsedAttempts], None, None]:
-    """Attempts pages with their records parsed, in the thread that fetches them."""
+            ) -> Generator[tuple[Page, ParsedAttempts, bool], None, None]:
+    """Attempts pages with their records parsed, in the thread that fetches them: each
+    page whole, or a big one slice by slice; with whether it is the page's last part."""
     for page in pages:
-        yield page, parser.page(page.body, _where(page))
+        where = _where(page)
+        parts = slices(page, where)
+        if parts is None:
+            yield page, parser.page(page.body, where), True
+            continue
+        for k, part in enumerate(parts):
+            parsed = parser.lines(part.texts(), namer(where, part.positions))
+            parsed.rejections.extend(part.too_big)
+            parsed.total += len(part.too_big)
+            yield page, parsed, k == len(parts) - 1
 
 
 def _last_started(page: Page) -> int | None:
@@ -366,6 +400,7 @@ class Poller:
         self.backfill_ms = parse_duration(settings.poll.backfill) * 1000
         self.interval_s = parse_duration(settings.poll.interval)
         self.keep_ms = parse_duration(settings.cache.keep_attempts) * 1000
+        self.deadline_s = parse_duration(settings.poll.deadline)
 
     def status(self) -> PollStatus:
         with Cache(self.cache_path, self.settings.metrics, readonly=True) as cache:
@@ -392,11 +427,13 @@ class Poller:
             raise PollConfigError(f"--since {ms_to_iso(since_ms)} is not before --until "
                                   f"{ms_to_iso(until_ms)}")
         cancel = cancel or threading.Event()
+        # The clock starts once the cache is open (a migration can take minutes).
+        deadline = Deadline(math.inf, f"poll.deadline = {self.settings.poll.deadline}")
         try:
             client = open_source(
                 self.settings.source, url=self.url, token=self.token,
                 backoff_base_s=self.backoff_base_s, retry_after_cap_s=self.retry_after_cap_s,
-                cancel=cancel, state_path=self.cache_path,
+                cancel=cancel, state_path=self.cache_path, deadline=deadline,
             )
         except ValueError as exc:
             raise PollConfigError(str(exc)) from None
@@ -407,7 +444,9 @@ class Poller:
                 # keeps its peak memory well under 150 MB (docs/performance.md, "Poll
                 # throughput").
                 cache.conn.execute(f"PRAGMA cache_size = -{POLL_PAGE_CACHE_KIB}")
-                return self._poll(cache, client, since_ms, until_ms, on_progress, cancel)
+                deadline.at = time.monotonic() + self.deadline_s
+                return self._poll(cache, client, since_ms, until_ms, on_progress, cancel,
+                                  deadline)
         except sqlite3.Error as exc:  # before the poll's run was recorded: read-only...
             raise cache_failure(self.cache_path, exc) from None
 
@@ -419,6 +458,7 @@ class Poller:
         until_ms: int | None,
         on_progress: ProgressCallback | None,
         cancel: threading.Event,
+        deadline: Deadline | None = None,
     ) -> PollResult:
         started = now_ms()
         # A window cannot be complete beyond now: calls still running publish later.
@@ -445,7 +485,7 @@ class Poller:
                 (client.display_url, started, since, until),
             )
             run_id = int(cur.lastrowid or 0)
-        run = _Run(cache, run_id, on_progress)
+        run = _Run(cache, run_id, on_progress, deadline)
         status, error_kind, error = "ok", None, None
         notes: list[str] = []
         try:
@@ -459,6 +499,7 @@ class Poller:
                                   ("rates", client.rates)):
                 done = 0
                 for page in listing():
+                    run.check_deadline(page)
                     run.store_page(page)
                     done += page.count
                     run.progress(kind, done, done if page.next_cursor is None else None)
@@ -503,22 +544,29 @@ class Poller:
         done = 0
         # The parser's database must outlive the fetching thread: the cache reads it.
         parser = AttemptParser(run.cache.rates_view())
-        fetched: Iterator[Page] = client.attempts(since, until)
+        inflight = InFlight()
+        fetched: Iterator[Page] = budgeted(client.attempts(since, until), inflight)
         if self.prefetch:
             # Three stages, each a page ahead of the next: fetching (mostly waiting on
             # the switch), parsing and storing. The switch, the parser and the cache all
             # work at the same time.
             fetched = read_ahead(fetched, name="poll-fetch")
-        pages: Generator[tuple[Page, ParsedAttempts], None, None] = _parsed(fetched, parser)
+        pages: Generator[tuple[Page, ParsedAttempts, bool], None, None] = \
+            _parsed(fetched, parser)
         if self.prefetch:
             pages = read_ahead(pages, name="poll-parse")
         try:
-            for page, parsed in pages:
+            for page, parsed, whole in pages:
+                run.check_deadline(page)
+                if not whole:  # a slice of a big page: the page's last slice reports
+                    run.store_page(page, parsed=parsed, last=False)
+                    continue
                 last = _last_started(page)
                 # Where a killed poll resumes; the last instant may continue on the next
                 # page, which the overlap re-fetches anyway.
                 through = until if page.next_cursor is None else last
                 run.store_page(page, through, parsed)
+                inflight.done(page.size_bytes)
                 done += page.count
                 fraction = (None if through is None
                             else min(1.0, max(0.0, (through - since) / span)))
@@ -527,6 +575,7 @@ class Poller:
                 if cancel.is_set():
                     raise SourceError(CANCELLED, "cancelled")
         finally:
+            inflight.close()  # a fetcher waiting for room stops
             pages.close()  # stops the parsing thread first: it reads from `fetched`
             if isinstance(fetched, Generator):
                 fetched.close()

@@ -1,0 +1,259 @@
+"""A poll always ends, in bounded memory, whatever the switch does: each misbehaving
+switch is a real HTTP server on loopback, the deadlines are tiny so the tests are
+quick, and peak memory is measured in a child process of its own."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from noc_tui.config import PollSettings, Settings, SourceSettings
+from noc_tui.records.timefmt import ms_to_iso, now_ms
+from noc_tui.sources.apiv1 import MAX_EMPTY_PAGES, SourceClient
+from noc_tui.sources.base import BAD_DATA, TIMED_OUT, SourceError
+from noc_tui.sync.poller import Poller, PollLock, poll_running
+from tests.hostile import (
+    empty_page,
+    endless_cursors,
+    gzip_bomb,
+    page,
+    send,
+    serving,
+    slow_headers,
+    trickling,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _client(url: str, **source: Any) -> SourceClient:
+    settings = SourceSettings(url=url, **{"retries": 0, **source})
+    return SourceClient(settings, backoff_base_s=0.01)
+
+
+def _settings(url: str, deadline: str = "15m", **source: Any) -> Settings:
+    return Settings(source=SourceSettings(url=url, **{"retries": 0, **source}),
+                    poll=PollSettings(backfill="1h", deadline=deadline))
+
+
+def _assert_released(db: Path) -> None:
+    """The poll lock is free again, and poll_runs says the poll failed."""
+    assert not poll_running(db)
+    PollLock(db, try_s=0).release()
+
+
+# -- time ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("respond", [trickling(), slow_headers()],
+                         ids=["trickled-body", "trickled-headers"])
+def test_a_trickling_switch_meets_the_request_deadline(respond: Any) -> None:
+    """One byte every 50 ms never trips the 5 s read timeout; the total deadline ends
+    the request, however far it got."""
+    with serving(respond) as url:
+        t = time.monotonic()
+        with _client(url, request_deadline_s=0.5, read_timeout_s=5.0) as client, \
+                pytest.raises(SourceError) as info:
+            list(client.carriers())
+        took = time.monotonic() - t
+    assert info.value.kind == TIMED_OUT
+    assert "source.request_deadline_s = 0.5 s" in info.value.message
+    assert 0.5 <= took < 2.0
+
+
+def test_a_trickling_switch_ends_the_poll_and_frees_the_lock(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    with serving(trickling()) as url:
+        t = time.monotonic()
+        result = Poller(_settings(url, request_deadline_s=0.3, retries=1), db,
+                        backoff_base_s=0.01).poll_once()
+        took = time.monotonic() - t
+    assert not result.ok and result.error_kind == TIMED_OUT
+    assert result.error is not None and "source.request_deadline_s" in result.error
+    assert "gave up after 2 tries" in result.error and took < 3.0
+    _assert_released(db)
+    assert Poller(_settings("http://127.0.0.1:9"), db).status().status == "failed"
+
+
+def test_endless_empty_pages_with_new_cursors_end_the_listing() -> None:
+    with serving(endless_cursors(("rates",))) as url, _client(url) as client, \
+            pytest.raises(SourceError) as info:
+        list(client.rates())
+    assert info.value.kind == BAD_DATA
+    assert f"{MAX_EMPTY_PAGES} empty pages in a row" in info.value.message
+    assert client.requests_made == MAX_EMPTY_PAGES
+
+
+def test_endless_slow_cursors_end_the_poll_at_its_deadline(tmp_path: Path) -> None:
+    """Each page takes 0.2 s and hands out a new cursor: only poll.deadline ends it."""
+    db = tmp_path / "c.db"
+    with serving(endless_cursors(("attempts",), delay_s=0.2)) as url:
+        t = time.monotonic()
+        result = Poller(_settings(url, deadline="1s"), db).poll_once()
+        took = time.monotonic() - t
+    assert not result.ok and result.error_kind == TIMED_OUT
+    assert result.error is not None and "poll.deadline = 1s" in result.error
+    assert 1.0 <= took < 2.5 and result.pages >= 3
+    _assert_released(db)
+
+
+def test_the_poll_deadline_cuts_a_request_short(tmp_path: Path) -> None:
+    """A request allowed 60 s by itself ends when the poll's time is up."""
+    db = tmp_path / "c.db"
+    with serving(trickling()) as url:
+        t = time.monotonic()
+        result = Poller(_settings(url, deadline="1s", request_deadline_s=60,
+                                  read_timeout_s=30), db).poll_once()
+        took = time.monotonic() - t
+    assert not result.ok and result.error_kind == TIMED_OUT
+    assert result.error is not None and "poll.deadline = 1s" in result.error
+    assert took < 2.5
+    _assert_released(db)
+
+
+# -- size ------------------------------------------------------------------------------
+
+
+def test_a_gzip_bomb_is_an_error_naming_the_limit() -> None:
+    with serving(gzip_bomb(member_mb=100)) as url, _client(url, retries=3) as client, \
+            pytest.raises(SourceError) as info:
+        list(client.carriers())
+    message = info.value.message
+    assert info.value.kind == BAD_DATA and "over the 64 MB limit once decompressed" in message
+    assert "source.page_limit" in message and "source.max_page_mb" in message
+    assert client.requests_made == 1  # the same page would be as big again: no retry
+
+
+def test_a_page_over_the_limit_is_an_error_naming_it() -> None:
+    body = page([{"id": "x" * 1000}] * 2000)  # ~2 MB, not compressed
+
+    with serving(lambda h: send(h, 200, body)) as url, \
+            _client(url, max_page_mb=1) as client, pytest.raises(SourceError) as info:
+        list(client.carriers())
+    assert info.value.kind == BAD_DATA and "over the 1 MB limit" in info.value.message
+    assert "source.page_limit (now 5,000)" in info.value.message
+
+
+def test_more_items_than_asked_is_an_error() -> None:
+    with serving(lambda h: send(h, 200, page([{"id": str(i)} for i in range(11)]))) as url, \
+            _client(url, page_limit=10) as client, pytest.raises(SourceError) as info:
+        list(client.rates())
+    assert info.value.kind == BAD_DATA
+    assert "holds more than 10 items, the limit asked (source.page_limit)" in info.value.message
+
+
+def test_a_page_of_a_million_tiny_items_is_refused_without_building_them() -> None:
+    body = b'{"items": [' + b"0," * 3_000_000 + b'0], "next_cursor": null}'
+    with serving(lambda h: send(h, 200, body)) as url, _client(url) as client, \
+            pytest.raises(SourceError) as info:
+        t = time.monotonic()
+        list(client.rates())
+    assert info.value.kind == BAD_DATA and "holds more than 5,000 items" in info.value.message
+    assert time.monotonic() - t < 2.0
+
+
+def test_a_huge_cursor_is_refused() -> None:
+    with serving(lambda h: send(h, 200, page([], "c" * 100_000))) as url, \
+            _client(url) as client, pytest.raises(SourceError) as info:
+        list(client.rates())
+    assert info.value.kind == BAD_DATA and "next_cursor is 100,000 characters" in str(info.value)
+
+
+# -- memory ----------------------------------------------------------------------------
+
+# Peak memory is the child's VmHWM: ru_maxrss would include the memory of the test
+# process that started it (Linux keeps it across exec).
+_CHILD = """
+import json, sys
+from pathlib import Path
+from noc_tui.config import PollSettings, Settings, SourceSettings
+from noc_tui.sync.poller import Poller
+url, db = sys.argv[1], Path(sys.argv[2])
+settings = Settings(source=SourceSettings(url=url, retries=0),
+                    poll=PollSettings(backfill="1h"))
+r = Poller(settings, db).poll_once()
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"status": r.status, "kind": r.error_kind, "error": r.error,
+                  "taken": r.taken, "quarantined": r.quarantined,
+                  "peak_mb": int(hwm.split()[1]) / 1024}))
+"""
+
+
+def _poll_in_a_child(url: str, db: Path) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", _CHILD, url, str(db)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout)
+
+
+def _only(kind: str, body: bytes) -> Any:
+    """A switch serving `body` for one listing, empty pages for the others."""
+    def respond(h: BaseHTTPRequestHandler) -> None:
+        if f"/{kind}" in h.path:
+            send(h, 200, body)
+        else:
+            empty_page(h)
+
+    return respond
+
+
+def _attempt(i: int, reason: str) -> dict[str, Any]:
+    return {"call_id": f"c{i}", "seq": 1, "carrier_id": "A",
+            "started_at": ms_to_iso(now_ms() - 1_800_000), "dst": "441234", "cli": None,
+            "sip_code": 503, "sip_reason": reason, "pdd_ms": None, "duration_s": 0,
+            "release_reason": None}
+
+
+def _contact(i: int, notes: str) -> dict[str, Any]:
+    return {"carrier_id": "A", "name": f"n{i}", "role": "noc", "email": None, "phone": None,
+            "notes": notes}
+
+
+# Each just under the 64 MB limit: what a valid page of that size costs is bounded, and
+# so are the tricks that would make the poll build far more than the page.
+PAGES = {
+    "gzip-bomb": lambda: gzip_bomb(member_mb=100),
+    "gzip-members": lambda: gzip_bomb(member_mb=1, members=1024),  # 1 GB expanded
+    "tiny-items": lambda: _only("attempts", b'{"items": [' + b"0," * 30_000_000
+                                + b'0], "next_cursor": null}'),
+    "big-attempts": lambda: _only("attempts", page(
+        [_attempt(i, "x" * 12_000) for i in range(5000)])),
+    "big-contacts": lambda: _only("contacts", page(
+        [_contact(i, "x" * 12_000) for i in range(5000)])),
+    "one-huge-record": lambda: _only("attempts", page(
+        [_attempt(0, "x" * 60_000_000), _attempt(1, "ok")])),
+}
+
+
+@pytest.mark.parametrize("case", list(PAGES))
+def test_peak_memory_of_a_poll_stays_under_150_mb(tmp_path: Path, case: str) -> None:
+    with serving(PAGES[case]()) as url:
+        got = _poll_in_a_child(url, tmp_path / "c.db")
+    if case.startswith("big-"):
+        assert got["status"] == "ok" and got["taken"] == 5000, got
+    elif case == "one-huge-record":
+        assert got["status"] == "ok" and (got["taken"], got["quarantined"]) == (1, 1), got
+    else:
+        assert got["status"] == "failed" and got["kind"] == BAD_DATA, got
+    assert got["peak_mb"] < 150, got
+
+
+def test_a_record_too_big_to_take_is_quarantined_with_its_start(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    huge = _attempt(0, "y" * 1_500_000)
+    with serving(_only("attempts", page([_attempt(1, "ok"), huge, _attempt(2, "ok")]))) as url:
+        result = Poller(_settings(url), db).poll_once()
+    assert result.ok and (result.attempts, result.quarantined) == (2, 1)
+    with sqlite3.connect(db) as conn:
+        location, reason, raw = conn.execute(
+            "SELECT location, reason, raw FROM quarantine").fetchone()
+    assert location == "attempts page 1 item 2"
+    assert "more than the 1,000,000 a record may take" in reason
+    assert raw.startswith('{"call_id": "c0"') and len(raw) == 1_000
