@@ -19,6 +19,7 @@ from noc_tui.config import PollSettings, Settings, SourceSettings
 from noc_tui.records.timefmt import ms_to_iso, now_ms
 from noc_tui.sources.apiv1 import MAX_EMPTY_PAGES, SourceClient
 from noc_tui.sources.base import BAD_DATA, TIMED_OUT, SourceError
+from noc_tui.store.cache import Cache
 from noc_tui.sync.poller import Poller, PollLock, poll_running
 from tests.hostile import (
     empty_page,
@@ -257,3 +258,80 @@ def test_a_record_too_big_to_take_is_quarantined_with_its_start(tmp_path: Path) 
     assert location == "attempts page 1 item 2"
     assert "more than the 1,000,000 a record may take" in reason
     assert raw.startswith('{"call_id": "c0"') and len(raw) == 1_000
+
+
+# -- records the cache cannot store ------------------------------------------------------
+
+
+def _listings(**bodies: list[dict[str, Any]]) -> Any:
+    """A switch serving these items per listing (empty for the others)."""
+    def respond(h: BaseHTTPRequestHandler) -> None:
+        kind = h.path.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        send(h, 200, page(bodies.get(kind, [])))
+
+    return respond
+
+
+def _carrier(cid: str, channels: int = 1) -> dict[str, Any]:
+    return {"id": cid, "name": cid, "status": "active", "channels": channels, "cps": 1,
+            "currency": "USD", "halt_codes": None}
+
+
+def _watermark(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT value FROM poll_state WHERE key = 'watermark'")
+                   .fetchone()[0])
+
+
+def _quarantine(db: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT kind, location, reason FROM quarantine ORDER BY id").fetchall()
+
+
+@pytest.mark.parametrize("prefetch", [True, False])
+def test_a_record_the_cache_refuses_is_quarantined_and_polls_move_on(
+        tmp_path: Path, prefetch: bool) -> None:
+    """A constraint of the cache file itself refuses one carrier and one attempt: each is
+    quarantined with the cache's reason, every other record stored, and the next poll
+    moves on past them."""
+    db = tmp_path / "c.db"
+    Cache(db).close()
+    with sqlite3.connect(db) as conn:
+        for table, key in (("carriers", "id"), ("attempts", "call_id")):
+            conn.execute(f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
+                         f"WHEN NEW.{key} = 'poison' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    switch = _listings(carriers=[_carrier("A"), _carrier("poison"), _carrier("B")],
+                       attempts=[_attempt(1, "ok"), {**_attempt(2, "ok"), "call_id": "poison"},
+                                 _attempt(3, "ok")])
+    with serving(switch) as url:
+        first = Poller(_settings(url), db, prefetch=prefetch).poll_once()
+        mark = _watermark(db)
+        time.sleep(0.01)
+        second = Poller(_settings(url), db, prefetch=prefetch).poll_once()
+    assert first.ok and (first.taken, first.attempts, first.quarantined) == (4, 2, 2)
+    assert second.ok and _watermark(db) > mark  # the next poll moved on
+    assert _quarantine(db) == [  # each once, though the overlap fetched them again
+        ("carriers", "carriers page 1 item 2", "record: the cache cannot store it (refused)"),
+        ("attempts", "attempts page 1 item 2", "record: the cache cannot store it (refused)"),
+    ]
+    with sqlite3.connect(db) as conn:
+        assert [r[0] for r in conn.execute("SELECT id FROM carriers ORDER BY id")] == ["A", "B"]
+        assert [r[0] for r in conn.execute("SELECT call_id FROM attempts ORDER BY 1")] == \
+            ["c1", "c3"]
+
+
+def test_numbers_too_big_for_the_cache_are_quarantined_and_polls_move_on(
+        tmp_path: Path) -> None:
+    """A number no SQLite integer holds, in a carrier and in an attempt."""
+    db = tmp_path / "c.db"
+    switch = _listings(carriers=[_carrier("A"), _carrier("huge", channels=2**63)],
+                       attempts=[_attempt(1, "ok"), {**_attempt(2, "ok"), "duration_s": 2**63}])
+    with serving(switch) as url:
+        first = Poller(_settings(url), db).poll_once()
+        mark = _watermark(db)
+        time.sleep(0.01)
+        second = Poller(_settings(url), db).poll_once()
+    assert first.ok and (first.taken, first.quarantined) == (2, 2), first
+    assert second.ok and _watermark(db) > mark
+    assert [(k, where) for k, where, _ in _quarantine(db)] == [
+        ("carriers", "carriers page 1 item 2"), ("attempts", "attempts page 1 item 2")]

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -323,6 +323,15 @@ def _refuse_if_damaged(path: Path) -> None:
         mark.unlink()
 
 
+def cannot_store(exc: BaseException) -> bool:
+    """Whether an ingest failed for its records' sake (a number SQLite cannot hold or
+    sum, a text too big, a constraint), not the cache's (a full disk, a lock, a corrupt
+    file): the records at fault are then quarantined and the others stored."""
+    if isinstance(exc, OverflowError | sqlite3.IntegrityError | sqlite3.DataError):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "integer overflow" in str(exc)
+
+
 def _rollup_terms(ner: frozenset[int], sdc_max_s: int) -> list[str]:
     """What one attempt row adds to each rollup column, in the rollups table's order."""
     ner_sql = ",".join(str(c) for c in sorted(ner)) or "NULL"
@@ -502,6 +511,11 @@ class Cache:
                 yield self.conn
             except BaseException:
                 self.conn.execute("ROLLBACK")
+                # What this connection remembers of the carriers must not outlive the
+                # rows that were rolled back.
+                with suppress(sqlite3.Error):  # no such table yet: a migration failed
+                    self._known_carriers = {
+                        r[0] for r in self.conn.execute("SELECT id FROM attempt_carriers")}
                 raise
             else:
                 self.conn.execute("COMMIT")

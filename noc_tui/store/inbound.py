@@ -321,7 +321,7 @@ class InboundIngest:
                 items.append(Item(r, where, line.decode("utf-8", "replace").rstrip()))
         return self._take(items, bad)
 
-    def add_page(self, body: str, where: Callable[[int], str]) -> IngestReport:
+    def add_page(self, body: str | bytes, where: Callable[[int], str]) -> IngestReport:
         """The items of one API page (``{"items": [...], ...}`` as text)."""
         from pydantic_core import from_json
 

@@ -23,13 +23,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from noc_tui.analytics.inbound import refresh_standard_windows as refresh_inbound_windows
 from noc_tui.analytics.metrics import refresh_standard_windows
-from noc_tui.records.attempt_parser import AttemptParser, ParsedAttempts
+from noc_tui.records.attempt_parser import AttemptParser, ParsedAttempts, item_texts
 from noc_tui.records.printable import printable_lines
 from noc_tui.records.timefmt import (
     TimeFormatError,
@@ -42,7 +42,7 @@ from noc_tui.records.timefmt import (
 from noc_tui.settings_view import default_config_path, source_missing
 from noc_tui.sources import open_source
 from noc_tui.sources.base import CANCELLED, Deadline, Page, Source, SourceError
-from noc_tui.store.cache import Cache, CacheError, IngestReport, cache_failure
+from noc_tui.store.cache import Cache, CacheError, IngestReport, cache_failure, cannot_store
 from noc_tui.store.destinations import replace as replace_destinations
 from noc_tui.store.private_file import private_folder
 from noc_tui.store.retention import prune
@@ -52,6 +52,7 @@ from noc_tui.sync.readahead import read_ahead
 
 if TYPE_CHECKING:
     from noc_tui.config import Settings
+    from noc_tui.records.formats import Rejection
 
 LOCK_SUFFIX = ".poll-lock"
 # How long a poller tries for the lock: long enough to ride out a dashboard's
@@ -270,21 +271,24 @@ class _Run:
         if self.deadline is not None and self.deadline.passed():
             raise self.deadline.error(f"storing {page.kind} page {page.number}")
 
-    def store_page(self, page: Page, progress_ms: int | None = None,
-                   parsed: ParsedAttempts | None = None,
-                   ingest: Callable[[str, Callable[[int], str]], IngestReport] | None = None,
-                   last: bool = True) -> IngestReport:
-        """Store (and commit) one page, or one slice of a big page (`last`: the page's
-        last or only one); its attempts may come already parsed, its records go to
-        `ingest(body, where)` when given (an inbound listing's)."""
-        if parsed is not None:
-            report = self.cache.ingest_parsed(parsed)
-        elif ingest is not None:
-            report = ingest(page.body, _where(page))
-        else:
-            report = self._ingest(page)
-        self.pages += last
-        self.record(page.kind, report, progress_ms if last else None)
+    def store_page(self, page: Page,
+                   ingest: Callable[[str | bytes, Callable[[int], str]], IngestReport]
+                   | None = None) -> None:
+        """Store (and commit) a page of reference records: whole, or a big one slice by
+        slice; its records go to `ingest(body, where)` when given (an inbound listing's)."""
+        if ingest is not None:
+            self.pages += 1
+            self.record(page.kind, ingest(page.body, _where(page)))
+            return
+        for part in _parts(page):
+            self.store(part)
+
+    def store(self, part: _Part, progress_ms: int | None = None) -> IngestReport:
+        """Store (and commit) a page or a slice of one, with the poll's counters and its
+        quarantined records; `progress_ms`: where a killed poll resumes, once it is in."""
+        report = self._ingest(part)
+        self.pages += part.last
+        self.record(part.page.kind, report, progress_ms if part.last else None)
         return report
 
     def record(self, kind: str, report: IngestReport, progress_ms: int | None = None) -> None:
@@ -319,18 +323,47 @@ class _Run:
                     (PROGRESS_KEY, str(progress_ms)),
                 )
 
-    def _ingest(self, page: Page) -> IngestReport:
-        """A page of reference records: whole, or a big one slice by slice."""
-        where = _where(page)
-        parts = slices(page, where)
-        if parts is None:
-            return self.cache.ingest_json_page(page.kind, page.body, where)
-        report = IngestReport(page.kind)
-        for part in parts:
-            report.merge(self.cache.ingest_json_lines(
-                page.kind, part.texts(), [where(i) for i in part.positions]))
-            report.merge(IngestReport(page.kind, rejected=len(part.too_big),
-                                      rejections=part.too_big))
+    def _ingest(self, part: _Part) -> IngestReport:
+        page, where = part.page, _where(part.page)
+        report = IngestReport(page.kind, rejected=len(part.too_big), rejections=part.too_big)
+        try:
+            if part.parsed is not None:
+                report.merge(self.cache.ingest_parsed(part.parsed))
+                return report
+            if part.texts is None and page.kind != "attempts":
+                report.merge(self.cache.ingest_json_page(page.kind, page.body, where))
+                return report
+            if part.texts is not None and page.kind != "attempts":
+                report.merge(self.cache.ingest_json_lines(
+                    page.kind, part.texts, [where(i) for i in part.places()]))
+                return report
+        except Exception as exc:
+            if not cannot_store(exc):
+                raise
+        # Some record the cache cannot store (or parse) spoilt the batch: find it.
+        texts = part.texts if part.texts is not None else item_texts(page.body)
+        places = part.places() if part.texts is not None else list(range(len(texts)))
+        report.merge(self._halves(page.kind, texts, places, where))
+        return report
+
+    def _halves(self, kind: str, texts: list[bytes], places: list[int],
+                where: Callable[[int], str]) -> IngestReport:
+        """Store the records, halving the batch until each one the cache cannot store is
+        alone: that one is quarantined, every other stored."""
+        try:
+            return self.cache.ingest_json_lines(kind, texts, [where(i) for i in places])
+        except Exception as exc:
+            if not cannot_store(exc):
+                raise
+            if len(texts) == 1:
+                from noc_tui.records.formats import Rejection  # pydantic: only when needed
+
+                return IngestReport(kind, rejected=1, rejections=[Rejection(
+                    where(places[0]), f"record: the cache cannot store it ({exc})",
+                    texts[0].decode("utf-8", "replace"))])
+        mid = len(texts) // 2
+        report = self._halves(kind, texts[:mid], places[:mid], where)
+        report.merge(self._halves(kind, texts[mid:], places[mid:], where))
         return report
 
     def progress(self, phase: str, done: int, total: int | None,
@@ -347,21 +380,52 @@ def _where(page: Page) -> Callable[[int], str]:
     return where
 
 
-def _parsed(pages: Iterator[Page], parser: AttemptParser
-            ) -> Generator[tuple[Page, ParsedAttempts, bool], None, None]:
-    """Attempts pages with their records parsed, in the thread that fetches them: each
-    page whole, or a big one slice by slice; with whether it is the page's last part."""
+@dataclass
+class _Part:
+    """A page, or a slice of a big one, on its way to the cache: its attempts parsed
+    already, or its items' texts to store (None: the whole page's)."""
+
+    page: Page
+    last: bool = True  # the page's last (or only) part
+    parsed: ParsedAttempts | None = None
+    texts: list[bytes] | None = None
+    positions: list[int] | None = None  # each text's place in the page (None: 0, 1, ...)
+    too_big: list[Rejection] = field(default_factory=list)
+
+    def places(self) -> list[int]:
+        return self.positions if self.positions is not None else \
+            list(range(len(self.texts or ())))
+
+
+def _parts(page: Page) -> Iterator[_Part]:
+    """A page whole, or a big one slice by slice (each part's texts read when needed)."""
+    cut = slices(page, _where(page))
+    if cut is None:
+        yield _Part(page)
+        return
+    for k, part in enumerate(cut):
+        yield _Part(page, k == len(cut) - 1, None, part.texts(), part.positions, part.too_big)
+
+
+def _parsed(pages: Iterator[Page], parser: AttemptParser) -> Generator[_Part, None, None]:
+    """Attempts pages, each whole or in slices, with their records parsed in the thread
+    that fetches them. A part the parser cannot take as a batch (a number SQLite cannot
+    hold) goes on unparsed: the storing side then stores it record by record."""
     for page in pages:
         where = _where(page)
-        parts = slices(page, where)
-        if parts is None:
-            yield page, parser.page(page.body, where), True
-            continue
-        for k, part in enumerate(parts):
-            parsed = parser.lines(part.texts(), namer(where, part.positions))
-            parsed.rejections.extend(part.too_big)
-            parsed.total += len(part.too_big)
-            yield page, parsed, k == len(parts) - 1
+        for part in _parts(page):
+            try:
+                if part.texts is None:
+                    part.parsed = parser.page(page.body, where)
+                else:
+                    part.parsed = parser.lines(part.texts, namer(where, part.places()))
+            except Exception as exc:
+                if not cannot_store(exc):
+                    raise
+                part.parsed = None
+                if part.texts is None:
+                    part.texts = item_texts(page.body)
+            yield part
 
 
 def _last_started(page: Page) -> int | None:
@@ -551,21 +615,21 @@ class Poller:
             # the switch), parsing and storing. The switch, the parser and the cache all
             # work at the same time.
             fetched = read_ahead(fetched, name="poll-fetch")
-        pages: Generator[tuple[Page, ParsedAttempts, bool], None, None] = \
-            _parsed(fetched, parser)
+        pages: Generator[_Part, None, None] = _parsed(fetched, parser)
         if self.prefetch:
             pages = read_ahead(pages, name="poll-parse")
         try:
-            for page, parsed, whole in pages:
+            for part in pages:
+                page = part.page
                 run.check_deadline(page)
-                if not whole:  # a slice of a big page: the page's last slice reports
-                    run.store_page(page, parsed=parsed, last=False)
+                if not part.last:  # a slice of a big page: the page's last slice reports
+                    run.store(part)
                     continue
                 last = _last_started(page)
                 # Where a killed poll resumes; the last instant may continue on the next
                 # page, which the overlap re-fetches anyway.
                 through = until if page.next_cursor is None else last
-                run.store_page(page, through, parsed)
+                run.store(part, through)
                 inflight.done(page.size_bytes)
                 done += page.count
                 fraction = (None if through is None
