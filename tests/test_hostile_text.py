@@ -40,7 +40,7 @@ def hostile_cache(tmp_path: Path, isolated_config: None) -> Path:
 def test_import_messages_show_file_names_escaped(
         tmp_path: Path, isolated_config: None, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / f"carriers_{IN_A_NAME}.jsonl"
-    bad.write_text('{"id": "x"}\n{"id": "y", "name": "Y", "status": "active", '
+    bad.write_text('{"id": "x", "channels": -1}\n{"id": "y", "name": "Y", "status": "active", '
                    '"channels": 1, "cps": 1, "currency": "USD"}\n')
     rc, out, err = _run(capsys, "--cache", str(tmp_path / "c.db"), "import", str(bad))
     assert rc == 1 and "rejected" in err
