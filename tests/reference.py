@@ -160,6 +160,12 @@ class RefData:
 
     # helpers ---------------------------------------------------------------
 
+    def as_of(self, now_ms: int) -> RefData:
+        """The data as of now: an attempt that started at or after now has not happened
+        (docs/metrics.md: no view counts it)."""
+        return RefData(self.carriers, self.contacts, self.rates,
+                       {k: a for k, a in self.attempts.items() if a.started < now_ms})
+
     def carrier_ids(self) -> list[str]:
         ids = set(self.carriers) | {a.carrier_id for a in self.attempts.values()}
         return sorted(ids)
@@ -320,9 +326,11 @@ def failover_in(data: RefData, c: str, now_ms: int, window_s: int) -> int:
 def carrier_metrics(
     data: RefData, now_ms: int, window_s: int, s: RefSettings
 ) -> list[dict[str, Any]]:
+    ids = data.carrier_ids()  # every carrier known, whenever its attempts started
+    data = data.as_of(now_ms)
     win_all = [a for a in data.attempts.values() if _in_window(a, now_ms, window_s)]
     rows = []
-    for c in data.carrier_ids():
+    for c in ids:
         rec = data.carriers.get(c)
         win = [a for a in win_all if a.carrier_id == c]
         others = [a for a in win_all if a.carrier_id != c]
@@ -381,6 +389,7 @@ def failover_calls(
     data: RefData, carrier_id: str, now_ms: int, window_s: int, s: RefSettings
 ) -> list[dict[str, Any]]:
     suspect = {r["id"]: r["fas_suspect"] for r in carrier_metrics(data, now_ms, window_s, s)}
+    data = data.as_of(now_ms)
     halts = data.halt_set(carrier_id, s)
     rows = []
     for a, call in failover_out_chosen(data, carrier_id, now_ms, window_s):
@@ -471,7 +480,7 @@ def period_buckets(period: str, now_ms: int) -> list[tuple[int, int]]:
 def summary(
     data: RefData, carrier_id: str, period: str, now_ms: int, s: RefSettings
 ) -> list[dict[str, Any]]:
-    mine = [a for a in data.attempts.values() if a.carrier_id == carrier_id]
+    mine = [a for a in data.as_of(now_ms).attempts.values() if a.carrier_id == carrier_id]
     rows = []
     for start, end in period_buckets(period, now_ms):
         atts = [a for a in mine if start <= a.started < end]

@@ -157,15 +157,17 @@ def test_a_page_with_a_lone_surrogate_escape_loses_only_that_record(tmp_path: Pa
     assert report.rejections[0].where == "contacts item 1"
 
 
-def test_migration_10_keeps_every_figure(tmp_path: Path) -> None:
+def test_migrations_10_and_11_keep_every_figure(tmp_path: Path) -> None:
     """Schema 10 sums durations in ms and pdd in µs: a schema-9 cache's rollups (whole
-    seconds and ms) are scaled, not rebuilt, and every figure stays the same."""
+    seconds and ms) are scaled, not rebuilt. Schema 11 gives failover-in links the start
+    of their failure (fail_ts). Every figure stays the same."""
     db = tmp_path / "c.db"
     now = iso_to_ms(NOW)
     with Cache(db) as cache:
         for kind, recs in (("carriers", CARRIERS), ("rates", RATES), ("attempts", ATTEMPTS)):
             cache.ingest(kind, recs)
         rollups = cache.conn.execute("SELECT * FROM rollups ORDER BY 1, 2").fetchall()
+        links_in = cache.conn.execute("SELECT * FROM failovers_in ORDER BY 1, 2").fetchall()
         figures = metrics.carrier_metrics(cache, now, 86400)
         summary = metrics.summary(cache, "B", "live", now)
     assert sum(r[4] for r in rollups) == 91_000  # dur_conn_ms: 65 + 20 + 6 s
@@ -176,11 +178,19 @@ def test_migration_10_keeps_every_figure(tmp_path: Path) -> None:
         ALTER TABLE rollups RENAME COLUMN pdd_sum_us TO pdd_sum;
         UPDATE rollups SET dur_conn = dur_conn / 1000, dur_all = dur_all / 1000,
             pdd_sum = pdd_sum / 1000;
+        DROP INDEX failovers_in_carrier;
+        ALTER TABLE failovers_in DROP COLUMN fail_ts;
+        CREATE INDEX failovers_in_carrier ON failovers_in (carrier_id, ts, call_id);
+        DROP INDEX failovers_out;
+        CREATE INDEX failovers_out ON failovers (carrier_id, ts, call_id, seq, failed_code);
         PRAGMA user_version = 9;
     """)
     con.close()
     with Cache(db) as cache:
         assert cache.schema_version() == SCHEMA_VERSION
         assert cache.conn.execute("SELECT * FROM rollups ORDER BY 1, 2").fetchall() == rollups
+        assert cache.conn.execute(
+            "SELECT * FROM failovers_in ORDER BY 1, 2").fetchall() == links_in
+        assert len(links_in) == 2 and all(r[4] is not None for r in links_in)
         assert metrics.carrier_metrics(cache, now, 86400) == figures
         assert metrics.summary(cache, "B", "live", now) == summary

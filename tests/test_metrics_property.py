@@ -362,7 +362,9 @@ def test_reference_cost_and_buckets() -> None:
         _att("p", 1, "C1", T0 - 1, 200, dst="4420711", duration_s=7),
         _att("q", 1, "C1", T0 - 2 * 3_600_000, 200, dst="4420711", duration_s=60),
         _att("r", 1, "C1", T0 - 1, 200, dst="3314", duration_s=60),
-        _att("s", 1, "C1", T0 + 5, 486, dst="3314"),  # after now, same hour: counted
+        _att("s", 1, "C1", T0 + 5, 486, dst="3314"),  # before now, in its hour
+        _att("t", 1, "C1", T0 + 10, 200, dst="3314", duration_s=9),  # at now: not yet
+        _att("u", 1, "C1", T0 + 2 * 3_600_000, 200, duration_s=9),  # a later hour
     ])
     rows = ref.summary(d, "C1", "live", T0 + 10, ref.RefSettings())
     assert [r["start"] for r in rows] == ["2026-11-01T10:00:00.000Z", "2026-11-01T11:00:00.000Z",

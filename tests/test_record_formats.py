@@ -478,3 +478,58 @@ def test_unknown_carrier_fields_show_as_a_dash(tmp_path: Path) -> None:
     assert "unlimited" not in head
     zero = render_view(settings, db, "carrier", "zero", "txt", size=(160, 30), now_ms=NOW)
     assert "id zero · active · ch unlimited · cps 0 · EUR" in zero
+
+
+# -- --now means "as of" ---------------------------------------------------------------
+
+
+def test_now_means_as_of_in_every_export(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing that started at or after --now counts: not in the live summary's current
+    hour, not in a window, not as the far end of a failover."""
+    from noc_tui.cli import main
+
+    db = tmp_path / "c.db"
+    with Cache(db) as cache:
+        cache.ingest("carriers", CARRIERS)
+        cache.ingest("attempts", [
+            attempt("k1", 1, "A", "2026-11-01T11:10:00Z", 200, 30),
+            # A fails at 11:59:59 and B connects the call at 12:00:01, after --now.
+            attempt("k2", 1, "A", "2026-11-01T11:59:59Z", 503),
+            attempt("k2", 2, "B", "2026-11-01T12:00:01Z", 200, 40),
+            # In now's own hour, but at and after now.
+            attempt("k3", 1, "A", "2026-11-01T12:00:00Z", 200, 50),
+            attempt("k4", 1, "A", "2026-11-01T12:30:00Z", 486),
+        ])
+    now = "2026-11-01T12:00:00Z"
+
+    def export(*args: str) -> Any:
+        assert main(["--cache", str(db), "export", *args, "--now", now]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    live = export("summary", "--carrier", "A", "--period", "live")["rows"]
+    assert [(r["start"], r["attempts"], r["connected"]) for r in live] == [
+        ("2026-11-01T11:00:00.000Z", 2, 1)]
+    assert export("summary", "--carrier", "B", "--period", "daily")["rows"] == []
+    at_noon = iso_to_ms(now)
+    with Cache(db) as cache:  # the hour that holds now is k3 and k4, both not yet
+        from noc_tui.analytics import metrics
+
+        assert metrics.summary(cache, "A", "live", at_noon + 1)[-1]["attempts"] == 1
+        # The carrier screen's hourly chart and facts, as of now too.
+        from noc_tui.analytics.views import carrier_facts, hourly_series
+
+        assert hourly_series(cache, "A", at_noon)[-1] == (at_noon, 0, None)
+        assert hourly_series(cache, "A", at_noon + 1)[-1] == (at_noon, 1, 1.0)
+        facts = carrier_facts(cache, "A", cache.settings, at_noon)
+        assert facts["last_seen"] == "2026-11-01T11:59:59.000Z"
+    carriers = {r["id"]: r for r in export("carriers", "--window", "1h")["carriers"]}
+    assert carriers["A"]["attempts"] == 2 and carriers["A"]["failover_out"] == 0
+    assert carriers["B"]["attempts"] == 0 and carriers["B"]["failover_in"] == 0
+    assert export("failover", "--carrier", "A", "--window", "1h")["calls"] == []
+    # A second later the connection has happened: the failover counts.
+    now = "2026-11-01T12:00:02Z"
+    carriers = {r["id"]: r for r in export("carriers", "--window", "1h")["carriers"]}
+    assert carriers["A"]["failover_out"] == 1 and carriers["B"]["failover_in"] == 1
+    assert [c["connected_duration_s"] for c in
+            export("failover", "--carrier", "A", "--window", "1h")["calls"]] == [40]

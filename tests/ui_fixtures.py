@@ -233,8 +233,9 @@ def build_failover_heavy(path: Path, calls: int = 100_000) -> Path:
                        "cli": None, "sip_code": 503 if n % 7 else 486,
                        "sip_reason": "Service Unavailable", "pdd_ms": None,
                        "duration_s": 0, "release_reason": None}
+                # Connected within the step, so the last call too has before now.
                 yield {"call_id": call, "seq": 2, "carrier_id": "tier1",
-                       "started_at": ms_to_iso(ts + 1500), "dst": f"4420{n % 10_000:06d}",
+                       "started_at": ms_to_iso(ts + step // 2), "dst": f"4420{n % 10_000:06d}",
                        "cli": None, "sip_code": 200, "sip_reason": "OK", "pdd_ms": 1200,
                        "duration_s": 60, "release_reason": None}
 

@@ -321,6 +321,15 @@ def _halt_sql(carrier_col: str, code_col: str, halts: dict[str, frozenset[int]],
     return f"CASE {carrier_col} {whens} ELSE {is_in(default)} END", list(own)
 
 
+# A failover-out link (failovers f) as of now (the two parameters, both now): its call
+# had connected by then on another carrier after the failure. Its own connecting
+# attempt (conn_ts) mostly tells; when that started later, another 2xx attempt may
+# have (seq order need not be time order).
+_OUT_AS_OF = ("(f.conn_ts < ? OR EXISTS (SELECT 1 FROM attempts x WHERE x.call_id = f.call_id "
+              "AND x.seq > f.seq AND x.carrier_id <> f.carrier_id "
+              "AND x.sip_code BETWEEN 200 AND 299 AND x.ts < ?))")
+
+
 def _failovers(
     cache: Cache, start: int, end: int, halts: dict[str, frozenset[int]],
     settings: MetricSettings,
@@ -335,8 +344,9 @@ def _failovers(
     twice = []
     for cid, calls, rows, halt_rows in conn.execute(
         f"SELECT carrier_id, count(DISTINCT call_id), count(*), sum({halted}) "
-        f"FROM failovers WHERE {_ALL_CARRIERS} AND ts >= ? AND ts < ? GROUP BY carrier_id",
-        (*halt_args, start, end),
+        f"FROM failovers f WHERE {_ALL_CARRIERS} AND ts >= ? AND ts < ? AND {_OUT_AS_OF} "
+        "GROUP BY carrier_id",
+        (*halt_args, start, end, end, end),
     ):
         if calls == rows:
             out[cid] = [calls, 0, halt_rows]
@@ -348,19 +358,20 @@ def _failovers(
         # the row holding the minimum). Few carriers have such calls; only theirs are
         # grouped by call.
         for cid, _call, _seq, code in conn.execute(
-            "SELECT carrier_id, call_id, min(seq), failed_code FROM failovers "
+            "SELECT carrier_id, call_id, min(seq), failed_code FROM failovers f "
             f"WHERE carrier_id IN ({', '.join('?' * len(twice))}) AND ts >= ? AND ts < ? "
-            "GROUP BY carrier_id, call_id",
-            (*twice, start, end),
+            f"AND {_OUT_AS_OF} GROUP BY carrier_id, call_id",
+            (*twice, start, end, end, end),
         ):
             acc = out.setdefault(cid, [0, 0, 0])
             acc[0] += 1
             if code in halts.get(cid, default_halts):
                 acc[2] += 1
+    # As of now: the failure before the 2xx attempt had happened by then (fail_ts).
     for cid, n in conn.execute(
         "SELECT carrier_id, count(DISTINCT call_id) FROM failovers_in "
-        f"WHERE {_ALL_CARRIERS} AND ts >= ? AND ts < ? GROUP BY carrier_id",
-        (start, end),
+        f"WHERE {_ALL_CARRIERS} AND ts >= ? AND ts < ? AND fail_ts < ? GROUP BY carrier_id",
+        (start, end, end),
     ):
         out.setdefault(cid, [0, 0, 0])[1] = n
     return out
@@ -513,12 +524,19 @@ def summary(
     cache: Cache, carrier_id: str, period: str, now_ms: int,
     settings: MetricSettings | None = None,
 ) -> list[dict[str, Any]]:
-    start, end = period_range(period, now_ms)
+    start, _end = period_range(period, now_ms)
+    s = cache.settings
+    # As of now: whole hours from the rollups, the hour that holds now from its attempts
+    # up to now (never those at or after it).
+    hour = now_ms // HOUR_MS * HOUR_MS
     cols = ", ".join(f"sum({c})" for c in ROLLUP_VALUE_COLS)
     rows = cache.conn.execute(
-        f"SELECT {_bucket_sql(period)} AS b, {cols} FROM rollups "
-        "WHERE carrier_id = ? AND hour >= ? AND hour < ? GROUP BY b ORDER BY b",
-        (carrier_id, start, end),
+        f"SELECT {_bucket_sql(period)} AS b, {cols} FROM ("
+        f"SELECT hour, {', '.join(ROLLUP_VALUE_COLS)} FROM rollups "
+        "WHERE carrier_id = ? AND hour >= ? AND hour < ? UNION ALL "
+        f"SELECT ? AS hour, {_rollup_select(s.ner_set(), s.sdc_max_s)} FROM attempts "
+        "WHERE carrier_id = ? AND ts >= ? AND ts < ?) GROUP BY b ORDER BY b",
+        (carrier_id, start, hour, hour, carrier_id, hour, now_ms),
     ).fetchall()
     out = []
     for row in rows:
@@ -588,11 +606,21 @@ def failover_page(
     sus_ph = ",".join("?" * len(suspects)) or "NULL"
     if direction == "out":
         mine = halts.get(carrier_id, default_halt)
+        # The connecting attempt as of now: the link's own, or when that started later,
+        # the first 2xx attempt on another carrier after the failure that had started.
+        later = ("(SELECT x.{col} FROM attempts x WHERE x.call_id = g.call_id AND "
+                 "x.seq > g.seq AND x.carrier_id <> g.carrier_id AND "
+                 "x.sip_code BETWEEN 200 AND 299 AND x.ts < ? ORDER BY x.seq LIMIT 1)")
         base = (
-            "SELECT call_id, min(seq) AS seq, ts, dst, failed_code, sip_reason, "
-            "conn_carrier_id, conn_duration_s FROM failovers "
-            "WHERE carrier_id = ? AND ts >= ? AND ts < ? GROUP BY call_id")
-        conds, args = [], [carrier_id, start, end]
+            "SELECT call_id, seq, ts, dst, failed_code, sip_reason, "
+            f"CASE WHEN conn_ts < ? THEN conn_carrier_id ELSE {later.format(col='carrier_id')}"
+            " END AS conn_carrier_id, "
+            f"CASE WHEN conn_ts < ? THEN conn_duration_s ELSE {later.format(col='duration_s')}"
+            " END AS conn_duration_s FROM (SELECT call_id, carrier_id, min(seq) AS seq, ts, "
+            "dst, failed_code, sip_reason, conn_carrier_id, conn_duration_s, conn_ts "
+            f"FROM failovers f WHERE carrier_id = ? AND ts >= ? AND ts < ? AND {_OUT_AS_OF} "
+            "GROUP BY call_id) g")
+        conds, args = [], [end, end, end, end, carrier_id, start, end, end, end]
         if halt_only:
             conds.append(f"failed_code IN ({_in_list(mine)})")
         if fas_only:
@@ -614,9 +642,10 @@ def failover_page(
         f"SELECT i.call_id, min(f.seq), i.ts, f.carrier_id AS failed_c, f.failed_code, "
         f"f.sip_reason, f.dst, a.duration_s, ({halt_sql}) AS hv FROM failovers_in i "
         "JOIN attempts a ON a.call_id = i.call_id AND a.seq = i.seq "
-        "JOIN failovers f ON f.call_id = i.call_id AND f.seq < i.seq "
-        "WHERE i.carrier_id = ? AND i.ts >= ? AND i.ts < ? GROUP BY i.call_id")
-    args = [*halt_args, carrier_id, start, end]
+        "JOIN failovers f ON f.call_id = i.call_id AND f.seq < i.seq AND f.ts < ? "
+        "WHERE i.carrier_id = ? AND i.ts >= ? AND i.ts < ? AND i.fail_ts < ? "
+        "GROUP BY i.call_id")
+    args = [*halt_args, end, carrier_id, start, end, end]
     conds = []
     if halt_only:
         conds.append("hv")

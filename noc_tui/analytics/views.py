@@ -202,7 +202,9 @@ def alarms(row: dict[str, Any], al: AlarmSettings) -> dict[str, str]:
 # -- carrier screen ---------------------------------------------------------------------
 
 
-def carrier_facts(cache: Cache, carrier_id: str, settings: MetricSettings) -> dict[str, Any]:
+def carrier_facts(cache: Cache, carrier_id: str, settings: MetricSettings,
+                  now_ms: int | None = None) -> dict[str, Any]:
+    """The carrier's record and what the cache knows of it, as of now_ms (None: all)."""
     conn = cache.conn
     row = conn.execute(
         "SELECT id, name, status, channels, cps, currency, halt_codes FROM carriers "
@@ -213,8 +215,8 @@ def carrier_facts(cache: Cache, carrier_id: str, settings: MetricSettings) -> di
     facts["id"] = carrier_id
     facts["known"] = row is not None
     first, last = conn.execute(
-        "SELECT min(ts), max(ts) FROM attempts WHERE carrier_id = ?", (carrier_id,)
-    ).fetchone()
+        "SELECT min(ts), max(ts) FROM attempts WHERE carrier_id = ? AND ts < ?",
+        (carrier_id, now_ms if now_ms is not None else 2**63 - 1)).fetchone()
     facts["first_seen"] = ms_to_iso(first) if first is not None else None
     facts["last_seen"] = ms_to_iso(last) if last is not None else None
     facts["contacts"] = conn.execute(
@@ -229,12 +231,17 @@ def carrier_facts(cache: Cache, carrier_id: str, settings: MetricSettings) -> di
 def hourly_series(
     cache: Cache, carrier_id: str, now_ms: int, hours: int = 24
 ) -> list[tuple[int, int, float | None]]:
-    """(hour start ms, attempts, asr) for the hours ending with the one holding now."""
-    end = now_ms // HOUR_MS * HOUR_MS + HOUR_MS
+    """(hour start ms, attempts, asr) for the hours ending with the one holding now;
+    that hour up to now only."""
+    hour = now_ms // HOUR_MS * HOUR_MS
+    end = hour + HOUR_MS
     start = end - hours * HOUR_MS
     got = {h: (a, c) for h, a, c in cache.conn.execute(
         "SELECT hour, attempts, connected FROM rollups "
-        "WHERE carrier_id = ? AND hour >= ? AND hour < ?", (carrier_id, start, end))}
+        "WHERE carrier_id = ? AND hour >= ? AND hour < ?", (carrier_id, start, hour))}
+    got[hour] = cache.conn.execute(
+        "SELECT count(*), coalesce(sum(sip_code BETWEEN 200 AND 299), 0) FROM attempts "
+        "WHERE carrier_id = ? AND ts >= ? AND ts < ?", (carrier_id, hour, now_ms)).fetchone()
     out = []
     for h in range(start, end, HOUR_MS):
         a, c = got.get(h, (0, 0))

@@ -2,7 +2,9 @@
 
 A call fails over out of C at a non-2xx attempt when a later attempt (the first such,
 by seq) on another carrier got 2xx; it fails over into C at a 2xx attempt after an
-earlier failed attempt on another carrier (docs/metrics.md). The cache keeps both kinds
+earlier failed attempt on another carrier (docs/metrics.md). Each link keeps when the
+other end started (conn_ts, fail_ts): a view as of an instant counts a link only when
+both ends had started by then. The cache keeps both kinds
 of link in tables (failovers, failovers_in) so that no screen scans attempts for them.
 """
 
@@ -13,7 +15,7 @@ _CONN = "BETWEEN 200 AND 299"
 # The columns of a failover-out link and of a failover-in link, in table order.
 OUT_COLS = ("call_id", "seq", "carrier_id", "ts", "dst", "failed_code", "sip_reason",
             "conn_seq", "conn_carrier_id", "conn_ts", "conn_duration_s")
-IN_COLS = ("call_id", "seq", "carrier_id", "ts")
+IN_COLS = ("call_id", "seq", "carrier_id", "ts", "fail_ts")
 
 
 def _rows(src: str, alias: str, of_calls: str | None, not_in: str | None) -> tuple[str, str]:
@@ -44,14 +46,20 @@ def link_out(into: str, src: str, of_calls: str | None = None,
     )
 
 
+# The earliest failed attempt before a 2xx one (lower seq) on another carrier: the
+# failover-in link's fail_ts, so that a view as of an instant can tell whether that
+# failure had happened by then (seq order need not be time order).
+_FAIL_TS = (f"(SELECT min(a.ts) FROM {{src}} a WHERE a.call_id = b.call_id AND a.seq < b.seq "
+            f"AND a.carrier_id <> b.carrier_id AND a.sip_code NOT {_CONN})")
+
+
 def link_in(into: str, src: str, of_calls: str | None = None,
             not_in: str | None = None) -> str:
     """INSERT INTO `into` the failover-in links among the attempts in `src` (as
     link_out)."""
     rows, keep = _rows(src, "b", of_calls, not_in)
     return (
-        f"INSERT INTO {into} SELECT b.call_id, b.seq, b.carrier_id, b.ts "
-        f"FROM {rows} WHERE b.sip_code {_CONN} AND {keep} AND EXISTS (SELECT 1 FROM {src} a "
-        "WHERE a.call_id = b.call_id AND a.seq < b.seq AND a.carrier_id <> b.carrier_id "
-        f"AND a.sip_code NOT {_CONN})"
+        f"INSERT INTO {into} SELECT * FROM (SELECT b.call_id, b.seq, b.carrier_id, b.ts, "
+        f"{_FAIL_TS.format(src=src)} AS fail_ts FROM {rows} WHERE b.sip_code {_CONN} "
+        f"AND {keep}) WHERE fail_ts IS NOT NULL"
     )

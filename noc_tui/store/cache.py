@@ -229,6 +229,19 @@ MIGRATIONS: list[str] = [
     UPDATE rollups SET dur_conn_ms = dur_conn_ms * 1000, dur_all_ms = dur_all_ms * 1000,
         pdd_sum_us = pdd_sum_us * 1000;
     """,
+    # 11: views as of an instant count a failover only when both its attempts had started
+    # by then: each link's other end, in the indexes that count them.
+    """
+    DROP INDEX failovers_out;
+    CREATE INDEX failovers_out ON failovers (carrier_id, ts, call_id, seq, failed_code,
+        conn_ts);
+    ALTER TABLE failovers_in ADD COLUMN fail_ts INTEGER;
+    UPDATE failovers_in SET fail_ts = (SELECT min(a.ts) FROM attempts a
+        WHERE a.call_id = failovers_in.call_id AND a.seq < failovers_in.seq
+        AND a.carrier_id <> failovers_in.carrier_id AND a.sip_code NOT BETWEEN 200 AND 299);
+    DROP INDEX failovers_in_carrier;
+    CREATE INDEX failovers_in_carrier ON failovers_in (carrier_id, ts, call_id, fail_ts);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # meta: the cache holds every attempt that starts at or after this instant (ms); the

@@ -60,7 +60,7 @@ class CarrierHead(Horizontal):
     def read(self, cache: Cache, app: Host, carrier_id: str) -> dict[str, Any]:
         now = app.now()
         return {
-            "facts": carrier_facts(cache, carrier_id, app.settings.metrics),
+            "facts": carrier_facts(cache, carrier_id, app.settings.metrics, now),
             "series": hourly_series(cache, carrier_id, now),
             "row": carrier_row(cache, app, carrier_id),
             "contacts": contacts(cache, carrier_id),
