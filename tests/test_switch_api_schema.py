@@ -16,6 +16,9 @@ import httpx
 import pytest
 
 from noc_tui.demo_switch import DEFAULT_LIMIT, MAX_LIMIT, ROUTES, DemoSwitch
+from noc_tui.records import formats
+from noc_tui.records.attempt_parser import AttemptParser
+from noc_tui.records.ranges import FRACTIONAL, RANGES
 from noc_tui.records.timefmt import DAY_MS, TimeFormatError, iso_to_ms, ms_to_iso
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -128,19 +131,71 @@ def test_paging_parameters_match_the_server() -> None:
         assert set(params) == {"since", "until", "cursor", "limit"}
 
 
-def test_record_schemas_match_the_foundation_formats() -> None:
-    """Field names and order as the importer expects (foundation issue, section 4)."""
-    records = pytest.importorskip("noc_tui.records.formats")
+SCHEMAS = {"carriers": "Carrier", "contacts": "Contact", "rates": "Rate",
+           "attempts": "Attempt"}
+# A valid record of each kind, every field given.
+VALID: dict[str, dict[str, Any]] = {
+    "carriers": {"id": "C1", "name": "One", "status": "active", "channels": 30, "cps": 5,
+                 "currency": "EUR", "halt_codes": [404]},
+    "contacts": {"carrier_id": "C1", "name": "NOC", "role": "noc", "email": "n@x.example",
+                 "phone": "+1", "notes": "24/7"},
+    "rates": {"carrier_id": "C1", "card_id": "std", "card_name": "Std", "prefix": "44",
+              "destination": "UK", "rate": 0.01, "connect_fee": 0.0, "mcd_s": 0,
+              "pulse_s": 1, "currency": "EUR", "effective_from": "2026-01-01T00:00:00Z",
+              "status": "active"},
+    "attempts": {"call_id": "k", "seq": 1, "carrier_id": "C1",
+                 "started_at": "2026-11-01T10:00:00.000Z", "dst": "44", "cli": "1",
+                 "sip_code": 200, "sip_reason": "OK", "pdd_ms": 1500, "duration_s": 5,
+                 "release_reason": None},
+}
+
+
+def _taken(kind: str, records: list[dict[str, Any]]) -> list[bool]:
+    """Whether the record formats take each record: pydantic, and for attempts also the
+    fast path (msgspec), which must agree."""
+    lines = [json.dumps(r).encode() for r in records]
+    wheres = [str(i) for i in range(len(lines))]
+    taken = [not isinstance(r, formats.Rejection)
+             for r in formats.validate_json_each(kind, lines, wheres)]
+    if kind == "attempts":
+        parser = AttemptParser()
+        try:
+            parsed = parser.lines(lines, str)
+        finally:
+            parser.close()
+        rejected = {int(r.where) for r in parsed.rejections}
+        assert [i not in rejected for i in range(len(lines))] == taken
+    return taken
+
+
+def _types(prop: dict[str, Any]) -> list[str]:
+    t = prop.get("type", [])
+    return [t] if isinstance(t, str) else list(t)
+
+
+def test_record_schemas_match_the_record_formats() -> None:
+    """Field names and order as the importer expects; required and nullable fields as
+    the validators take them (a missing or null optional field is unknown)."""
     schemas = SPEC["components"]["schemas"]
-    for kind, name in (("carriers", "Carrier"), ("contacts", "Contact"),
-                       ("rates", "Rate"), ("attempts", "Attempt")):
-        assert tuple(schemas[name]["properties"]) == records.FIELDS[kind]
-        assert tuple(schemas[name]["required"]) == records.FIELDS[kind]
+    for kind, name in SCHEMAS.items():
+        schema = schemas[name]
+        assert tuple(schema["properties"]) == formats.FIELDS[kind]
+        assert schema["required"] == [f for f in formats.FIELDS[kind]
+                                      if f in schema["required"]]  # in field order
+        base = VALID[kind]
+        assert _taken(kind, [base]) == [True]
+        fields = formats.FIELDS[kind]
+        missing = [{k: v for k, v in base.items() if k != f} for f in fields]
+        assert _taken(kind, missing) == [f not in schema["required"] for f in fields], kind
+        null = [{**base, f: None} for f in fields]
+        assert _taken(kind, null) == [
+            "null" in _types(schema["properties"][f]) for f in fields], kind
+
     import noc_tui.records.inbound  # noqa: F401 (adds the inbound kinds)
 
     for kind, name in INBOUND_SCHEMAS:
-        assert tuple(schemas[name]["properties"]) == records.FIELDS[kind]
-        assert tuple(schemas[name]["required"]) == records.FIELDS[kind]
+        assert tuple(schemas[name]["properties"]) == formats.FIELDS[kind]
+        assert tuple(schemas[name]["required"]) == formats.FIELDS[kind]
 
 
 def _inbound_examples() -> dict[str, dict[str, Any]]:
@@ -184,6 +239,52 @@ def test_inbound_examples_validate_here_and_in_noc_tui() -> None:
     assert errors({**_inbound_examples()["TrunkGroup"], "failover_triggers": ["busy"]}, group)
 
 
+def test_every_number_has_the_validators_range() -> None:
+    """Each numeric property's minimum and maximum are what the record formats take:
+    both ends taken, just beyond them refused; an integer property refuses a fraction."""
+    schemas = SPEC["components"]["schemas"]
+    seen = set()
+    for kind, name in SCHEMAS.items():
+        for field, prop in schemas[name]["properties"].items():
+            item = prop["items"] if "array" in _types(prop) else prop
+            types = _types(item)
+            if "integer" not in types and "number" not in types:
+                continue
+            seen.add((kind, field))
+            lo, hi = item["minimum"], item["maximum"]
+            assert RANGES[kind][field] == (lo, hi)
+            fractional = "number" in types
+            assert fractional == ((kind, field) in FRACTIONAL)
+            step = 0.001 if fractional else 1
+            values = [lo, hi, lo - step, hi + step, 2**64, True]
+            if not fractional:
+                values.append(lo + 0.5)
+            records = [{**VALID[kind], field: [v] if item is not prop else v}
+                       for v in values]
+            assert _taken(kind, records) == [True, True] + [False] * (len(values) - 2), (
+                kind, field)
+    assert seen == {(k, f) for k, fields in RANGES.items() for f in fields}
+
+
+def test_the_page_documents_every_range() -> None:
+    """docs/switch-api.md's table of numbers says what the OpenAPI file says."""
+    md = (DOCS / "switch-api.md").read_text()
+    rows = re.findall(r"^\| (\w+) `(\w+)` \| ([^|]+) \| ([\d,]+) to ([\d,]+)[^|]* \|$", md,
+                      re.MULTILINE)
+    documented = {(f"{kind}s", field): ("number" if "number" in typ else "integer",
+                                         int(lo.replace(",", "")), int(hi.replace(",", "")))
+                  for kind, field, typ, lo, hi in rows}
+    schemas = SPEC["components"]["schemas"]
+    specified = {}
+    for kind, name in SCHEMAS.items():
+        for field, prop in schemas[name]["properties"].items():
+            item = prop["items"] if "array" in _types(prop) else prop
+            numeric = [t for t in _types(item) if t in ("integer", "number")]
+            if numeric:
+                specified[(kind, field)] = (numeric[0], item["minimum"], item["maximum"])
+    assert documented == specified
+
+
 @pytest.mark.parametrize("path", ["/api/v1/carriers", "/api/v1/contacts", "/api/v1/rates"])
 def test_static_responses_validate(client: httpx.Client, path: str) -> None:
     r = client.get(path)
@@ -223,10 +324,13 @@ def test_validator_catches_violations() -> None:
             "dst": "4420", "cli": None, "sip_code": 200, "sip_reason": "OK", "pdd_ms": None,
             "duration_s": 3, "release_reason": None}
     assert errors(good, schema) == []
-    assert errors({**good, "duration_s": 1.5}, schema)
+    assert errors({**good, "duration_s": 1.5}, schema) == []  # fractions are taken
+    assert errors({**good, "duration_s": -0.5}, schema)
+    assert errors({**good, "duration_s": 604_800.5}, schema)
+    assert errors({**good, "seq": 1.5}, schema)
     assert errors({**good, "dst": "+4420"}, schema)
     assert errors({**good, "sip_code": 700}, schema)
     assert errors({**good, "seq": True}, schema)
     assert errors({**good, "extra": 1}, schema)
-    assert errors({k: v for k, v in good.items() if k != "cli"}, schema)
+    assert errors({k: v for k, v in good.items() if k != "seq"}, schema)
     assert errors({**good, "started_at": "yesterday"}, schema)
