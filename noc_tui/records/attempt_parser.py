@@ -7,7 +7,9 @@ there: exact JSON types, and started_at written as the switch API writes it
 other time forms, bad values) goes through pydantic, which either takes it or words
 the rejection. Both paths take exactly the same records with the same values
 (tests/test_ingest_paths.py); \\u escapes included, which both decode alike (lone
-surrogates refused by both).
+surrogates refused by both). A record that gives a key twice, which msgspec would take
+with its last value, is found by counting colons (_given_twice) and sent to pydantic's
+path, which rejects it.
 
 A parser runs in a thread of its own while the cache stores the previous batch, and
 does there what needs only the batch: the last record of each key, cost, and the
