@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
+from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -115,12 +116,126 @@ class KamailioSettings(_Section):
     _v_dur = field_validator("max_call")(_check_duration)
 
 
+# What the ConnexCS source reads from a CDR row for each attempt field (docs/sources/
+# connexcs.md); the column names are those of ConnexCS's own tools.
+CONNEXCS_CDR_COLUMNS: dict[str, str] = {
+    "call_id": "callid", "seq": "branch_idx", "carrier_id": "provider_id",
+    "started_at": "dt", "dst": "dest_number", "cli": "dest_cli", "sip_code": "sip_code",
+    "sip_reason": "sip_reason", "pdd_ms": "pdd_out", "duration_s": "duration",
+    "release_reason": "release_reason",
+}
+# Guesses (no public document names these fields): doctor shows what the account has.
+CONNEXCS_CARRIER_FIELDS: dict[str, str] = {
+    "id": "id", "name": "name", "status": "status", "channels": "channels", "cps": "cps",
+    "currency": "currency",
+}
+CONNEXCS_CONTACT_FIELDS: dict[str, str] = {
+    "carrier_id": "company_id", "name": "name", "role": "role", "email": "email",
+    "phone": "phone", "notes": "notes",
+}
+CONNEXCS_RATE_FIELDS: dict[str, str] = {
+    "prefix": "prefix", "destination": "name", "rate": "cost", "connect_fee": "connection",
+    "mcd_s": "initial", "pulse_s": "interval", "effective_from": "effective",
+    "status": "status",
+}
+CONNEXCS_QUERY = (
+    "SELECT dt, callid, branch_idx, provider_id, dest_number, dest_cli, duration, pdd_out, "
+    "sip_code, sip_reason, release_reason FROM cdr.cdr WHERE dt >= :since AND dt < :until "
+    "ORDER BY dt, callid, branch_idx"
+)
+
+
+def _mapping(defaults: dict[str, str], kind: str) -> Callable[[Any], Any]:
+    """A field mapping as written in the config, over its defaults: a key the record
+    format does not know is an error; "" leaves that field out."""
+    from noc_tui.records.formats import FIELDS
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value  # pydantic says what is wrong with it
+        unknown = sorted(set(value) - set(FIELDS[kind]))
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a field of {kind} "
+                             f"({', '.join(FIELDS[kind])})")
+        return {**defaults, **value}
+
+    return check
+
+
+class ConnexCSSettings(_Section):
+    """A ConnexCS account (source.kind = "connexcs"): paths relative to source.url
+    (default https://app.connexcs.com/api/cp/), the CDR query and the field mappings.
+    docs/sources/connexcs.md says which are ConnexCS's documented ones and which guesses."""
+
+    # "basic": source.username/password on every call; "jwt": they get a refresh token
+    # (auth/jwt/refresh) that gets access tokens (auth/jwt); "token": source.token is a
+    # long-lived access token made in the control panel. "auto": token if set, else basic.
+    auth: Literal["auto", "basic", "jwt", "token"] = "auto"
+    jwt_lifetime_s: int = Field(86400, ge=300, le=31_536_000)
+    jwt_audience: str = ""
+    account_path: str = "setup/account"
+    spec_path: str = "api-spec/v3"
+    jwt_refresh_path: str = "auth/jwt/refresh"
+    jwt_access_path: str = "auth/jwt"
+    # "" leaves a kind out of the poll (carriers, contacts or rates).
+    carriers_path: str = "carrier"
+    contacts_path: str = "contact"
+    cards_path: str = "card"
+    card_path: str = "card/{card_id}"
+    card_rules_path: str = "card/{card_id}/rev/{rev}/rule"
+    # The field of a rate card naming its carrier (provider).
+    card_carrier_field: str = "provider_id"
+    # "sql": setup/query/0/run with cdr_query; "structured": POST cdr_path with a
+    # field list and a dt range, at most cdr_limit rows an answer.
+    cdr_mode: Literal["sql", "structured"] = "sql"
+    cdr_format: Literal["csv", "json"] = "csv"
+    query_path: str = "setup/query/0/run"
+    cdr_query: str = CONNEXCS_QUERY
+    cdr_path: str = "cdr"
+    cdr_limit: int = Field(5000, ge=1, le=100_000)
+    # The CDR is read in windows this long, at most cdr_parallel at once (ConnexCS asks
+    # for no more than 4 queries at a time).
+    cdr_window: str = "1h"
+    cdr_parallel: int = Field(4, ge=1, le=4)
+    cdr_columns: dict[str, str] = Field(default_factory=lambda: dict(CONNEXCS_CDR_COLUMNS))
+    # seq = branch_idx + seq_offset (branch_idx counts from 0).
+    seq_offset: int = Field(1, ge=0, le=1)
+    # A pdd_out of 0 is no 180/183 before the answer, not an instant one (a guess).
+    pdd_zero_is_none: bool = True
+    carrier_fields: dict[str, str] = Field(
+        default_factory=lambda: dict(CONNEXCS_CARRIER_FIELDS))
+    contact_fields: dict[str, str] = Field(
+        default_factory=lambda: dict(CONNEXCS_CONTACT_FIELDS))
+    rate_fields: dict[str, str] = Field(default_factory=lambda: dict(CONNEXCS_RATE_FIELDS))
+
+    _v_cols = field_validator("cdr_columns", mode="before")(
+        _mapping(CONNEXCS_CDR_COLUMNS, "attempts"))
+    _v_carriers = field_validator("carrier_fields", mode="before")(
+        _mapping(CONNEXCS_CARRIER_FIELDS, "carriers"))
+    _v_contacts = field_validator("contact_fields", mode="before")(
+        _mapping(CONNEXCS_CONTACT_FIELDS, "contacts"))
+    _v_rates = field_validator("rate_fields", mode="before")(
+        _mapping(CONNEXCS_RATE_FIELDS, "rates"))
+    _v_window = field_validator("cdr_window")(_check_duration)
+
+    @field_validator("cdr_query")
+    @classmethod
+    def _v_query(cls, value: str) -> str:
+        # An unbounded CDR query fails on ConnexCS (500) and would read the whole table.
+        missing = [p for p in (":since", ":until") if p not in value]
+        if missing:
+            raise ValueError(f"the query must bound dt by {' and '.join(missing)}")
+        return value
+
+
 class SourceSettings(_Section):
     """Where the poller reads records from: a switch speaking API v1 (kind "apiv1", at
-    url) or a Kamailio (kind "kamailio", [source.kamailio])."""
+    url), a Kamailio (kind "kamailio", [source.kamailio]) or a ConnexCS account (kind
+    "connexcs", [source.connexcs])."""
 
-    kind: Literal["apiv1", "kamailio"] = "apiv1"
+    kind: Literal["apiv1", "kamailio", "connexcs"] = "apiv1"
     kamailio: KamailioSettings = Field(default_factory=KamailioSettings)
+    connexcs: ConnexCSSettings = Field(default_factory=ConnexCSSettings)
     url: str | None = None
     token: SecretStr | None = None
     # A file holding the token: kept out of the config file and the process list.

@@ -39,6 +39,13 @@ def source_missing(source: Any) -> str | None:
     view), or None."""
     if source.kind == "apiv1":
         return None if source.url else "source.url"
+    if source.kind == "connexcs":
+        mode = source.connexcs.auth
+        has_token = source.token is not None
+        if mode == "token" or (mode == "auto" and not (source.username and source.password)):
+            return None if has_token else "source.token (or source.username/password)"
+        return None if source.username and source.password else \
+            "source.username/password"
     k = source.kamailio
     if k.accounting == "db" and not k.db_url:
         return "source.kamailio.db_url"

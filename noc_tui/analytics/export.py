@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from noc_tui.analytics import metrics
+from noc_tui.analytics.views import FAILURE_FIGURES, SUMMARY_FAILURE_FIGURES, unknown_failures
 from noc_tui.records.printable import printable_json
 from noc_tui.records.timefmt import ms_to_iso
 from noc_tui.store.cache import Cache
+from noc_tui.store.poll_status import failures_recorded
 
 VIEWS = ("carriers", "summary", "failover")
 FAILOVER_KEYS = (
@@ -34,9 +36,13 @@ def build(
     cache: Cache, view: str, now_ms: int, window_s: int, carrier_id: str | None = None,
     period: str = "live",
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(the JSON document, its table rows) for a view."""
+    """(the JSON document, its table rows) for a view. Figures that need failed
+    attempts are null when the switch's records hold none (failures_recorded)."""
+    known = failures_recorded(cache) is not False
     if view == "carriers":
         rows = metrics.carrier_metrics(cache, now_ms, window_s)
+        if not known:
+            unknown_failures(rows, FAILURE_FIGURES)
         return {"now": ms_to_iso(now_ms), "window_s": window_s, "carriers": rows}, rows
     if carrier_id is None:
         raise ExportError(f"the {view} view needs --carrier ID")
@@ -46,6 +52,8 @@ def build(
         raise ExportError(f"unknown carrier {carrier_id!r}: not in the cache")
     if view == "summary":
         rows = metrics.summary(cache, carrier_id, period, now_ms)
+        if not known:
+            unknown_failures(rows, SUMMARY_FAILURE_FIGURES)
         return {"carrier_id": carrier_id, "period": period, "rows": rows}, rows
     if view == "failover":
         calls = metrics.failover_calls(cache, carrier_id, now_ms, window_s)

@@ -26,13 +26,19 @@ from noc_tui.settings_view import source_missing
 from noc_tui.store.cache import Cache, migrate_file
 from noc_tui.store.destinations import Routing
 from noc_tui.store.destinations import load as load_routing
-from noc_tui.store.poll_status import read_poll_info
+from noc_tui.store.poll_status import failures_recorded, read_poll_info
 
 if TYPE_CHECKING:
     from noc_tui.config import AlarmSettings, HealthSettings, MetricSettings, Settings
 
 WINDOWS: dict[str, int] = {"1h": 3600, "24h": 86400, "7d": 7 * 86400}
-HEALTH_STATES = ("down", "suspect", "degraded", "fine")
+# "unknown": the switch's records hold no failed attempt (a ConnexCS CDR of connected
+# calls only), so nothing says whether the carrier fails.
+HEALTH_STATES = ("down", "suspect", "degraded", "unknown", "fine")
+# The figures that mean nothing without the failed attempts: unknown (None) then.
+FAILURE_FIGURES = ("asr", "ner", "code_consistency", "never_404", "consecutive_failures",
+                   "failover_out", "failover_in", "halt_violations")
+SUMMARY_FAILURE_FIGURES = ("asr", "ner")
 
 # Plain-words meaning of the SIP codes an operator meets most; used by the call ladder.
 SIP_WORDS: dict[int, str] = {
@@ -71,8 +77,9 @@ def dashboard_state(
     except Exception as exc:  # a broken file must explain itself, not crash the app
         return DashboardState("broken", f"Cannot read the cache: {exc}", has_source)
     if not has_any:
-        src = (settings.source.url if settings.source.kind == "apiv1"
-               else "Kamailio ([source.kamailio])")
+        src = {"apiv1": settings.source.url, "kamailio": "Kamailio ([source.kamailio])",
+               "connexcs": f"ConnexCS ({settings.source.url or 'app.connexcs.com'})"
+               }.get(settings.source.kind, settings.source.kind)
         if has_source:
             msg = (f"The cache at {cache_path} is empty. Source: {src}.\n\n"
                    "Press r to poll now, or wait for the next scheduled poll.")
@@ -133,8 +140,9 @@ def list_snapshot(cache_path: Path, settings: Settings, config_path: Path | None
     finally:
         if cache is not None:
             cache.close()
-    return ListSnapshot(state, window, as_of, with_health(rows, settings, routing), poll,
-                        mark=mark)
+    known = poll is None or poll.failures_recorded is not False
+    return ListSnapshot(state, window, as_of, with_health(rows, settings, routing, known),
+                        poll, mark=mark)
 
 
 def data_mark(cache: Cache) -> tuple[Any, ...]:
@@ -150,17 +158,34 @@ def data_mark(cache: Cache) -> tuple[Any, ...]:
 
 
 def with_health(rows: list[dict[str, Any]], settings: Settings,
-                routing: dict[str, Routing] | None = None) -> list[dict[str, Any]]:
+                routing: dict[str, Routing] | None = None,
+                failures_known: bool = True) -> list[dict[str, Any]]:
     """The carrier list's rows with their health and alarms, as the list shows them
     (in place); every screen that shows a carrier's state takes it from here.
-    `routing`: the switch's live state of each carrier's gateways (store.destinations)."""
+    `routing`: the switch's live state of each carrier's gateways (store.destinations).
+    Without the failed attempts (`failures_known` False) the failure figures are
+    unknown, and so is the health of a carrier that is neither down nor a FAS suspect."""
     hs, al = settings.health, settings.alarms
     for r in rows:
         route = (routing or {}).get(r["id"])
         if route is not None:
             r["routing"], r["routing_down"] = route.label, route.down
+        if not failures_known:
+            for key in FAILURE_FIGURES:
+                r[key] = None
         r["health"] = health(r, hs, al.halt_violations)
+        if not failures_known and r["health"] not in ("down", "suspect"):
+            r["health"] = "unknown"
         r["alarms"] = alarms(r, al)
+    return rows
+
+
+def unknown_failures(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Rows with the figures `keys` set unknown (in place): what the cache holds has no
+    failed attempts to compute them from."""
+    for r in rows:
+        for key in keys:
+            r[key] = None
     return rows
 
 
@@ -292,6 +317,8 @@ def failure_history(
 ) -> dict[str, Any]:
     """The consecutive-failure counter, its last reset, and the latest attempts with the
     counter's value after each (None where the fetched history cannot tell)."""
+    if failures_recorded(cache) is False:  # unknown, not zero
+        return {"count": None, "last_connected": None, "history": []}
     count, last_ok = consecutive_failures(cache, carrier_id, now_ms)
     rows = cache.conn.execute(
         "SELECT ts, call_id, seq, dst, sip_code, sip_reason FROM attempts "
@@ -325,7 +352,10 @@ def failure_history(
 def summaries(cache: Cache, carrier_id: str, now_ms: int) -> dict[str, list[dict[str, Any]]]:
     from noc_tui.analytics.metrics import PERIODS, summary
 
-    return {p: summary(cache, carrier_id, p, now_ms) for p in PERIODS}
+    known = failures_recorded(cache) is not False
+    return {p: summary(cache, carrier_id, p, now_ms) if known else
+            unknown_failures(summary(cache, carrier_id, p, now_ms), SUMMARY_FAILURE_FIGURES)
+            for p in PERIODS}
 
 
 def compress_codes(codes: frozenset[int] | set[int]) -> str:

@@ -1,8 +1,9 @@
 """sources: one module per kind of switch, each behind the one small interface the
 poller uses, so the poller never knows which switch it talks to. `apiv1` is noc-tui's
-own switch API v1 over HTTP, `kamailio` a Kamailio's accounting and dispatcher state; a
-new kind of switch (ConnexCS, FreeSWITCH, ...) is a new module here. A source may
-import `records` and `config`; never `store`,
+own switch API v1 over HTTP, `kamailio` a Kamailio's accounting and dispatcher state,
+`connexcs` a ConnexCS account's API (over `http`, the requests, retries and redaction
+HTTP sources share); a new kind of switch (FreeSWITCH, ...) is a new module here. A
+source may import `records` and `config`; never `store`,
 `analytics`, `sync` or `ui`: it hands records to its caller, it does not store them.
 """
 
@@ -31,6 +32,12 @@ def open_source(settings: SourceSettings, *, url: str | None = None, token: str 
         from noc_tui.sources.kamailio import KamailioSource
 
         return KamailioSource(settings, state_path=state_path, cancel=cancel)
+
+    if settings.kind == "connexcs":
+        from noc_tui.sources.connexcs import ConnexCSSource
+
+        return ConnexCSSource(settings, url=url, token=token, backoff_base_s=backoff_base_s,
+                              retry_after_cap_s=retry_after_cap_s, cancel=cancel)
     from noc_tui.sources.apiv1 import SourceClient
 
     return SourceClient(settings, url=url, token=token, backoff_base_s=backoff_base_s,

@@ -124,6 +124,11 @@ class Source(Protocol):
     # A source may also offer `destinations() -> list[Destination] | None`: the live
     # routing state of every carrier destination (None: the switch was not asked).
 
+    # A source whose switch may leave failed attempts out of what it serves (a ConnexCS
+    # CDR) also offers `failures_recorded: bool | None`, read after its attempts: False
+    # when they held connected calls and no failure, so that failure-based figures are
+    # unknown rather than perfect; True when failures were there; None: cannot tell.
+
     def __enter__(self) -> Source: ...
 
     def __exit__(self, *exc: object) -> None: ...

@@ -13,6 +13,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from noc_tui.store.cache import Cache
 
+# poll_state's 1/0: whether the source's attempts hold failed ones (Source's
+# failures_recorded, kept by the poller; absent: a source that always serves them).
+FAILURES_KEY = "failures_recorded"
+# Said by the poll, the dashboard's header and doctor when they do not.
+NO_FAILURES = ("the switch's records hold connected calls and no failed attempt: ASR, NER, "
+               "consecutive failures, failover and code consistency are unknown (shown as "
+               "—), not perfect")
+
 
 @dataclass(frozen=True)
 class PollInfo:
@@ -24,6 +32,8 @@ class PollInfo:
     taken: int
     quarantined: int
     last_ok_ms: int | None  # end of the last successful poll
+    # False: the source's attempts hold connected calls only (failure figures unknown).
+    failures_recorded: bool | None = None
 
 
 def read_poll_info(cache: Cache) -> PollInfo | None:
@@ -40,4 +50,14 @@ def read_poll_info(cache: Cache) -> PollInfo | None:
         return None
     status, started, ended, kind, err, taken, quar = last
     return PollInfo(status, started, ended, kind, err, taken or 0, quar or 0,
-                    ok[0] if ok else None)
+                    ok[0] if ok else None, failures_recorded(cache))
+
+
+def failures_recorded(cache: Cache) -> bool | None:
+    """The last finding of the source about failed attempts (see FAILURES_KEY)."""
+    try:
+        row = cache.conn.execute("SELECT value FROM poll_state WHERE key = ?",
+                                 (FAILURES_KEY,)).fetchone()
+    except Exception:  # a cache no poller has written yet
+        return None
+    return None if row is None else str(row[0]) == "1"

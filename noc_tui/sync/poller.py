@@ -44,6 +44,7 @@ from noc_tui.sources import open_source
 from noc_tui.sources.base import CANCELLED, Deadline, Page, Source, SourceError
 from noc_tui.store.cache import Cache, CacheError, IngestReport, cache_failure, cannot_store
 from noc_tui.store.destinations import replace as replace_destinations
+from noc_tui.store.poll_status import FAILURES_KEY, NO_FAILURES
 from noc_tui.store.private_file import private_folder
 from noc_tui.store.retention import prune
 from noc_tui.sync.big_pages import InFlight, budgeted, namer, slices
@@ -115,6 +116,8 @@ class PollResult:
     error_kind: str | None = None
     error: str | None = None
     notes: tuple[str, ...] = ()  # what the poll skipped, and why (not failures)
+    # The source's finding (Source.failures_recorded): False = connected calls only.
+    failures_recorded: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -373,6 +376,18 @@ class _Run:
                                           fraction))
 
 
+def _note_failures(conn: sqlite3.Connection, client: Source) -> None:
+    """Keep what the source found about failed attempts: a source that says nothing
+    serves them by design; one that could not tell this time keeps the last finding."""
+    if not hasattr(client, "failures_recorded"):
+        conn.execute("DELETE FROM poll_state WHERE key = ?", (FAILURES_KEY,))
+        return
+    found = getattr(client, "failures_recorded", None)
+    if found is not None:
+        conn.execute("INSERT OR REPLACE INTO poll_state VALUES (?, ?)",
+                     (FAILURES_KEY, "1" if found else "0"))
+
+
 def _where(page: Page) -> Callable[[int], str]:
     def where(i: int) -> str:
         return f"{page.kind} page {page.number} item {i + 1}"
@@ -576,6 +591,7 @@ class Poller:
                 new_mark = until if watermark is None else max(watermark, until)
                 conn.execute("INSERT OR REPLACE INTO poll_state VALUES (?, ?)",
                              (WATERMARK_KEY, str(new_mark)))
+                _note_failures(conn, client)
                 if progress is not None and progress <= new_mark:
                     conn.execute("DELETE FROM poll_state WHERE key = ?", (PROGRESS_KEY,))
             run.progress("metrics", 0, None)
@@ -598,7 +614,8 @@ class Poller:
         run.progress("done", run.taken, run.taken)
         return PollResult(run_id, status, client.display_url, since, until, started, ended,
                           run.taken, run.attempts, run.quarantined, run.pages,
-                          client.requests_made, error_kind, error, tuple(notes))
+                          client.requests_made, error_kind, error, tuple(notes),
+                          getattr(client, "failures_recorded", None))
 
     def _attempts(self, run: _Run, client: Source, since: int, until: int,
                   cancel: threading.Event) -> None:
@@ -735,16 +752,15 @@ def run_poll_command(
         out.write(f"noc-tui poll: {printable_lines(text)}\n")
         out.flush()
 
-    missing = source_missing(settings.source)
+    where = config_path or default_config_path()
     if settings.source.kind == "apiv1" and not (url or settings.source.url):
-        where = config_path or default_config_path()
         say(f"no switch URL configured: set source.url in {where} "
             "(or NOC_TUI_SOURCE__URL), or pass --url")
         return EXIT_NOT_RUN
+    missing = source_missing(settings.source)
     if settings.source.kind != "apiv1" and missing:
-        where = config_path or default_config_path()
         say(f"source.kind is {settings.source.kind!r} but {missing} is not set: set it in "
-            f"{where} (or NOC_TUI_{missing.upper().replace('.', '__')})")
+            f"{where}")
         return EXIT_NOT_RUN
     try:
         since_ms = parse_instant(since, "--since") if since else None
@@ -776,6 +792,8 @@ def run_poll_command(
         say(f"failed ({result.error_kind}): {result.error} [{counts}]{notes}")
         return EXIT_NOT_RUN
     say(f"ok: {counts}{notes}")
+    if result.failures_recorded is False:
+        say(NO_FAILURES)
     if result.quarantined:
         say(f"{result.quarantined:,} records quarantined (the switch served them invalid): "
             "see them with noc-tui quarantine list")

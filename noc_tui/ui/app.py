@@ -166,7 +166,8 @@ class NocApp(App[int]):
             cache = self._health_styles = {}
         if state not in cache:
             var = f"health-{state}"
-            cache[state] = self.current_theme.variables.get(var, HEALTH_DEFAULTS[var])
+            # "unknown" has no colour of its own: nothing is known to be wrong or right.
+            cache[state] = self.current_theme.variables.get(var, HEALTH_DEFAULTS.get(var, ""))
         return cache[state]
 
     # -- life cycle ----------------------------------------------------------------------
@@ -328,6 +329,10 @@ class NocApp(App[int]):
             # Records the switch served invalid were left out: the figures lack them.
             level = "warning" if level == "ok" else level
             parts.append(f"last poll quarantined {info.quarantined:,} (noc-tui quarantine)")
+        if info and info.failures_recorded is False:
+            level = "warning" if level == "ok" else level
+            parts.append("· no failed attempts in the switch's records: ASR, CF, failover "
+                         "and consistency unknown (—)")
         return Content(" ".join(parts)), level
 
     def update_headers(self) -> None:

@@ -24,8 +24,9 @@ from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 if TYPE_CHECKING:
     from noc_tui.analytics.list_state import ListSnapshot
 
-HEALTH_ORDER = {"down": 0, "suspect": 1, "degraded": 2, "fine": 3}
-HEALTH_LABEL = {"down": "DOWN", "suspect": "SUSP", "degraded": "DEGR", "fine": "ok"}
+HEALTH_ORDER = {"down": 0, "suspect": 1, "degraded": 2, "unknown": 3, "fine": 4}
+HEALTH_LABEL = {"down": "DOWN", "suspect": "SUSP", "degraded": "DEGR", "unknown": "—",
+                "fine": "ok"}
 
 FULL_COLS = (
     Col("alarm", "!", 1), Col("health", "Health", 6), Col("id", "ID", 12),

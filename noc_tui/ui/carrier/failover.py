@@ -10,6 +10,7 @@ from rich.text import Text
 
 from noc_tui.analytics.metrics import failover_page
 from noc_tui.analytics.views import WINDOWS, failover_policy, fas_map
+from noc_tui.store.poll_status import failures_recorded
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.host import host
@@ -97,7 +98,7 @@ class FailoverPane(CarrierPart):
             direction=self.direction, offset=self.row_offset, limit=PAGE,
             halt_only=self.halt_only, fas_only=self.fas_only, fas=fas)
         policy = failover_policy(cache, carrier_id, now, window_s, app.settings.metrics)
-        return {"page": page, "policy": policy}
+        return {"page": page, "policy": policy, "unknown": failures_recorded(cache) is False}
 
     def show_data(self, data: dict[str, Any]) -> None:
         page, policy = data["page"], data["policy"]
@@ -154,5 +155,6 @@ class FailoverPane(CarrierPart):
                 info.append(f"  page {page.offset // PAGE + 1}/{-(-page.total // PAGE)}"
                             "  ([ ] or scroll past the edge)")
         else:
-            info.append("\nno failover calls in this window")
+            info.append("\nno failover calls in this window" if not data.get("unknown") else
+                        "\nfailover unknown: the switch's records hold no failed attempts")
         self.query_one("#fo-info", Note).update(info)

@@ -38,6 +38,12 @@ class FailuresPane(CarrierPart):
         al = app.settings.alarms.consecutive_failures
         hs = app.settings.health
         count = data["count"]
+        if count is None:
+            self.query_one("#cf-info", Note).update(Text(
+                "Consecutive failures: unknown — the switch's records hold no failed "
+                "attempts (a CDR of connected calls only)", style="dim"))
+            self.query_one("#t-failures", NavTable).sync(CF_COLS, [])
+            return
         style = "bold " + app.health_style(
             "down" if count >= hs.down_consecutive_failures else
             "degraded" if count >= hs.degraded_consecutive_failures else "fine")

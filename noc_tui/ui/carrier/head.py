@@ -107,7 +107,7 @@ class CarrierHead(Horizontal):
             t.append(f"{w}: {fmt.count(row['attempts'])} att  ASR {fmt.pct(row['asr'])}  "
                      f"ACD {fmt.secs(row['acd_s'])}  PDD {fmt.millis(row['pdd_avg_ms'])}  "
                      f"NER {fmt.pct(row['ner'])}  CF {fmt.count(row['consecutive_failures'])}"
-                     f"  FO {row['failover_out']}/{row['failover_in']}")
+                     f"  FO {fmt.count(row['failover_out'])}/{fmt.count(row['failover_in'])}")
         t.append("\n")
         if row and row.get("alarms"):
             t.append("; ".join(row["alarms"].values()), style="bold " + hs("down"))

@@ -8,6 +8,7 @@ from textual.widgets import TabPane
 
 from noc_tui.analytics.views import WINDOWS, carrier_list, with_health
 from noc_tui.store.destinations import load as load_routing
+from noc_tui.store.poll_status import failures_recorded
 from noc_tui.ui.widgets import NavTable, Note
 
 if TYPE_CHECKING:
@@ -31,7 +32,8 @@ def carrier_row(cache: Cache, app: Host, carrier_id: str) -> dict[str, Any] | No
     _, all_rows, _ = carrier_list(cache, WINDOWS[app.window], app.now())
     mine = [r for r in all_rows if r["id"] == carrier_id]
     routing = load_routing(cache.conn, carrier_id)
-    return with_health(mine, app.settings, routing)[0] if mine else None
+    known = failures_recorded(cache) is not False
+    return with_health(mine, app.settings, routing, known)[0] if mine else None
 
 
 class CarrierPart(TabPane):
