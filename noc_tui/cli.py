@@ -152,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     poll.add_argument("--since", metavar="ISO", help="start of the window to fetch")
     poll.add_argument("--until", metavar="ISO", help="end of the window (default: now)")
 
+    doc = sub.add_parser(
+        "doctor", help="check the configured source: reachability, TLS, credentials, "
+        "paths, shapes", description="Try the configured source (source.kind) step by "
+        "step and print one line per check: ok, warn, or PROBLEM with what to change in "
+        "which config key. Reads only. Exit status 1 when a check found a problem.")
+    _common(doc, suppress=True)
+
     quar = sub.add_parser("quarantine", help="list or export the records polls quarantined",
                           description="The records the switch served that a poll could not "
                           "take, each once, with where it came from and why.")
@@ -485,6 +492,22 @@ def _quarantine(args: argparse.Namespace, path: Path, settings: Settings, out: T
     return EXIT_OK
 
 
+def cmd_doctor(settings: Settings, out: TextIO) -> int:
+    from noc_tui.records.printable import printable
+    from noc_tui.sync.doctor import PROBLEM, doctor
+
+    out.write(f"noc-tui doctor: source.kind = {settings.source.kind!r}\n")
+    problems = 0
+    for check in doctor(settings):
+        problems += check.status == PROBLEM
+        # What the switch answered is data: its control characters are shown escaped.
+        out.write(printable(check.line()) + "\n")
+        out.flush()
+    out.write(f"{problems} problem{'s' if problems != 1 else ''} found\n" if problems
+              else "no problem found\n")
+    return EXIT_FAILED if problems else EXIT_OK
+
+
 def cmd_demo_switch(args: argparse.Namespace, err: TextIO) -> int:
     from noc_tui.demo_switch import serve_forever
 
@@ -604,6 +627,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_export(args, settings, sys.stdout)
         if args.command == "poll":
             return cmd_poll(args, settings, config_path, err)
+        if args.command == "doctor":
+            return cmd_doctor(settings, sys.stdout)
         if args.command == "quarantine":
             return cmd_quarantine(args, settings, sys.stdout)
         if args.command == "prune":

@@ -17,6 +17,7 @@ import io
 import json
 import random
 import re
+import ssl
 import threading
 import time
 import zlib
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -178,8 +180,10 @@ _SELECT = re.compile(r"^\s*SELECT\s+(.*?)\s+FROM\s+cdr\.cdr\s+WHERE\s+(.*)$",
 class FakeConnexCS:
     """The server. Quirk switches are plain attributes, set by a test before it polls."""
 
-    def __init__(self, account: Account, *, access_lifetime_s: float = 600) -> None:
+    def __init__(self, account: Account, *, access_lifetime_s: float = 600,
+                 tls: tuple[Path, Path] | None = None) -> None:
         self.account = account
+        self.tls = tls  # (certificate, key): serve HTTPS
         self.access_lifetime_s = access_lifetime_s
         self.shape = "array"  # array | result | single (lists of one item as an object)
         self.burst_429 = 0  # the next N requests get 429
@@ -220,6 +224,10 @@ class FakeConnexCS:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                          daemon=True).start()
         return self
@@ -232,7 +240,8 @@ class FakeConnexCS:
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}{PREFIX}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}{PREFIX}"
 
     # -- requests ----------------------------------------------------------------------------
 

@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 ERROR_BODY_BYTES = 65_536  # of an error answer, read for its message
 # Credentials as an Authorization header carries them, whatever the switch echoes back.
-_AUTH_VALUE = re.compile(r"\b(Basic|Bearer|Digest|Token)(\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+# At least 8 characters: "token or ..." in a message is not a credential.
+_AUTH_VALUE = re.compile(r"\b(Basic|Bearer|Digest|Token)(\s+)[A-Za-z0-9._~+/=-]{8,}",
+                         re.IGNORECASE)
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -245,6 +247,8 @@ class Exchange:
                             f"({exc.args[0]:,} bytes and more; source.max_page_mb): ask for "
                             "less at a time, or raise source.max_page_mb") from None
                 return Answer(resp.status_code, resp.headers, body, where)
+        except httpx.InvalidURL as exc:
+            raise SourceError(CLIENT_ERROR, f"{what}: {path!r} cannot be asked ({exc})") from None
         except Cut as exc:
             raise Retry(BAD_DATA, f"{where} sent {what} that cannot be read: {exc}") from None
         except httpx.TimeoutException as exc:
