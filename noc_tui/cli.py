@@ -413,7 +413,7 @@ def _token(args: argparse.Namespace, err: TextIO) -> str | None:
                  "list; use --token-file FILE, source.token_file or NOC_TUI_SOURCE__TOKEN")
         return str(args.token)
     if args.token_file:
-        from noc_tui.sources.apiv1 import read_token_file
+        from noc_tui.sources.http import read_token_file
 
         try:
             return read_token_file(args.token_file, "--token-file")

@@ -41,7 +41,7 @@ def source_missing(source: Any) -> str | None:
         return None if source.url else "source.url"
     if source.kind == "connexcs":
         mode = source.connexcs.auth
-        has_token = source.token is not None
+        has_token = source.token is not None or source.token_file is not None
         if mode == "token" or (mode == "auto" and not (source.username and source.password)):
             return None if has_token else "source.token (or source.username/password)"
         return None if source.username and source.password else \

@@ -19,7 +19,7 @@ import pytest
 from noc_tui.config import SourceSettings
 from noc_tui.demo_switch import DemoSwitch
 from noc_tui.records.timefmt import HOUR_MS, now_ms
-from noc_tui.sources.apiv1 import SourceClient, _retry_after
+from noc_tui.sources.apiv1 import SourceClient
 from noc_tui.sources.base import (
     BAD_DATA,
     CANCELLED,
@@ -30,6 +30,7 @@ from noc_tui.sources.base import (
     UNREACHABLE,
     SourceError,
 )
+from noc_tui.sources.http import retry_after as _retry_after
 
 T0 = now_ms() // HOUR_MS * HOUR_MS - HOUR_MS
 FAST = {"backoff_base_s": 0.005, "backoff_cap_s": 0.02}

@@ -32,12 +32,12 @@ def open_source(settings: SourceSettings, *, url: str | None = None, token: str 
         from noc_tui.sources.kamailio import KamailioSource
 
         return KamailioSource(settings, state_path=state_path, cancel=cancel)
-
     if settings.kind == "connexcs":
         from noc_tui.sources.connexcs import ConnexCSSource
 
         return ConnexCSSource(settings, url=url, token=token, backoff_base_s=backoff_base_s,
-                              retry_after_cap_s=retry_after_cap_s, cancel=cancel)
+                              retry_after_cap_s=retry_after_cap_s, cancel=cancel,
+                              deadline=deadline)
     from noc_tui.sources.apiv1 import SourceClient
 
     return SourceClient(settings, url=url, token=token, backoff_base_s=backoff_base_s,

@@ -1,26 +1,19 @@
 """Client of the noc-tui switch API v1 (docs/switch-api.md).
 
 One page is one HTTP request; pages are yielded one at a time so a caller never holds
-more than a page of a window. Failures are classified into a few kinds an operator can
-act on (``SourceError.kind``); transient ones are retried with exponential backoff and
-jitter, authorisation failures never are (retrying a wrong token only hammers the
-switch and can get the account locked). Secrets never appear in error messages.
+more than a page of a window, and what a page may hold is bounded. The requests
+themselves (the request's and the poll's deadlines, the body cap, failures classified
+into kinds an operator can act on, retries with backoff and jitter, never for refused
+credentials, secrets redacted from every message) are sources/http.py's.
 """
 
 from __future__ import annotations
 
-import base64
-import email.utils
 import hashlib
 import json
-import math
-import random
 import re
-import ssl
 import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -31,24 +24,23 @@ from noc_tui.records.timefmt import ms_to_iso
 from noc_tui.sources.base import (
     BAD_DATA,
     CANCELLED,
-    CLIENT_ERROR,
-    RATE_LIMITED,
-    SERVER_ERROR,
-    TIMED_OUT,
-    UNAUTHORISED,
-    UNREACHABLE,
     Deadline,
     Page,
     SourceError,
 )
-from noc_tui.sources.bounded_http import Cut, RequestClock, TooBig, bound_by, read_body
+from noc_tui.sources.http import (
+    Exchange,
+    Redactor,
+    Retry,
+    basic_value,
+    display_url,
+    read_token_file,
+)
 
 if TYPE_CHECKING:
     from noc_tui.config import SourceSettings
 
 API_PREFIX = "/api/v1"
-# Credentials as an Authorization header carries them, whatever the switch echoes back.
-_AUTH_VALUE = re.compile(r"\b(Basic|Bearer|Digest|Token)(\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 
 # Limits on what a page may hold, so that reading it stays cheap whatever is sent.
 MAX_CURSOR_CHARS = 4096
@@ -58,7 +50,6 @@ MAX_UNPAGED_ITEMS = 50_000
 # Below this many commas per item allowed, counting the items by decoding them is safe
 # (a decoded item costs ~72 bytes, whatever it is); above, they are counted first.
 COMMAS_PER_ITEM = 16
-ERROR_BODY_BYTES = 65_536  # of an error answer, read for its message
 _JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]')
 
 
@@ -155,57 +146,6 @@ def _shape(kind: str, body: bytes) -> tuple[int, str | None, Any, int]:
     return count, cursor, last, largest
 
 
-class _Retry(Exception):
-    """A transient failure: retry after ``delay`` (None = use the backoff)."""
-
-    def __init__(self, kind: str, message: str, delay: float | None = None,
-                 status: int | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.delay = delay
-        self.status = status
-
-
-def _basic(username: str, password: str) -> str:
-    """user:password as a Basic Authorization header carries it."""
-    return base64.b64encode(f"{username}:{password}".encode()).decode()
-
-
-def read_token_file(path: str | Path, setting: str) -> str:
-    """The token in a file (surrounding whitespace dropped); ValueError naming the
-    file and the setting when it cannot be used."""
-    try:
-        token = Path(path).expanduser().read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise ValueError(f"{setting} {path}: cannot read the token ({why})") from None
-    if not token:
-        raise ValueError(f"{setting} {path}: the file is empty; write the token in it")
-    return token
-
-
-def _display_url(url: httpx.URL) -> str:
-    """The URL without credentials or query: safe for messages and logs."""
-    return str(url.copy_with(username=None, password=None, query=None, fragment=None))
-
-
-def _retry_after(value: str | None, cap: float) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or HTTP date), capped."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        secs = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        secs = when.timestamp() - time.time()
-    return min(cap, max(0.0, secs))
-
-
 class SourceClient:
     """API v1 client. Not thread-safe: use one per thread (the poller uses one per poll).
 
@@ -233,59 +173,45 @@ class SourceClient:
         self.settings = settings
         self.base_url = httpx.URL(base.rstrip("/"))
         if self.base_url.scheme not in ("http", "https") or not self.base_url.host:
-            raise ValueError(f"bad switch URL {_display_url(self.base_url)!r}: "
+            raise ValueError(f"bad switch URL {display_url(self.base_url)!r}: "
                              "write it like http://host:port or https://host")
         path = self.base_url.path.rstrip("/")
         # Accept the server root or the API base itself.
         self._prefix = "" if path.endswith(API_PREFIX) else API_PREFIX
-        self.retries = settings.retries
-        self.backoff_base_s = backoff_base_s
-        self.backoff_cap_s = backoff_cap_s
-        self.retry_after_cap_s = retry_after_cap_s
-        self.cancel = cancel or threading.Event()
-        self.deadline = deadline  # the poll's, if any
-        self.requests_made = 0
-        self._rng = random.Random()
-        self._clock = RequestClock()
-        self._cap = int(settings.max_page_mb * 1_000_000)
 
         secret = token or (settings.token.get_secret_value() if settings.token else None)
         if not secret and settings.token_file:
             secret = read_token_file(settings.token_file, "source.token_file")
-        headers = {"Accept": "application/json", "Accept-Encoding": "gzip",
-                   "User-Agent": "noc-tui"}
+        headers = {"Accept": "application/json"}
         auth: httpx.Auth | None = None
-        self._secrets: list[str] = []
+        redact = Redactor()
         if secret:
             headers["Authorization"] = f"Bearer {secret}"
-            self._secrets.append(secret)
+            redact.add(secret)
         elif settings.username and settings.password:
             password = settings.password.get_secret_value()
             auth = httpx.BasicAuth(settings.username, password)
-            self._secrets += [password, _basic(settings.username, password)]
+            redact.add(password, basic_value(settings.username, password))
         if self.base_url.password:
             # httpx sends a URL's user:password as basic auth.
-            self._secrets += [self.base_url.password,
-                              _basic(self.base_url.username, self.base_url.password)]
-
-        verify: ssl.SSLContext | bool = settings.verify_tls
-        if settings.verify_tls and settings.ca_bundle:
-            verify = ssl.create_default_context(cafile=str(settings.ca_bundle))
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers=headers,
-            auth=auth,
-            verify=verify,
-            timeout=httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s),
-            transport=transport,
-            follow_redirects=False,  # a redirect could carry the token elsewhere
-        )
-        bound_by(self._http, self._clock)
+            redact.add(self.base_url.password,
+                       basic_value(self.base_url.username, self.base_url.password))
+        self.x = Exchange(settings, self.base_url, headers=headers, auth=auth, redact=redact,
+                          backoff_base_s=backoff_base_s, backoff_cap_s=backoff_cap_s,
+                          retry_after_cap_s=retry_after_cap_s, cancel=cancel,
+                          transport=transport, deadline=deadline)
+        self.cancel = self.x.cancel
+        self.deadline = deadline  # the poll's, if any
+        self._http = self.x.http  # the httpx client, for a look at the raw answers
 
     # -- lifecycle -------------------------------------------------------------------
 
+    @property
+    def requests_made(self) -> int:
+        return self.x.requests_made
+
     def close(self) -> None:
-        self._http.close()
+        self.x.close()
 
     def __enter__(self) -> SourceClient:
         return self
@@ -295,7 +221,7 @@ class SourceClient:
 
     @property
     def display_url(self) -> str:
-        return _display_url(self.base_url)
+        return display_url(self.base_url)
 
     # -- listings --------------------------------------------------------------------
 
@@ -341,7 +267,7 @@ class SourceClient:
         try:
             yield from self._pages(kind, params)
         except SourceError as exc:
-            raise SourceError(exc.kind, self._redact(exc.message), exc.status) from None
+            raise SourceError(exc.kind, self.x.redact(exc.message), exc.status) from None
 
     def _pages(self, kind: str, params: dict[str, Any]) -> Iterator[Page]:
         cursor: str | None = None
@@ -375,77 +301,22 @@ class SourceClient:
 
     def _get_page(self, kind: str, params: dict[str, Any], number: int
                   ) -> tuple[bytes, int, tuple[int, str | None, Any, int]]:
-        attempt = 0
-        while True:
-            self._check_deadline(f"asking for {kind} page {number}")
-            try:
-                return self._once(kind, params, number)
-            except _Retry as exc:
-                if attempt >= self.retries:
-                    raise SourceError(
-                        exc.kind,
-                        self._redact(f"{exc.message} (gave up after {attempt + 1} tries)"),
-                        exc.status,
-                    ) from None
-                delay = exc.delay
-                if delay is None:
-                    # Exponential backoff, "equal jitter": never zero, never synchronised.
-                    step = min(self.backoff_cap_s, self.backoff_base_s * 2**attempt)
-                    delay = step / 2 + self._rng.uniform(0, step / 2)
-                attempt += 1
-                if self.deadline is not None:
-                    delay = min(delay, max(0.0, self.deadline.left()))
-                # wait() returns early when cancelled: a cancelled poll stops promptly.
-                if self.cancel.wait(delay):
-                    raise SourceError(CANCELLED, "cancelled") from None
-
-    def _check_deadline(self, doing: str) -> None:
-        if self.deadline is not None and self.deadline.passed():
-            raise self.deadline.error(doing)
+        return self.x.retrying(lambda: self._once(kind, params, number),
+                               doing=f"asking for {kind} page {number}")
 
     def _once(self, kind: str, params: dict[str, Any], number: int
               ) -> tuple[bytes, int, tuple[int, str | None, Any, int]]:
         path = f"{self._prefix}/{kind}"
-        where = f"{self.display_url}{path}"
         what = f"{kind} page {number}"
-        self.requests_made += 1
-        # The request's own deadline, within the poll's.
-        end = time.monotonic() + self.settings.request_deadline_s
-        poll_ends_first = self.deadline is not None and self.deadline.at < end
-        self._clock.end = min(end, self.deadline.at) if self.deadline is not None else end
-        got = 0
-        try:
-            with self._http.stream("GET", path, params=params) as resp:
-                status = resp.status_code
-                if status != 200:
-                    self._refused(resp, status, where)
-                body = read_body(resp, self._cap, self._clock)
-                got = len(body)
-        except TooBig as exc:
-            raise SourceError(BAD_DATA, f"{what} from {where} is over the "
-                                        f"{self.settings.max_page_mb:g} MB limit once "
-                                        f"decompressed ({exc.args[0]:,} bytes and more; "
-                                        "source.max_page_mb): lower source.page_limit (now "
-                                        f"{self.settings.page_limit:,}) so that pages are "
-                                        "smaller, or raise source.max_page_mb") from None
-        except Cut as exc:
-            # A body cut short also lands here: worth another try.
-            raise _Retry(BAD_DATA, f"{where} sent {what} that cannot be read: {exc}") from None
-        except httpx.TimeoutException as exc:
-            if self._clock.passed():
-                if poll_ends_first:
-                    raise self.deadline.error(f"reading {what}") from None  # type: ignore[union-attr]
-                raise _Retry(TIMED_OUT, f"{what} from {where} took longer than "
-                                        "source.request_deadline_s = "
-                                        f"{self.settings.request_deadline_s:g} s") from None
-            raise _Retry(UNREACHABLE, f"no answer from {where} in time "
-                                      f"({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
-            # Refused, reset, or cut off mid-body (RemoteProtocolError): all transient.
-            raise _Retry(UNREACHABLE, f"cannot read from {where}: "
-                                      f"{self._redact(str(exc)) or type(exc).__name__}") from None
-        finally:
-            self._clock.end = math.inf
+        answer = self.x.send("GET", path, what, params=params, utf8=True, too_big=(
+            f"lower source.page_limit (now {self.settings.page_limit:,}) so that pages are "
+            "smaller, or raise source.max_page_mb"))
+        where = answer.where
+        if answer.status != 200:
+            raise self.x.refused(answer, what, unauthorised_hint=(
+                "check source.token, source.token_file or source.username/password"),
+                client_hint=": is source.url the switch's API v1 address?")
+        body = answer.body
         paged = "limit" in params
         most = int(params["limit"]) if paged else MAX_UNPAGED_ITEMS
         if _too_many_items(body, most):
@@ -453,43 +324,9 @@ class SourceClient:
         try:
             shape = _shape(kind, body)
         except ValueError:  # msgspec.DecodeError or json's
-            raise _Retry(BAD_DATA, f"{where} answered with something that is not JSON "
-                                   f"({got} bytes)") from None
+            # A truncated body also lands here: worth another try.
+            raise Retry(BAD_DATA, f"{where} answered with something that is not JSON "
+                                  f"({len(body)} bytes)") from None
         if shape[0] > most:
             raise _items_error(what, where, most, paged)
-        return body, got, shape
-
-    def _refused(self, resp: httpx.Response, status: int, where: str) -> None:
-        """Raise the error for an answer other than 200."""
-        try:
-            said = self._server_says(read_body(resp, ERROR_BODY_BYTES, self._clock, utf8=False))
-        except (TooBig, Cut):
-            said = ""
-        if status in (401, 403):
-            raise SourceError(UNAUTHORISED, f"the switch refused the credentials (HTTP {status}"
-                                            f"{said}): check source.token, source.token_file "
-                                            "or source.username/password", status)
-        if status == 429 or status >= 500:
-            kind = RATE_LIMITED if status == 429 else SERVER_ERROR
-            delay = _retry_after(resp.headers.get("Retry-After"), self.retry_after_cap_s)
-            raise _Retry(kind, f"HTTP {status} from {where}{said}", delay, status)
-        raise SourceError(CLIENT_ERROR, f"HTTP {status} from {where}{said}"
-                                        ": is source.url the switch's API v1 address?", status)
-
-    def _server_says(self, body: bytes) -> str:
-        """The server's own error text, short and with any secret removed."""
-        try:
-            err = json.loads(body).get("error")
-        except Exception:
-            return ""
-        if not isinstance(err, str) or not err:
-            return ""
-        return f": {self._redact(err)[:200]}"
-
-    def _redact(self, text: str) -> str:
-        """The text without any credential: those this client sends, in clear or as the
-        header carries them, and anything written like an Authorization value."""
-        for secret in self._secrets:
-            if secret:
-                text = text.replace(secret, "***")
-        return _AUTH_VALUE.sub(r"\1\2***", text)
+        return body, len(body), shape

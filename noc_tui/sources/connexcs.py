@@ -32,8 +32,16 @@ import httpx
 import msgspec
 
 from noc_tui.records.timefmt import TimeFormatError, ms_to_iso, parse_duration, parse_iso
-from noc_tui.sources.base import BAD_DATA, CANCELLED, UNAUTHORISED, Page, SourceError
-from noc_tui.sources.http import Answer, Exchange, Redactor, Retry, basic_value, display_url
+from noc_tui.sources.base import BAD_DATA, CANCELLED, UNAUTHORISED, Deadline, Page, SourceError
+from noc_tui.sources.http import (
+    Answer,
+    Exchange,
+    Redactor,
+    Retry,
+    basic_value,
+    display_url,
+    read_token_file,
+)
 
 if TYPE_CHECKING:
     from noc_tui.config import SourceSettings
@@ -346,6 +354,7 @@ class ConnexCSSource:
         cancel: threading.Event | None = None,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        deadline: Deadline | None = None,
     ) -> None:
         self.settings = settings
         cx = self.cx = settings.connexcs
@@ -365,13 +374,16 @@ class ConnexCSSource:
         self._count_lock = threading.Lock()
 
         secret = token or (settings.token.get_secret_value() if settings.token else None)
+        if not secret and settings.token_file:
+            secret = read_token_file(settings.token_file, "source.token_file")
         user = settings.username
         password = settings.password.get_secret_value() if settings.password else None
         mode = cx.auth
         if mode == "auto":
             mode = "token" if secret else "basic"
         if mode == "token" and not secret:
-            raise ValueError("source.connexcs.auth is \"token\" but source.token is not set")
+            raise ValueError("source.connexcs.auth is \"token\" but neither source.token nor "
+                             "source.token_file is set")
         if mode in ("basic", "jwt") and not (user and password):
             raise ValueError(f"source.connexcs.auth is {mode!r}: set source.username and "
                              "source.password (a control-panel user), or source.token")
@@ -389,6 +401,7 @@ class ConnexCSSource:
             redact=redact, backoff_base_s=backoff_base_s, backoff_cap_s=backoff_cap_s,
             retry_after_cap_s=retry_after_cap_s, transport=transport,
             cancel=_AnyEvent(self._cancel, self._stop),  # type: ignore[arg-type]
+            deadline=deadline,
         )
         self._clock = clock
         self._tokens = _Tokens(self, clock) if mode == "jwt" else None

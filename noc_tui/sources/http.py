@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -34,6 +35,7 @@ from noc_tui.sources.base import (
     TIMED_OUT,
     UNAUTHORISED,
     UNREACHABLE,
+    Deadline,
     SourceError,
 )
 from noc_tui.sources.bounded_http import Cut, RequestClock, TooBig, bound_by, read_body
@@ -82,6 +84,19 @@ def retry_after(value: str | None, cap: float) -> float | None:
             return None
         secs = when.timestamp() - time.time()
     return min(cap, max(0.0, secs))
+
+
+def read_token_file(path: str | Path, setting: str) -> str:
+    """The token in a file (surrounding whitespace dropped); ValueError naming the
+    file and the setting when it cannot be used."""
+    try:
+        token = Path(path).expanduser().read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise ValueError(f"{setting} {path}: cannot read the token ({why})") from None
+    if not token:
+        raise ValueError(f"{setting} {path}: the file is empty; write the token in it")
+    return token
 
 
 def basic_value(username: str, password: str) -> str:
@@ -167,8 +182,9 @@ def server_says(body: bytes, redact: Callable[[str], str]) -> str:
 
 class Exchange:
     """An httpx client for one source, with the request deadline, the body cap, the
-    redaction of its secrets and the retry policy. ``requests_made`` counts requests
-    sent (tests prove there is no retry storm)."""
+    redaction of its secrets and the retry policy; every request and wait also ends by
+    the poll's `deadline`, when given. ``requests_made`` counts requests sent (tests
+    prove there is no retry storm)."""
 
     def __init__(
         self,
@@ -183,8 +199,10 @@ class Exchange:
         retry_after_cap_s: float = 60.0,
         cancel: threading.Event | None = None,
         transport: httpx.BaseTransport | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.settings = settings
+        self.deadline = deadline
         self.base_url = base_url
         self.redact = redact or Redactor()
         self.retries = settings.retries
@@ -216,36 +234,44 @@ class Exchange:
         self.http.close()
 
     def url_of(self, path: str) -> str:
-        return display_url(self.http.base_url.join(path))
+        """The URL a path is asked at, as httpx merges it with the base (whose path ends
+        with a slash): the base, then the path."""
+        return display_url(self.http.base_url) + path.lstrip("/")
 
     # -- one request ---------------------------------------------------------------------
 
     def send(self, method: str, path: str, what: str, *, params: dict[str, Any] | None = None,
              json: Any = None, headers: dict[str, str] | None = None,
-             auth: httpx.Auth | None = None) -> Answer:
-        """One request, its body read whole: any status is returned; Retry for what is
-        worth another try (no answer, cut short, past its deadline), SourceError for a
-        body over the cap."""
+             auth: httpx.Auth | None = None, utf8: bool = False,
+             too_big: str = "ask for less at a time, or raise source.max_page_mb") -> Answer:
+        """One request, its body read whole (checked to be UTF-8 when `utf8`): any
+        status is returned; Retry for what is worth another try (no answer, cut short,
+        past the request's deadline), SourceError for a body over the cap (`too_big`
+        says what to do) or past the poll's deadline."""
         where = self.url_of(path)
         with self._count_lock:
             self._requests += 1
-        self._clock.end = time.monotonic() + self.settings.request_deadline_s
+        # The request's own deadline, within the poll's.
+        end = time.monotonic() + self.settings.request_deadline_s
+        poll_ends_first = self.deadline is not None and self.deadline.at < end
+        self._clock.end = min(end, self.deadline.at) if self.deadline is not None else end
         extra: dict[str, Any] = {} if auth is None else {"auth": auth}
         try:
             with self.http.stream(method, path, params=params, json=json, headers=headers,
                                   **extra) as resp:
-                cap = self.cap if resp.status_code < 300 else ERROR_BODY_BYTES
+                ok = resp.status_code < 300
                 try:
-                    body = read_body(resp, cap, self._clock, utf8=False)
+                    body = read_body(resp, self.cap if ok else ERROR_BODY_BYTES, self._clock,
+                                     utf8=utf8 and ok)
                 except TooBig as exc:
-                    if resp.status_code >= 300:
+                    if not ok:
                         body = b""  # a huge error page: its status says enough
                     else:
                         raise SourceError(
                             BAD_DATA, f"{what} from {where} is over the "
                             f"{self.settings.max_page_mb:g} MB limit once decompressed "
-                            f"({exc.args[0]:,} bytes and more; source.max_page_mb): ask for "
-                            "less at a time, or raise source.max_page_mb") from None
+                            f"({exc.args[0]:,} bytes and more; source.max_page_mb): "
+                            f"{too_big}") from None
                 return Answer(resp.status_code, resp.headers, body, where)
         except httpx.InvalidURL as exc:
             raise SourceError(CLIENT_ERROR, f"{what}: {path!r} cannot be asked ({exc})") from None
@@ -253,6 +279,8 @@ class Exchange:
             raise Retry(BAD_DATA, f"{where} sent {what} that cannot be read: {exc}") from None
         except httpx.TimeoutException as exc:
             if self._clock.passed():
+                if poll_ends_first:
+                    raise self.deadline.error(f"reading {what}") from None  # type: ignore[union-attr]
                 raise Retry(TIMED_OUT, f"{what} from {where} took longer than "
                                        "source.request_deadline_s = "
                                        f"{self.settings.request_deadline_s:g} s") from None
@@ -286,13 +314,16 @@ class Exchange:
 
     # -- retries ---------------------------------------------------------------------------
 
-    def retrying(self, once: Callable[[], T]) -> T:
+    def retrying(self, once: Callable[[], T], doing: str = "waiting for the switch") -> T:
         """``once()`` until it returns, retrying what raises Retry up to source.retries
-        times; the last failure as a SourceError. No message leaves with a secret."""
+        times; the last failure as a SourceError; the poll's deadline ends it (`doing`
+        says what was under way then). No message leaves with a secret."""
         attempt = 0
         while True:
             if self.cancel.is_set():
                 raise SourceError(CANCELLED, "cancelled")
+            if self.deadline is not None and self.deadline.passed():
+                raise self.deadline.error(doing)
             try:
                 return once()
             except SourceError as exc:
@@ -310,6 +341,8 @@ class Exchange:
                     step = min(self.backoff_cap_s, self.backoff_base_s * 2**attempt)
                     delay = step / 2 + self._rng.uniform(0, step / 2)
                 attempt += 1
+                if self.deadline is not None:
+                    delay = min(delay, max(0.0, self.deadline.left()))
                 # wait() returns early when cancelled: a cancelled poll stops promptly.
                 if self.cancel.wait(delay):
                     raise SourceError(CANCELLED, "cancelled") from None
