@@ -209,6 +209,12 @@ def test_optional_cdr_columns_missing_are_warnings(fake: FakeConnexCS) -> None:
     assert not [c for c in checks if c.status == PROBLEM and c.what == "CDR columns"]
 
 
+def test_cdr_rows_that_would_be_quarantined(fake: FakeConnexCS) -> None:
+    checks = _checks(_cx(fake, cdr_columns={"sip_code": "dest_cli"}))  # numbers, not codes
+    check = _find(checks, "CDR rows", PROBLEM)
+    assert "would be quarantined" in check.detail and "sip_code" in check.detail
+
+
 def test_no_cdr_rows(fake: FakeConnexCS) -> None:
     fake.account.attempts.clear()
     fake.account.unrouted.clear()
@@ -272,6 +278,12 @@ def test_v1_every_endpoint(switch: DemoSwitch) -> None:
 def test_v1_wrong_token(switch: DemoSwitch) -> None:
     check = _find(_checks(_v1(switch.url, "nope-token")), "credentials", PROBLEM)
     assert "source.token" in check.fix and "nope-token" not in check.line()
+
+
+def test_v1_without_a_url() -> None:
+    assert "source.url" in _find(_checks(Settings()), "configuration", PROBLEM).fix
+    bad = _checks(Settings(source={"url": "ftp://example.org"}))
+    assert "source.url" in _find(bad, "configuration", PROBLEM).fix
 
 
 def test_v1_unreachable() -> None:
