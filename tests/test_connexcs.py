@@ -230,7 +230,8 @@ def test_answer_shapes(body: bytes, rows: list[dict[str, Any]]) -> None:
 
 
 @pytest.mark.parametrize("body", [b"<html><title>Login</title></html>", b"[1, 2]",
-                                  b"just words"])
+                                  b"just words", b'{"error": "Query too large"}',
+                                  b'{"success": false, "message": "no access"}'])
 def test_answers_of_other_shapes_are_bad_data(body: bytes) -> None:
     with pytest.raises(SourceError) as info:
         rows_of(body, "the carrier list")

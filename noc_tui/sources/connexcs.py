@@ -51,6 +51,7 @@ MAX_LIST_PAGES = 10_000  # pages of one listing: a server that never ends one is
 MIN_SPLIT_MS = 60_000  # a structured CDR window full at cdr_limit is halved down to this
 _ENCODE = msgspec.json.Encoder()
 _CSV_NULLS = ("", "\\N", "NULL")
+_ERROR_KEYS = {"error", "message", "status", "code", "success"}
 # A card rule's field the account does not give: what its absence means. The others
 # (prefix, rate) must be given.
 _RATE_DEFAULTS: dict[str, Any] = {"connect_fee": 0, "mcd_s": 0, "pulse_s": 1,
@@ -221,6 +222,11 @@ def rows_of(body: bytes, what: str, csv_expected: bool = False) -> list[dict[str
                 if isinstance(doc.get(key), list):
                     doc = doc[key]
                     break
+        if isinstance(doc, dict) and doc and set(doc) <= _ERROR_KEYS and (
+                isinstance(doc.get("error"), str) or isinstance(doc.get("message"), str)):
+            # {"error": "..."} with a 200: an error, not one record.
+            said = " ".join(str(doc.get("error") or doc.get("message")).split())
+            raise SourceError(BAD_DATA, f"{what}: the switch answered an error: {said[:200]}")
         if isinstance(doc, dict):
             doc = [doc]
         if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
