@@ -396,6 +396,15 @@ def test_a_500_that_lasts_names_the_query_and_the_window(fake: FakeConnexCS,
     assert "<" not in err  # not the page's markup
 
 
+def test_bad_urls_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"source\.url"):
+        ConnexCSSource(SourceSettings(kind="connexcs", url="ftp://x", token="t-123456789"))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"source\.username") as info:
+        ConnexCSSource(SourceSettings(kind="connexcs", url="https://u:pw-secret@h/api/cp/",
+                                      token="t-123456789"))  # type: ignore[arg-type]
+    assert "pw-secret" not in str(info.value)
+
+
 def test_an_unbounded_query_is_refused_by_the_config_and_by_connexcs(
         fake: FakeConnexCS) -> None:
     with pytest.raises(ValueError, match=":since"):

@@ -368,6 +368,9 @@ class ConnexCSSource:
         if base.scheme not in ("http", "https") or not base.host:
             raise ValueError(f"bad ConnexCS URL {display_url(base)!r} (source.url): write "
                              f"it like {DEFAULT_URL}")
+        if base.username or base.password:
+            raise ValueError("source.url holds credentials: write them in source.username "
+                             "and source.password instead")
         # Paths are relative to the API base: it must end with a slash to keep its path.
         if not base.path.endswith("/"):
             base = base.copy_with(path=base.path + "/")
