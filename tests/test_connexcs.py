@@ -590,3 +590,22 @@ def test_cdr_rows_as_the_fake_serves_them_are_connexcs_shaped(account: Account) 
     row = cdr_row(account.attempts[0])
     assert len(row["dt"]) == 19 and "T" not in row["dt"] and row["branch_idx"] == 0
 
+
+
+def test_connected_only_screens_show_no_perfect_figure(
+        connected_only: tuple[FakeConnexCS, Account], tmp_path: Path) -> None:
+    """The dashboard as rendered (the list, a carrier's head and its summary): every
+    carrier connected every call it was sent, and no screen says 100%."""
+    from noc_tui.ui.render import render_view
+
+    fake, acc = connected_only
+    path = tmp_path / "cache.db"
+    settings = _settings(fake)
+    assert _poller(fake, path).poll_once().ok
+    now = now_ms()
+    listing = render_view(settings, path, "carriers", None, "txt", now_ms=now)
+    carrier = render_view(settings, path, "summary", acc.carriers[0]["id"], "txt", now_ms=now)
+    for text in (listing, carrier):
+        assert "100.0%" not in text and "no failed attempts" in text
+    assert "UNKNOWN" in carrier and "ASR/h 24h: unknown" in carrier
+    assert " ok " not in listing  # no carrier's health is FINE

@@ -257,7 +257,8 @@ def hourly_series(
     cache: Cache, carrier_id: str, now_ms: int, hours: int = 24
 ) -> list[tuple[int, int, float | None]]:
     """(hour start ms, attempts, asr) for the hours ending with the one holding now;
-    that hour up to now only."""
+    that hour up to now only. asr None also when the records hold no failed attempts
+    (failures_recorded)."""
     hour = now_ms // HOUR_MS * HOUR_MS
     end = hour + HOUR_MS
     start = end - hours * HOUR_MS
@@ -267,10 +268,11 @@ def hourly_series(
     got[hour] = cache.conn.execute(
         "SELECT count(*), coalesce(sum(sip_code BETWEEN 200 AND 299), 0) FROM attempts "
         "WHERE carrier_id = ? AND ts >= ? AND ts < ?", (carrier_id, hour, now_ms)).fetchone()
+    known = failures_recorded(cache) is not False
     out = []
     for h in range(start, end, HOUR_MS):
         a, c = got.get(h, (0, 0))
-        out.append((h, a, c / a if a else None))
+        out.append((h, a, c / a if a and known else None))
     return out
 
 

@@ -127,4 +127,5 @@ class CarrierHead(Horizontal):
             Text(f"attempts/h 24h: {total:,} max {int(max(att, default=0)):,}"))
         self.query_one("#spark-asr-label", Static).update(Text(
             f"ASR/h 24h: {fmt.pct(min(asr_known))}–{fmt.pct(max(asr_known))}"
-            if asr_known else "ASR/h 24h: no calls"))
+            if asr_known else "ASR/h 24h: unknown (no failed attempts in the records)"
+            if total else "ASR/h 24h: no calls"))
