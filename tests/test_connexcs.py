@@ -609,3 +609,26 @@ def test_connected_only_screens_show_no_perfect_figure(
         assert "100.0%" not in text and "no failed attempts" in text
     assert "UNKNOWN" in carrier and "ASR/h 24h: unknown" in carrier
     assert " ok " not in listing  # no carrier's health is FINE
+
+
+def test_a_token_from_a_file(fake: FakeConnexCS, account: Account, tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(PASTED_TOKEN + "\n")
+    token_file.chmod(0o600)
+    settings = SourceSettings(kind="connexcs", url=fake.url, token_file=token_file)  # type: ignore[arg-type]
+    with ConnexCSSource(settings) as src:
+        assert len([c for p in src.carriers() for c in p.items]) == len(account.carriers)
+    assert set(_auth_headers(fake)) == {f"Bearer {PASTED_TOKEN}"}
+
+
+def test_the_poll_deadline_ends_a_slow_cdr(fake: FakeConnexCS, tmp_path: Path) -> None:
+    from noc_tui.sources.base import TIMED_OUT
+
+    fake.cdr_delay_s = 0.7  # every window; 24 of them, four at a time
+    settings = _settings(fake).model_copy(update={"poll": Settings().poll.model_copy(
+        update={"deadline": "2s", "backfill": "1d"})})
+    t = time.monotonic()
+    result = Poller(settings, tmp_path / "cache.db", backoff_base_s=0.01).poll_once()
+    assert not result.ok and result.error_kind == TIMED_OUT
+    assert "poll.deadline" in (result.error or "")
+    assert time.monotonic() - t < 6
