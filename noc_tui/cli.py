@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="read the API token from FILE (default: source.token_file)")
     poll.add_argument("--since", metavar="ISO", help="start of the window to fetch")
     poll.add_argument("--until", metavar="ISO", help="end of the window (default: now)")
+    poll.add_argument("--follow", action="store_true",
+                      help="poll again every poll.follow_interval (5s) until Ctrl-C or "
+                      "SIGTERM, saying each poll that brought something or failed")
 
     doc = sub.add_parser(
         "doctor", help="check the configured source: reachability, TLS, credentials, "
@@ -426,9 +429,17 @@ def cmd_poll(args: argparse.Namespace, settings: Settings, config_path: Path,
              err: TextIO) -> int:
     from noc_tui.sync.poller import run_poll_command
 
+    if args.follow and (args.since or args.until):
+        raise UsageError("--follow polls on from where the cache left off: leave out "
+                         "--since and --until")
     token = _token(args, err)
     path = _cache_path(args, settings)
     _about_the_cache(path, err)
+    if args.follow:
+        from noc_tui.sync.follow import run_follow_command
+
+        return run_follow_command(settings, path, url=args.url, token=token, out=err,
+                                  config_path=config_path)
     return run_poll_command(settings, path, url=args.url,
                             token=token, since=args.since, until=args.until,
                             out=err, config_path=config_path)

@@ -285,8 +285,13 @@ class PollSettings(_Section):
     # A poll still running after this ends as failed, releasing the lock: a switch that
     # trickles bytes or hands out cursors forever cannot hold the cache.
     deadline: str = "15m"
+    # `noc-tui poll --follow`: from one poll's start to the next. 5s: a call is on the
+    # list a few seconds after it ended, for a quiet poll's cost (docs/performance.md,
+    # "poll --follow").
+    follow_interval: str = "5s"
 
-    _v_dur = field_validator("interval", "overlap", "backfill", "deadline")(_check_duration)
+    _v_dur = field_validator("interval", "overlap", "backfill", "deadline",
+                             "follow_interval")(_check_duration)
 
 
 class AlarmSettings(_Section):

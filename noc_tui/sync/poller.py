@@ -118,6 +118,11 @@ class PollResult:
     notes: tuple[str, ...] = ()  # what the poll skipped, and why (not failures)
     # The source's finding (Source.failures_recorded): False = connected calls only.
     failures_recorded: bool | None = None
+    # Of those taken: attempts the cache did not hold as they are (the overlap's
+    # re-fetch takes the others again, unchanged), and records quarantined for the
+    # first time.
+    new_attempts: int = 0
+    new_quarantined: int = 0
 
     @property
     def ok(self) -> bool:
@@ -268,6 +273,7 @@ class _Run:
         self.on_progress = on_progress
         self.deadline = deadline
         self.taken = self.attempts = self.quarantined = self.pages = 0
+        self.new_attempts = self.new_quarantined = 0
 
     def check_deadline(self, page: Page) -> None:
         """Between pages: a poll past its deadline stops (what it stored is kept)."""
@@ -299,6 +305,7 @@ class _Run:
         self.taken += report.taken
         if kind == "attempts":
             self.attempts += report.taken
+            self.new_attempts += report.taken - report.unchanged
         self.quarantined += report.rejected
         now = now_ms()
         with self.cache.transaction() as conn:
@@ -308,12 +315,12 @@ class _Run:
                 raw = rej.raw if isinstance(rej.raw, str) else json.dumps(
                     rej.raw, ensure_ascii=False, sort_keys=True, default=str)
                 # The overlap re-fetches records: quarantine each bad one once.
-                conn.execute(
+                self.new_quarantined += conn.execute(
                     "INSERT INTO quarantine (run_id, received_at, kind, location, reason, raw) "
                     "SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
                     "(SELECT 1 FROM quarantine WHERE kind = ? AND raw = ?)",
                     (self.run_id, now, kind, rej.where, rej.reason, raw, kind, raw),
-                )
+                ).rowcount
             conn.execute(
                 "UPDATE poll_runs SET taken = ?, quarantined = ?, pages = ? WHERE id = ?",
                 (self.taken, self.quarantined, self.pages, self.run_id),
@@ -615,7 +622,8 @@ class Poller:
         return PollResult(run_id, status, client.display_url, since, until, started, ended,
                           run.taken, run.attempts, run.quarantined, run.pages,
                           client.requests_made, error_kind, error, tuple(notes),
-                          getattr(client, "failures_recorded", None))
+                          getattr(client, "failures_recorded", None),
+                          new_attempts=run.new_attempts, new_quarantined=run.new_quarantined)
 
     def _attempts(self, run: _Run, client: Source, since: int, until: int,
                   cancel: threading.Event) -> None:
