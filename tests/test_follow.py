@@ -157,6 +157,10 @@ def test_follow_takes_new_attempts_poll_after_poll_and_stops_on_sigterm(
     status, took = f.signal(signal.SIGTERM)
     assert status == 0 and took < 1.0, (status, took)
     assert len(f.lines) == quiet + 1 and f.lines[-1].startswith("noc-tui poll: stopped (SIGTERM)")
+    # The demo switch serves no inbound listings: every poll notes it skipped them; the
+    # follower says so once, not at every poll.
+    notes = [ln for ln in f.lines if " note: inbound" in ln]
+    assert len(notes) == 1 and "does not serve" in notes[0]
     assert not poll_running(cache)
     with Cache(cache, readonly=True) as c:
         runs = c.conn.execute("SELECT count(*), sum(status = 'ok') FROM poll_runs").fetchone()

@@ -35,6 +35,7 @@ from noc_tui.records.printable import printable_lines
 from noc_tui.records.timefmt import ms_to_iso, now_ms, parse_duration
 from noc_tui.settings_view import default_config_path
 from noc_tui.store.cache import CacheError
+from noc_tui.store.poll_status import NO_FAILURES
 from noc_tui.sync.poller import (
     EXIT_INTERRUPTED,
     EXIT_NOT_RUN,
@@ -161,6 +162,7 @@ def _loop(poller: Poller, every: str, tally: Tally, say: Callable[[str], None],
     interval = float(parse_duration(every))
     next_at = time.monotonic()
     locked_said = False
+    notes: tuple[str, ...] = ()
     while True:
         wait = next_at - time.monotonic()
         if wait > 0:
@@ -186,6 +188,14 @@ def _loop(poller: Poller, every: str, tally: Tally, say: Callable[[str], None],
             error = f"failed (cache): {exc}"
         locked_said = False
         tally.polls += 1
+        if result is not None:
+            # What the poll skipped, or what the switch's records lack (not failures):
+            # said when it changes, not at every poll.
+            found = result.notes + ((NO_FAILURES,) if result.failures_recorded is False
+                                    else ())
+            for note in found if found != notes else ():
+                say(f"{ms_to_iso(now_ms())} note: {note}")
+            notes = found
         if result is not None and result.ok:
             _took(result, tally, say)
             next_at = max(started + interval, time.monotonic())
