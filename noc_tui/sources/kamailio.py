@@ -629,7 +629,8 @@ class KamailioSource:
                 self.overflowed.append(
                     f"Kamailio's mqueue {queue} was full ({size} events) when noc-tui came "
                     "to fetch it: it dropped its oldest events, so attempts are missing; "
-                    "poll more often (poll.interval) or raise MQUEUE_SIZE in kamailio.cfg "
+                    "poll more often (noc-tui poll --follow, or poll.interval) or raise "
+                    "MQUEUE_SIZE in kamailio.cfg "
                     f"and {SETTING}.mqueue_size")
         # Bounded: a Kamailio adding events faster than they are fetched cannot hold the
         # poll forever; the rest waits for the next poll.
