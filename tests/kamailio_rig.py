@@ -431,6 +431,18 @@ class Rig:
                    timeout_s: int, name: str = "calls") -> Sipp:
         """Place the calls (number, cli, hold ms), at most `limit` in flight; returns
         after the last one ended (or timeout_s)."""
+        caller = self.start_caller(calls, rate=rate, limit=limit, timeout_s=timeout_s,
+                                   name=name)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            caller.proc.popen.wait(timeout_s + 5)
+        caller.finish(wait_s=5)
+        return caller
+
+    def start_caller(self, calls: list[tuple[str, str, int]], *, rate: int, limit: int,
+                     timeout_s: int, name: str = "calls", rate_period_ms: int = 1000,
+                     trace_msg: bool = False) -> Sipp:
+        """Start placing the calls: `rate` new calls every `rate_period_ms`; with
+        trace_msg, SIPp logs every message with its time (Sipp.messages())."""
         csv = self.dir / f"{name}.csv"
         csv.write_text("SEQUENTIAL\n" + "".join(f"{n};{c};{h}\n" for n, c, h in calls))
         scenario = self.dir / f"caller_{name}.xml"
@@ -438,13 +450,10 @@ class Rig:
         proc = self._start(f"sipp_caller_{name}", [
             "sipp", "-sf", str(scenario), "-inf", str(csv), "-i", LOOPBACK,
             "-p", str(free_port()), f"{LOOPBACK}:{self.sip_port}", "-m", str(len(calls)),
-            "-r", str(rate), "-l", str(limit), "-trace_counts", "-nostdin",
-            "-timeout", f"{timeout_s}s", "-max_recv_loops", "10000"])
-        caller = Sipp(proc, scenario)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.popen.wait(timeout_s + 5)
-        caller.finish(wait_s=5)
-        return caller
+            "-r", str(rate), "-rp", str(rate_period_ms), "-l", str(limit), "-trace_counts",
+            "-nostdin", "-timeout", f"{timeout_s}s", "-max_recv_loops", "10000",
+            *(["-trace_msg"] if trace_msg else [])])
+        return Sipp(proc, scenario)
 
     def acc_rows(self, sql: str) -> list[tuple[object, ...]]:
         with contextlib.closing(sqlite3.connect(f"file:{self.acc_db}?mode=ro", uri=True)) as c:
