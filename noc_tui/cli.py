@@ -86,6 +86,20 @@ def _port(text: str) -> int:
     return port
 
 
+def _size(low: int, high: int) -> Callable[[str], int]:
+    """argparse type: a whole number within low-high (a terminal size)."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = low - 1
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number {low}-{high}")
+        return n
+
+    return parse
+
+
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--cache", metavar="PATH", default=default,
@@ -133,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="window such as 15m, 1h, 24h, 7d, 35d (default 24h)")
     exp.add_argument("--now", metavar="ISO", help="end of the window (default: the clock)")
     exp.add_argument("--format", choices=("json", "csv", "svg", "txt"), default="json")
+    exp.add_argument("--width", type=_size(40, 1000), default=120, metavar="COLUMNS",
+                     help="svg/txt: the terminal width to render at, 40-1000 (default 120)")
+    exp.add_argument("--height", type=_size(10, 1000), default=40, metavar="LINES",
+                     help="svg/txt: the terminal height to render at, 10-1000 (default 40)")
     exp.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default stdout)")
 
     prune = sub.add_parser(
@@ -342,7 +360,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
             raise UsageError(f"the {args.view} view needs --carrier ID")
         ui = settings.ui.model_copy(update={"window": window})
         text = render_view(settings.model_copy(update={"ui": ui}), path, args.view,
-                           args.carrier, args.format, now_ms=now, period=args.period)
+                           args.carrier, args.format, size=(args.width, args.height),
+                           now_ms=now, period=args.period)
     else:
         try:
             with Cache(path, settings.metrics) as cache:

@@ -138,6 +138,29 @@ def test_export_renders_the_dashboard_screen_as_text_and_svg(
     assert rc == 2 and "1h, 24h and 7d" in err
 
 
+def test_export_txt_and_svg_take_the_terminal_width(
+    cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shots = {}
+    for width in (80, 200):
+        rc, out, _ = _run(capsys, "--cache", str(cache), "export", "carriers", "--format",
+                          "txt", "--window", "1h", "--now", NOW, "--width", str(width),
+                          "--height", "20")
+        assert rc == 0
+        lines = out.splitlines()
+        assert max(len(line) for line in lines) <= width and len(lines) <= 20
+        shots[width] = out
+    # the narrow one leaves columns out (and says so); the wide one has them all
+    assert "more column" in shots[80] and "Consist" not in shots[80]
+    assert "Consist" in shots[200] and "more column" not in shots[200]
+    # data only: no key hints, no notifications
+    assert "? Help" not in shots[80] and "Alarm" not in shots[80]
+    with pytest.raises(SystemExit) as exit_:
+        _run(capsys, "--cache", str(cache), "export", "carriers", "--format", "txt",
+             "--width", "20")
+    assert exit_.value.code == 2 and "40-1000" in capsys.readouterr().err
+
+
 def test_an_older_cache_is_updated_once_and_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -468,11 +468,15 @@ def test_unknown_carrier_fields_show_as_a_dash(tmp_path: Path) -> None:
         cache.ingest("attempts", [attempt("k1", 1, "bare", "2026-11-01T11:00:00Z", 200, 5)])
     settings = ui_settings(tmp_path)
     listing = render_view(settings, db, "carriers", None, "txt", size=(160, 20), now_ms=NOW)
-    rows = {x.split()[1]: x.split() for x in listing.splitlines()
-            if x.split()[1:2] in (["bare"], ["nulls"], ["zero"])}
-    # Health, id, name, then the status: unknown is a dash, never blank.
-    assert rows["bare"][3] == "—" and rows["nulls"][3] == "—"
-    assert rows["zero"][2:5] == ["Zero", "Ltd", "active"]
+    lines = listing.splitlines()
+    header = next(x for x in lines if " Hlth" in x and " Status " in x)
+    at_id, at_status = header.index(" ID ") + 1, header.index(" Status ") + 1
+    rows = {x[at_id:at_status].strip(): x for x in lines
+            if x[at_id:at_status].strip() in ("bare", "nulls", "zero")}
+    # The status: unknown is a dash, never blank.
+    assert rows["bare"][at_status:].split()[0] == "—"
+    assert rows["nulls"][at_status:].split()[0] == "—"
+    assert rows["zero"][at_status:].split()[0] == "active" and "Zero Ltd" in rows["zero"]
     head = render_view(settings, db, "carrier", "nulls", "txt", size=(160, 30), now_ms=NOW)
     assert "id nulls · — · ch — · cps — · — · halts" in head
     assert "unlimited" not in head

@@ -376,11 +376,9 @@ class NocApp(App[int]):
         if window == self.window:
             return
         self.window = window
-        screen = self.list_screen()
-        if screen is not None:
-            screen.refresh_data()  # type: ignore[attr-defined]
-        if self.screen is not screen and hasattr(self.screen, "refresh_data"):
-            self.screen.refresh_data()  # type: ignore[attr-defined]
+        # Every screen reloads for the new window; what a screen loaded for the old one
+        # (a carrier screen's other tabs) is stale, as after new data.
+        self.data_changed()
 
     def toggle_alarmed_first(self) -> None:
         screen = self.list_screen()
@@ -495,7 +493,9 @@ class NocApp(App[int]):
 
     def export_snapshot(self, fmt_: str) -> Path | None:
         from noc_tui.ui.export import (
+            data_only,
             export_dir,
+            screen_svg,
             screen_text,
             snapshot_name,
             table_csv,
@@ -516,9 +516,9 @@ class NocApp(App[int]):
                 text = table_csv(columns, rows) if fmt_ == "csv" else \
                     table_json(name, columns, rows, meta)
             elif fmt_ == "svg":
-                text = self.export_screenshot(title=f"noc-tui {name}")
+                text = screen_svg(self, f"noc-tui {name}")
             else:
-                text = screen_text(self)
+                text = data_only(self, lambda: screen_text(self))
             path = write_private(export_dir(self.settings),
                                  snapshot_name(name, self.now(), fmt_), text)
         except OSError as exc:

@@ -1,5 +1,9 @@
 """Snapshot export (`e`): the table shown as CSV/JSON, or the screen as SVG/text.
 
+A screenshot holds the data only: the key hints, notifications and the table cursor
+are taken off the screen while it is captured (`data_only`), in the dashboard and in
+the headless `noc-tui export --format svg|txt` alike.
+
 Files go to settings.ui.export_dir, else $XDG_DATA_HOME/noc-tui/exports
 (~/.local/share/noc-tui/exports): a per-user folder, not the current directory an SSH
 session happens to start in. Names carry the screen and a UTC timestamp; files are
@@ -11,8 +15,9 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.console import Console
 from textual.app import ComposeResult
@@ -79,6 +84,42 @@ def table_json(screen: str, columns: list[str], rows: list[dict[str, Any]],
                       indent=2, ensure_ascii=False, default=str) + "\n"
 
 
+T = TypeVar("T")
+
+
+def data_only(app: App, capture: Callable[[], T]) -> T:
+    """What `capture` returns while the screen shows its data only: no key hints, no
+    notifications, no table cursor. The screen is laid out again for the capture (the
+    tables take the footer's line) and put back as it was after it."""
+    from textual.widgets import DataTable
+
+    from noc_tui.ui.widgets import KeyHints
+
+    screen = app.screen
+    hidden = [w for w in (*screen.query(KeyHints), *screen.query("#textual-toastrack"))
+              if w.display]
+    cursors = [t for t in screen.query(DataTable) if t.show_cursor]
+    try:
+        for w in hidden:
+            w.display = False
+        for t in cursors:
+            t.show_cursor = False
+        screen._refresh_layout()  # now, not at the next frame: the capture is now
+        return capture()
+    finally:
+        for w in hidden:
+            w.display = True
+        for t in cursors:
+            t.show_cursor = True
+        screen._refresh_layout()
+        screen.refresh()
+
+
+def screen_svg(app: App, title: str) -> str:
+    """The screen as an SVG picture, data only."""
+    return data_only(app, lambda: app.export_screenshot(title=title))
+
+
 def screen_text(app: App) -> str:
     """The current screen as plain text (what export_screenshot does, without styles)."""
     width, height = app.size
@@ -88,7 +129,7 @@ def screen_text(app: App) -> str:
         full=True, screen_stack=app._background_screens)
     console.print(update)
     lines = console.export_text(styles=False).splitlines()
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    return "\n".join(line.rstrip() for line in lines).rstrip("\n") + "\n"
 
 
 class ExportDialog(ModalScreen[str | None]):

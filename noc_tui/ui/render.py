@@ -74,7 +74,7 @@ def render_view(
     import asyncio
 
     from noc_tui.ui.app import NocApp
-    from noc_tui.ui.export import screen_text
+    from noc_tui.ui.export import data_only, screen_svg, screen_text
 
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; expected one of {', '.join(VIEWS)}")
@@ -92,8 +92,8 @@ def render_view(
             await _drive(app, pilot, view, carrier_id, period)
             app.clear_notifications()
             await pilot.pause()
-            out.append(app.export_screenshot(title=f"noc-tui {view}") if fmt == "svg"
-                       else screen_text(app))
+            out.append(screen_svg(app, f"noc-tui {view}") if fmt == "svg"
+                       else data_only(app, lambda: screen_text(app)))
 
     asyncio.run(run())
     return out[0]

@@ -19,9 +19,12 @@ if TYPE_CHECKING:
     from noc_tui.store.cache import Cache
     from noc_tui.ui.host import Host
 
-CONS_COLS = (Col("dst", "Number", 16), Col("this", "This carrier", 12),
-             Col("others", "Others 2xx/404", 14), Col("verdict", "Others say", 10),
-             Col("why", "Why inconsistent", 50))
+CONS_COLS = (Col("dst", "Number", 16, pin=True, sort="asc"),
+             Col("this", "This carrier", 12, pin=True, sort="desc", field="ok"),
+             Col("others", "Others 2xx/404", 14, rank=0, sort="desc",
+                 field="others_not_found"),
+             Col("verdict", "Others say", 10, rank=1, sort="asc"),
+             Col("why", "Why inconsistent", 50, rank=2, sort="asc"))
 
 
 class ConsistencyPane(CarrierPart):

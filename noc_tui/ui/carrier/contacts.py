@@ -11,8 +11,11 @@ from noc_tui.ui import cells as fmt
 from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.widgets import Col, NavTable
 
-CONTACT_COLS = (Col("name", "Name", 22), Col("role", "Role", 12), Col("email", "Email", 28),
-                Col("phone", "Phone", 16), Col("notes", "Notes", 30))
+CONTACT_COLS = (Col("name", "Name", 22, pin=True, sort="asc"),
+                Col("role", "Role", 12, rank=2, sort="asc"),
+                Col("email", "Email", 28, rank=0, sort="asc"),
+                Col("phone", "Phone", 16, rank=1, sort="asc"),
+                Col("notes", "Notes", 30, rank=3, sort="asc"))
 
 
 class ContactsPane(CarrierPart):

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from noc_tui.analytics.views import failure_history
 from noc_tui.ui import cells as fmt
-from noc_tui.ui.carrier.part import CarrierPart, ts
+from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.host import host
 from noc_tui.ui.widgets import Col, NavTable, Note
 
@@ -18,9 +18,12 @@ if TYPE_CHECKING:
     from noc_tui.store.cache import Cache
     from noc_tui.ui.host import Host
 
-CF_COLS = (Col("started_at", "Started", 24), Col("counter", "Counter", 7),
-           Col("sip_code", "Code", 4), Col("sip_reason", "Reason", 24),
-           Col("dst", "Number", 14), Col("call_id", "Call id", 24))
+CF_COLS = (Col("started_at", "Started", 19, pin=True, sort="desc"),
+           Col("counter", "Counter", 7, pin=True, sort="desc"),
+           Col("sip_code", "Code", 4, pin=True, sort="asc"),
+           Col("sip_reason", "Reason", 24, rank=1, sort="asc"),
+           Col("dst", "Number", 14, rank=0, sort="asc"),
+           Col("call_id", "Call id", 24, rank=2, sort="asc"))
 
 
 class FailuresPane(CarrierPart):
@@ -53,14 +56,14 @@ class FailuresPane(CarrierPart):
         t.append(f"   alarm at {al:,}  (degraded at {hs.degraded_consecutive_failures:,},"
                  f" down at {hs.down_consecutive_failures:,})")
         t.append("\nLast connected call: "
-                 + (ts(data["last_connected"]) if data["last_connected"] else "never"))
+                 + (fmt.when(data["last_connected"]) if data["last_connected"] else "never"))
         self.query_one("#cf-info", Note).update(t)
         cells = []
         for h in data["history"]:
             ok = h["connected"]
             st = app.health_style("fine") if ok else ""
             cells.append((f"{h['call_id']}\x00{h['seq']}", [
-                fmt.lit(ts(h["started_at"])),
+                fmt.lit(fmt.when(h["started_at"])),
                 fmt.num("reset" if ok else fmt.count(h["counter"]), st),
                 fmt.num(str(h["sip_code"]), st), fmt.lit(h.get("sip_reason")),
                 fmt.lit(h["dst"]), fmt.lit(h["call_id"])], h))

@@ -18,10 +18,6 @@ if TYPE_CHECKING:
     from noc_tui.ui.host import Host
 
 
-def ts(iso: str | None) -> str:
-    return (iso or "").replace("T", " ").replace(".000Z", "Z")
-
-
 def carrier_row(cache: Cache, app: Host, carrier_id: str) -> dict[str, Any] | None:
     """The carrier's row of the carrier list: the list's own if it is of the current
     window, else read for it as the list reads it, health and alarms included (the

@@ -48,7 +48,8 @@ class CarrierScreen(Screen):
         *(Binding(k, f"tab('{v}')", v.title(), show=False, id=f"carrier.tab_{v}")
           for k, v in TAB_KEYS.items()),
         Binding("slash", "filter", "Prefix filter", id="carrier.filter"),
-        Binding("s", "cycle_period", "Period", id="carrier.period"),
+        Binding("w", "cycle_window", "Window", id="carrier.window"),
+        Binding("t", "cycle_period", "Period", id="carrier.period"),
         Binding("i", "toggle_direction", "Out/In", id="carrier.direction"),
         Binding("h", "toggle_halt", "Halt only", id="carrier.halt_only"),
         Binding("f", "toggle_fas", "FAS only", id="carrier.fas_only"),
@@ -342,6 +343,17 @@ class CarrierScreen(Screen):
             self.app.bell()
             return
         await self._reload_failover("top" if step > 0 else "bottom")
+
+    @on(NavTable.SortChanged, "#t-failover")
+    async def _failover_sorted(self, event: NavTable.SortChanged) -> None:
+        self.failover.set_sort(event.key, event.flipped)
+        await self._reload_failover()
+
+    def action_cycle_window(self) -> None:
+        from noc_tui.analytics.views import WINDOWS
+
+        names = list(WINDOWS)
+        self.noc.set_window(names[(names.index(self.noc.window) + 1) % len(names)])
 
     @on(NavTable.EdgeReached, "#t-failover")
     async def _edge(self, event: NavTable.EdgeReached) -> None:

@@ -11,7 +11,7 @@ from textual.widgets import Tab, Tabs
 from noc_tui.analytics.metrics import PERIODS
 from noc_tui.analytics.views import summaries
 from noc_tui.ui import cells as fmt
-from noc_tui.ui.carrier.part import CarrierPart, ts
+from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.widgets import Col, NavTable
 
 if TYPE_CHECKING:
@@ -20,10 +20,17 @@ if TYPE_CHECKING:
     from noc_tui.store.cache import Cache
     from noc_tui.ui.host import Host
 
-SUM_COLS = (Col("start", "Start", 17), Col("attempts", "Attempts", 9),
-            Col("connected", "Connected", 9), Col("asr", "ASR", 6), Col("acd_s", "ACD", 6),
-            Col("minutes", "Minutes", 9), Col("pdd_avg_ms", "PDD", 7), Col("ner", "NER", 6),
-            Col("cost", "Cost", 11), Col("unrated", "Unrated", 7))
+# The letters after `s` are those of the carrier list's columns of the same name.
+SUM_COLS = (Col("start", "Start", 16, pin=True, sort="desc", hotkey="s"),
+            Col("attempts", "Attempts", 8, pin=True, sort="desc", hotkey="t"),
+            Col("connected", "Connected", 9, rank=3, sort="desc", hotkey="n"),
+            Col("asr", "ASR", 6, pin=True, sort="asc", hotkey="a"),
+            Col("acd_s", "ACD", 5, rank=1, sort="asc", hotkey="d"),
+            Col("minutes", "Minutes", 7, rank=4, sort="desc", hotkey="m"),
+            Col("pdd_avg_ms", "PDD", 6, rank=2, sort="desc", hotkey="p"),
+            Col("ner", "NER", 6, rank=0, sort="asc", hotkey="e"),
+            Col("cost", "Cost", 8, rank=5, sort="desc", hotkey="o"),
+            Col("unrated", "Unrated", 7, rank=6, sort="desc", hotkey="u"))
 
 
 class SummaryPane(CarrierPart):
@@ -71,7 +78,7 @@ class SummaryPane(CarrierPart):
         rows = self.by_period.get(self.period, [])
         cut = {"live": 16, "daily": 10, "monthly": 7}[self.period]
         cells = [(r["start"], [
-            fmt.lit(ts(r["start"])[:cut]), fmt.num(fmt.count(r["attempts"])),
+            fmt.lit(fmt.when(r["start"])[:cut]), fmt.num(fmt.count(r["attempts"])),
             fmt.num(fmt.count(r["connected"])), fmt.num(fmt.pct(r["asr"])),
             fmt.num(fmt.secs(r["acd_s"])), fmt.num(fmt.minutes(r["minutes"])),
             fmt.num(fmt.millis(r["pdd_avg_ms"])), fmt.num(fmt.pct(r["ner"])),
