@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--outcome", choices=INBOUND_OUTCOMES,
                      help="deliveries: only those with this outcome")
     exp.add_argument("--period", choices=("live", "daily", "monthly"), default="live")
+    exp.add_argument("--direction", choices=("out", "in"), default="out",
+                     help="failover: calls that failed on the carrier (out, default) or "
+                     "that it picked up after another failed (in)")
     exp.add_argument("--window", metavar="DURATION", default="24h",
                      help="window such as 15m, 1h, 24h, 7d, 35d (default 24h)")
     exp.add_argument("--now", metavar="ISO", help="end of the window (default: the clock)")
@@ -361,16 +364,19 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
         ui = settings.ui.model_copy(update={"window": window})
         text = render_view(settings.model_copy(update={"ui": ui}), path, args.view,
                            args.carrier, args.format, size=(args.width, args.height),
-                           now_ms=now, period=args.period)
+                           now_ms=now, period=args.period, direction=args.direction)
     else:
         try:
             with Cache(path, settings.metrics) as cache:
-                doc, rows = build(cache, args.view, now, window_s, args.carrier, args.period)
+                doc, rows, columns = build(cache, args.view, now, window_s, args.carrier,
+                                           args.period, settings=settings,
+                                           direction=args.direction)
         except ExportError as exc:
             raise UsageError(str(exc)) from None
         except sqlite3.Error as exc:
             raise cache_failure(path, exc) from None
-        text = to_json(doc) if args.format == "json" else to_csv(rows)
+        text = to_json(doc) if args.format == "json" else \
+            to_csv(rows, columns, doc.get("currency"))
     if args.output:
         written = write_private(Path(args.output), text)  # the data as it is
         say(sys.stderr, f"wrote {written}")

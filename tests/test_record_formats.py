@@ -244,7 +244,7 @@ def _figures(db: Path) -> dict[str, Any]:
 
     with Cache(db, readonly=True) as cache:
         rows = {r["id"]: r for r in metrics.carrier_metrics(cache, NOW, 86400)}
-        _doc, calls = export.build(cache, "failover", NOW, 86400, "A")
+        _doc, calls, _columns = export.build(cache, "failover", NOW, 86400, "A")
         costs = dict(cache.conn.execute("SELECT call_id, cost FROM attempts WHERE cost > 0"))
         durations = dict(cache.conn.execute(
             "SELECT call_id, duration_s FROM attempts WHERE carrier_id = 'B'"))
@@ -447,7 +447,7 @@ def test_a_carrier_needs_only_its_id(tmp_path: Path,
             assert not list(import_paths(cache, [path]).rejections())
     with Cache(db, readonly=True) as cache:
         stored = cache.conn.execute("SELECT * FROM carriers ORDER BY id").fetchall()
-        doc, rows = export.build(cache, "carriers", NOW, 86400)
+        doc, rows, columns = export.build(cache, "carriers", NOW, 86400)
     # The name defaults to the id; what was not given is unknown (NULL), not 0.
     assert stored == [("bare", "bare", None, None, None, None, None),
                       ("nulls", "nulls", None, None, None, None, None),
@@ -455,7 +455,7 @@ def test_a_carrier_needs_only_its_id(tmp_path: Path,
     assert [(r["id"], r["name"], r["status"]) for r in rows] == [
         ("bare", "bare", None), ("nulls", "nulls", None), ("zero", "Zero Ltd", "active")]
     assert '"status": null' in export.to_json(doc)
-    assert export.to_csv(rows).splitlines()[1].startswith("bare,bare,,")
+    assert export.to_csv(rows, columns).splitlines()[1].startswith("bare,bare,,")
 
 
 def test_unknown_carrier_fields_show_as_a_dash(tmp_path: Path) -> None:

@@ -411,7 +411,7 @@ async def test_export_csv_json_svg_txt(cache_path: Path, tmp_path: Path):
         assert float(rows[1]["asr"]) == pytest.approx(
             next(r for r in app.screen.rows if r["id"] == "cheap")["asr"])
         data = json.loads(files[1].read_text())
-        assert [r["id"] for r in data["rows"]] == ["misroute", "cheap"]
+        assert [r["id"] for r in data["carriers"]] == ["misroute", "cheap"]
         assert "<svg" in files[2].read_text()
         assert "CheapRoute" in files[3].read_text()
         assert any(str(files[3]) in n.message for n in app._notifications)
@@ -422,7 +422,7 @@ async def test_export_csv_json_svg_txt(cache_path: Path, tmp_path: Path):
         await settle(pilot)
         path = app.export_snapshot("json")
         assert path is not None and "carrier-misroute-failover-out" in path.name
-        assert json.loads(path.read_text())["rows"][0]["call_id"]
+        assert json.loads(path.read_text())["calls"][0]["call_id"]
 
 
 async def test_failover_list_of_100k_calls_pages(tmp_path: Path):

@@ -483,7 +483,7 @@ class NocApp(App[int]):
         screen = self.screen
         if isinstance(screen, ExportDialog):
             return
-        has_table = bool(getattr(screen, "export_table", lambda: None)())
+        has_table = bool(getattr(screen, "export_data", lambda: None)())
 
         def done(fmt_: str | None) -> None:
             if fmt_:
@@ -498,8 +498,6 @@ class NocApp(App[int]):
             screen_svg,
             screen_text,
             snapshot_name,
-            table_csv,
-            table_json,
             write_private,
         )
 
@@ -507,14 +505,11 @@ class NocApp(App[int]):
         name = getattr(screen, "export_name", lambda: "screen")()
         try:
             if fmt_ in ("csv", "json"):
-                table = getattr(screen, "export_table", lambda: None)()
-                if not table:
+                snap = getattr(screen, "export_data", lambda: None)()
+                if not snap:
                     self.notify("No table on this screen to export.", markup=False)
                     return None
-                columns, rows = table
-                meta = {"window": self.window, "now": fmt.clean(self.now())}
-                text = table_csv(columns, rows) if fmt_ == "csv" else \
-                    table_json(name, columns, rows, meta)
+                text = snap.csv() if fmt_ == "csv" else snap.json()
             elif fmt_ == "svg":
                 text = screen_svg(self, f"noc-tui {name}")
             else:

@@ -13,6 +13,7 @@ from textual.widgets import DataTable
 
 from noc_tui.analytics.views import WINDOWS, call_ladder, carrier_list, code_words
 from noc_tui.ui import cells as fmt
+from noc_tui.ui.export import Snapshot, table_snapshot
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import CallLoaded, LoadFailed
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
@@ -170,7 +171,9 @@ class CallScreen(Screen):
     def export_name(self) -> str:
         return f"call-{self.call_id}"
 
-    def export_table(self) -> tuple[list[str], list[dict[str, Any]]] | None:
+    def export_data(self) -> Snapshot | None:
         if not self.ladder:
             return None
-        return self.query_one("#ladder", NavTable).export_rows()
+        cols, rows = self.query_one("#ladder", NavTable).export_rows()
+        return table_snapshot(self.export_name(), cols, rows, self.noc.now(),
+                              WINDOWS[self.noc.window])

@@ -24,6 +24,7 @@ from noc_tui.ui.widgets.table_sort import descending, natural_key, sort_items
 
 if TYPE_CHECKING:
     from noc_tui.analytics.list_state import ListSnapshot
+    from noc_tui.ui.export import Snapshot
 
 HEALTH_ORDER = {"down": 0, "suspect": 1, "degraded": 2, "unknown": 3, "fine": 4}
 HEALTH_LABEL = {"down": "DOWN", "suspect": "SUSP", "degraded": "DEGR", "unknown": "—",
@@ -409,7 +410,16 @@ class CarrierListScreen(Screen):
     def export_name(self) -> str:
         return f"carriers-{self.noc.window}"
 
-    def export_table(self) -> tuple[list[str], list[dict[str, Any]]] | None:
+    def export_data(self) -> Snapshot | None:
+        """The carriers shown (filter and sort applied), as `noc-tui export carriers`
+        writes them, for the instant the figures are of."""
         if not self.rows:
             return None
-        return self.query_one("#carriers", NavTable).export_rows()
+        from noc_tui.analytics.export import carrier_columns, carriers_doc
+        from noc_tui.analytics.views import WINDOWS
+        from noc_tui.ui.export import Snapshot
+
+        _, rows = self.query_one("#carriers", NavTable).export_rows()
+        app = self.noc
+        doc = carriers_doc(rows, app.as_of_ms or app.now(), WINDOWS[app.window])
+        return Snapshot(doc, doc["carriers"], carrier_columns(rows))

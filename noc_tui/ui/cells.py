@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.text import Text
 
+from noc_tui.records.currency import decimals
 from noc_tui.records.printable import printable, printable_lines
 from noc_tui.records.timefmt import ms_to_iso
 
@@ -54,8 +55,9 @@ def count(n: int | float | None) -> str:
     return DASH if n is None else f"{int(n):,}"
 
 
-def money(x: float | None) -> str:
-    return DASH if x is None else f"{x:,.4f}"
+def money(x: float | None, currency: str | None) -> str:
+    """An amount to the currency's minor unit (cents, for most)."""
+    return DASH if x is None else f"{x:,.{decimals(currency)}f}"
 
 
 def minutes(x: float | None) -> str:

@@ -13,9 +13,9 @@ created 0600 (they may hold customer numbers) and never overwrite another.
 from __future__ import annotations
 
 import io
-import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -25,8 +25,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 
-from noc_tui.analytics.export import to_csv
-from noc_tui.records.timefmt import ms_to_dt
+from noc_tui.analytics.export import to_csv, to_json
+from noc_tui.records.timefmt import ms_to_dt, ms_to_iso
 from noc_tui.ui.cells import safe_filename
 
 if TYPE_CHECKING:
@@ -73,15 +73,30 @@ def write_private(folder: Path, name: str, text: str) -> Path:
     raise FileExistsError(f"{folder}: too many exports named {name}")
 
 
-def table_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
-    return to_csv(rows, columns)
+@dataclass(frozen=True)
+class Snapshot:
+    """What a screen exports as data: the JSON document, and its rows and columns for
+    CSV (cost rounded to `currency`'s minor unit). The carrier list, a summary and a
+    failover list are the command line's documents (analytics/export.py)."""
+
+    doc: dict[str, Any]
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    currency: str | None = None
+
+    def csv(self) -> str:
+        return to_csv(self.rows, self.columns, self.currency)
+
+    def json(self) -> str:
+        return to_json(self.doc)
 
 
-def table_json(screen: str, columns: list[str], rows: list[dict[str, Any]],
-               meta: dict[str, Any]) -> str:
-    return json.dumps({"screen": screen, **meta, "columns": columns,
-                       "rows": [{c: r.get(c) for c in columns} for r in rows]},
-                      indent=2, ensure_ascii=False, default=str) + "\n"
+def table_snapshot(screen: str, columns: Sequence[str], rows: Sequence[dict[str, Any]],
+                   now_ms: int, window_s: int) -> Snapshot:
+    """A table no command exports: its rows under the screen's name."""
+    data = [{c: r.get(c) for c in columns} for r in rows]
+    return Snapshot({"screen": screen, "now": ms_to_iso(now_ms), "window_s": window_s,
+                     "columns": list(columns), "rows": data}, data, list(columns))
 
 
 T = TypeVar("T")

@@ -23,7 +23,7 @@ class ContactsPane(CarrierPart):
     LABEL = "1 Contacts"
 
     def compose(self) -> ComposeResult:
-        yield NavTable(id="t-contacts")  # the first tab shown: there from the start
+        yield NavTable(id="t-contacts", sort="name")  # the first tab shown: there from the start
 
     def show_data(self, rows: list[dict[str, Any]]) -> None:
         table = self.query_one("#t-contacts", NavTable)

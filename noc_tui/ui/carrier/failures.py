@@ -31,7 +31,8 @@ class FailuresPane(CarrierPart):
     LABEL = "4 Consecutive Failure"
 
     def widgets(self) -> list[Widget]:
-        return [Note("", id="cf-info", classes="info"), NavTable(id="t-failures")]
+        return [Note("", id="cf-info", classes="info"),
+                NavTable(id="t-failures", sort="started_at")]
 
     def read(self, cache: Cache, app: Host, carrier_id: str) -> dict[str, Any]:
         return failure_history(cache, carrier_id, app.now())

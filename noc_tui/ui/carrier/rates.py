@@ -47,7 +47,7 @@ class RatesPane(CarrierPart):
                     id="rate-prefix", restrict=r"[0-9]*")
         box.can_focus = False  # only `/` enters it, so digits keep switching tabs
         return [box,
-                Note("", id="rates-info", classes="info"), NavTable(id="t-rates")]
+                Note("", id="rates-info", classes="info"), NavTable(id="t-rates", sort="prefix")]
 
     def reset(self) -> None:
         super().reset()

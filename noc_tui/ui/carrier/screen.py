@@ -19,6 +19,13 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, TabbedContent, TabPane
 
+from noc_tui.analytics.export import (
+    FAILOVER_COLUMNS,
+    SUMMARY_COLUMNS,
+    failover_doc,
+    summary_doc,
+)
+from noc_tui.analytics.views import WINDOWS
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.carrier.consistency import ConsistencyPane
 from noc_tui.ui.carrier.contacts import ContactsPane
@@ -28,6 +35,7 @@ from noc_tui.ui.carrier.head import CarrierHead
 from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.carrier.rates import RatesPane
 from noc_tui.ui.carrier.summary import SummaryPane
+from noc_tui.ui.export import Snapshot, table_snapshot
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import LoadFailed, PartLoaded
 from noc_tui.ui.widgets import HeaderBar, KeyHints, NavTable
@@ -382,8 +390,20 @@ class CarrierScreen(Screen):
             part = f"failover-{self.direction}"
         return f"carrier-{self.carrier_id}-{part}"
 
-    def export_table(self) -> tuple[list[str], list[dict[str, Any]]] | None:
-        table = self.query_one(f"#t-{self.current_part()}", NavTable)
-        cols, rows = table.export_rows()
+    def export_data(self) -> Snapshot | None:
+        """The tab's table as the command line exports it (summary, failover), or as a
+        table of its own (the other tabs)."""
+        part = self.current_part()
+        cols, rows = self.query_one(f"#t-{part}", NavTable).export_rows()
         rows = [r for r in rows if r]
-        return (cols, rows) if rows else None
+        if not rows:
+            return None
+        now, window_s = self.noc.now(), WINDOWS[self.noc.window]
+        if part == "summary":
+            currency = self.summary.currency
+            doc = summary_doc(self.carrier_id, self.period, rows, now, currency)
+            return Snapshot(doc, doc["rows"], list(SUMMARY_COLUMNS), currency)
+        if part == "failover":
+            doc = failover_doc(self.carrier_id, self.direction, rows, now, window_s)
+            return Snapshot(doc, doc["calls"], list(FAILOVER_COLUMNS[self.direction]))
+        return table_snapshot(self.export_name(), cols, rows, now, window_s)

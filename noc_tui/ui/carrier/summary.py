@@ -43,15 +43,18 @@ class SummaryPane(CarrierPart):
         super().__init__()
         self.period = "live"
         self.by_period: dict[str, list[dict[str, Any]]] = {}  # all three read at once
+        self.currency: str | None = None  # the carrier's: cost is shown to its cents
 
     def widgets(self) -> list[Widget]:
         return [Tabs(Tab("Live", id="live"), Tab("Daily", id="daily"),
-                     Tab("Monthly", id="monthly"), id="period"), NavTable(id="t-summary")]
+                     Tab("Monthly", id="monthly"), id="period"),
+                NavTable(id="t-summary", sort="start")]
 
     def reset(self) -> None:
         super().reset()
         self.period = "live"
         self.by_period = {}
+        self.currency = None
         for tabs in self.query("#period").results(Tabs):
             with tabs.prevent(Tabs.TabActivated):
                 tabs.active = "live"
@@ -68,10 +71,14 @@ class SummaryPane(CarrierPart):
             self._render_rows()
 
     def read(self, cache: Cache, app: Host, carrier_id: str) -> dict[str, Any]:
-        return summaries(cache, carrier_id, app.now())
+        from noc_tui.analytics.export import carrier_currency
 
-    def show_data(self, data: dict[str, list[dict[str, Any]]]) -> None:
-        self.by_period = data
+        return {"periods": summaries(cache, carrier_id, app.now()),
+                "currency": carrier_currency(cache, carrier_id)}
+
+    def show_data(self, data: dict[str, Any]) -> None:
+        self.by_period = data["periods"]
+        self.currency = data["currency"]
         self._render_rows()
 
     def _render_rows(self) -> None:
@@ -82,7 +89,7 @@ class SummaryPane(CarrierPart):
             fmt.num(fmt.count(r["connected"])), fmt.num(fmt.pct(r["asr"])),
             fmt.num(fmt.secs(r["acd_s"])), fmt.num(fmt.minutes(r["minutes"])),
             fmt.num(fmt.millis(r["pdd_avg_ms"])), fmt.num(fmt.pct(r["ner"])),
-            fmt.num(fmt.money(r["cost"])), fmt.num(fmt.count(r["unrated"]))], r)
+            fmt.num(fmt.money(r["cost"], self.currency)), fmt.num(fmt.count(r["unrated"]))], r)
             for r in reversed(rows)]  # newest first: what an operator looks at
         if not rows:
             cells = [("none", [Text("no calls", style="dim"), *[Text("")] * 9], {})]

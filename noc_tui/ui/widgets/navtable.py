@@ -118,7 +118,8 @@ class NavTable(DataTable):
             return self.table
 
     def __init__(self, *, id: str | None = None, classes: str | None = None,
-                 sorts_rows: bool = True, fit_width: bool = True) -> None:
+                 sorts_rows: bool = True, fit_width: bool = True,
+                 sort: str | None = None) -> None:
         # Before DataTable's init: its watchers clear the render caches.
         self._row_cells: LRUCache[tuple[Any, ...], SegmentLines] = LRUCache(1000)
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
@@ -142,7 +143,7 @@ class NavTable(DataTable):
         self.col_skip = 0  # optional columns skipped by paging right
         self.sorts_rows = sorts_rows  # else the owner sorts (a paged query)
         self.fit_width = fit_width  # else every column as given (render tests)
-        self.sort_key: str | None = None
+        self.sort_key: str | None = sort  # the column sorted by, worst first; None: as given
         self.sort_flipped = False
         self.picking = False  # the sort key was pressed: the next letter picks a column
 

@@ -34,7 +34,10 @@ def value_key(value: Any) -> Any:
         return (0, value)
     if isinstance(value, list | tuple | dict):
         return (0, len(value))
-    return (1, natural_key(str(value)))
+    text = str(value)
+    if text.isdigit():  # a number or prefix: 44, 4420, 447 in dialling order
+        return (1, (text,))
+    return (1, natural_key(text))
 
 
 def sort_items(items: Iterable[T], value_of: Callable[[T], Any], descending: bool) -> list[T]:
