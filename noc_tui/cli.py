@@ -590,6 +590,9 @@ def prepare_dashboard(args: argparse.Namespace, err: TextIO, **app_options: Any)
         return snap
 
     check = ConfigCheck(args.config, then=first_list)
+    from noc_tui.ui import terminal
+
+    terminal.on_hangup(check.close)  # the forked child goes with the dashboard
     try:
         import noc_tui.ui.app  # noqa: F401 (the long import, while the child works)
 
@@ -639,6 +642,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     err = sys.stderr
     from noc_tui.ui.startup import hold_gc, release_gc
+
+    if opens_dashboard(args) or (args.command is None and args.demo):
+        from noc_tui.ui import terminal
+
+        why = terminal.missing_terminal()
+        if why is not None:
+            print(f"noc-tui: {why}", file=err)
+            return EXIT_USAGE
+        terminal.arm()  # a hang-up from here on ends the process, start-up included
 
     if opens_dashboard(args):
         hold_gc()  # until the first frame; see noc_tui.ui.startup

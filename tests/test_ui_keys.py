@@ -561,15 +561,6 @@ async def test_shipped_themes_and_no_color(cache_path: Path, tmp_path: Path,
         assert {"ansi-dark", "ansi-light"} <= set(app.theme_names())
 
 
-async def test_hangup_exits(cache_path: Path, tmp_path: Path):
-    app = make_app(cache_path, tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app._hangup()
-        await pilot.pause()
-    assert app.return_code == 129 and app.polls.cancel.is_set()
-
-
 async def test_compact_layout_switches_columns(cache_path: Path, tmp_path: Path):
     app = make_app(cache_path, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,7 +38,7 @@ from noc_tui.ui.startup import (
     release_gc,
     resume_full_collections,
 )
-from noc_tui.ui.themes import DEFAULT_THEME, HEALTH_DEFAULTS, load_themes
+from noc_tui.ui.themes import DEFAULT_THEME, HEALTH_DEFAULTS, NO_COLOR_HEALTH, load_themes
 from noc_tui.ui.widgets import HeaderBar
 
 MAX_ALARM_TOASTS = 5  # per poll; more crossings are summed up in one more toast
@@ -108,6 +107,7 @@ class NocApp(App[int]):
         self._watch_interval_s = watch_interval_s
         self._watch_mark: tuple[Any, ...] | None = None  # the mark a reload was asked for
         self._shown_mark: tuple[Any, ...] | None = None  # the mark of the list shown
+        self.ui_loop: asyncio.AbstractEventLoop | None = None  # once running
         super().__init__()
         if not settings.ui.animations:
             self.animation_level = "none"
@@ -167,13 +167,16 @@ class NocApp(App[int]):
         if state not in cache:
             var = f"health-{state}"
             # "unknown" has no colour of its own: nothing is known to be wrong or right.
-            cache[state] = self.current_theme.variables.get(var, HEALTH_DEFAULTS.get(var, ""))
+            cache[state] = NO_COLOR_HEALTH.get(state, "") if self.no_color else \
+                self.current_theme.variables.get(var, HEALTH_DEFAULTS.get(var, ""))
         return cache[state]
 
     # -- life cycle ----------------------------------------------------------------------
 
     def on_mount(self) -> None:
         from noc_tui.ui.carrier_list import CarrierListScreen
+
+        self.ui_loop = asyncio.get_running_loop()
 
         self.push_screen(CarrierListScreen())
         seen: set[str] = set()
@@ -184,10 +187,6 @@ class NocApp(App[int]):
         exposure = exposed(Path(self.cache_path))
         if exposure:
             self.notify(exposure, title="Cache", severity="warning", timeout=30, markup=False)
-        if not self.is_headless:
-            with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
-                # The SSH session went away: exit instead of spinning on a dead tty.
-                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
         if self.polls.available:
             interval = parse_duration(self.settings.poll.interval)
             self._poll_timer = self.set_interval(interval, self._scheduled_poll)
@@ -205,10 +204,6 @@ class NocApp(App[int]):
 
     def _collect_when_idle(self) -> None:
         collect_when_idle(time.monotonic() - self._last_input)
-
-    def _hangup(self) -> None:
-        self.polls.cancel.set()
-        self.exit(return_code=129)
 
     def on_unmount(self) -> None:
         resume_full_collections()
@@ -534,8 +529,26 @@ class NocApp(App[int]):
 
 
 def run_app(app: NocApp) -> int:
-    """Run the dashboard in the terminal; returns the process exit status."""
-    result = app.run()
+    """Run the dashboard in the terminal; returns the process exit status. Once the
+    command line has armed noc_tui.ui.terminal, a hang-up ends it within a second."""
+    from noc_tui.ui import terminal
+
+    def hung_up() -> None:
+        app.polls.cancel.set()
+        app.exit(return_code=terminal.HANGUP_STATUS)
+
+    def graceful() -> None:
+        # From the signal handler: handed to the event loop, never run in the handler.
+        loop = app.ui_loop
+        if loop is not None:
+            loop.call_soon_threadsafe(hung_up)
+
+    terminal.set_graceful(graceful)
+    terminal.watch()
+    try:
+        result = app.run()
+    finally:
+        terminal.set_graceful(None)
     return result if isinstance(result, int) else (app.return_code or 0)
 
 

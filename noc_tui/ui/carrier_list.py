@@ -287,7 +287,7 @@ class CarrierListScreen(Screen):
             title.append("  alarmed first")
         n_alarm = sum(1 for r in self.rows if r.get("alarms"))
         if n_alarm:
-            title.append(f"  {n_alarm} in alarm", style="bold red")
+            title.append(f"  {n_alarm} in alarm", style="bold " + self.noc.health_style("down"))
         if self.filter_text:
             title.append("  filter: ")
             title.append_text(fmt.lit(self.filter_text, style="italic"))

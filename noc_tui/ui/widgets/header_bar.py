@@ -21,6 +21,8 @@ class HeaderBar(Horizontal):
     HeaderBar > #hb-age { width: auto; padding: 0 1; }
     HeaderBar > #hb-age.-warning { color: $warning; text-style: bold; }
     HeaderBar > #hb-age.-error { color: $error; text-style: bold; }
+    App:nocolor HeaderBar > #hb-age.-warning { color: $foreground; text-style: bold; }
+    App:nocolor HeaderBar > #hb-age.-error { color: $foreground; text-style: bold reverse; }
     HeaderBar > #hb-paused { width: auto; padding: 0 1; display: none;
         background: $warning; color: $background; text-style: bold; }
     HeaderBar > #hb-paused.-on { display: block; }
