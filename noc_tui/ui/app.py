@@ -464,13 +464,12 @@ class NocApp(App[int]):
     # -- help, export --------------------------------------------------------------------
 
     def action_help(self) -> None:
-        from noc_tui.ui.help import HelpScreen, binding_rows
+        from noc_tui.ui.help import HelpScreen, screen_group
 
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return
-        title = type(screen).__name__.replace("Screen", "").replace("CarrierList", "carriers")
-        self.push_screen(HelpScreen(binding_rows(screen), title.lower()))
+        self.push_screen(HelpScreen(screen_group(screen)))
 
     def action_export(self) -> None:
         from noc_tui.ui.export import ExportDialog, export_dir

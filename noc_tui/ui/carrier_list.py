@@ -134,9 +134,9 @@ class CarrierListScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="list.filter"),
         Binding("w", "cycle_window", "Window", id="list.window"),
-        Binding("1", "window('1h')", "1h", show=False, id="list.window_1h"),
-        Binding("2", "window('24h')", "24h", show=False, id="list.window_24h"),
-        Binding("3", "window('7d')", "7d", show=False, id="list.window_7d"),
+        Binding("1", "window('1h')", "Window 1h", show=False, id="list.window_1h"),
+        Binding("2", "window('24h')", "Window 24h", show=False, id="list.window_24h"),
+        Binding("3", "window('7d')", "Window 7d", show=False, id="list.window_7d"),
         Binding("a", "alarmed_first", "Alarmed first", id="list.alarmed_first"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="list.clear_filter"),
     ]
