@@ -560,6 +560,10 @@ def dashboard_app(args: argparse.Namespace, settings: Settings, config_path: Pat
         from noc_tui.sync.poller import Poller
 
         poller = Poller(settings, path)
+    if "state" not in app_options:
+        from noc_tui.ui.saved_state import SavedState, default_state_path
+
+        app_options["state"] = SavedState.load(default_state_path())
     return NocApp(settings, path, poller=poller, theme=args.theme, config_path=config_path,
                   first_list=first_list, **app_options)
 
@@ -569,8 +573,11 @@ def prepare_dashboard(args: argparse.Namespace, err: TextIO, **app_options: Any)
     a forked child while this process imports Textual: both take about a quarter of a
     second, and run side by side on two cores (noc_tui.config_check)."""
     from noc_tui.config_check import ConfigCheck
+    from noc_tui.ui.saved_state import SavedState, default_state_path
 
     clock = app_options.get("clock")
+    # The window the operator left the dashboard on, for the list read ahead.
+    state = app_options.setdefault("state", SavedState.load(default_state_path()))
 
     def first_list(settings: Settings, config_path: Path) -> ListSnapshot:
         # In the child, with the validated settings: the cache brought to the current
@@ -582,7 +589,8 @@ def prepare_dashboard(args: argparse.Namespace, err: TextIO, **app_options: Any)
         path = _cache_path(args, settings)
         migrate_file(path, settings.metrics)
         now = clock() if clock is not None else now_ms()
-        snap = list_snapshot(path, settings, config_path, settings.ui.window, now)
+        snap = list_snapshot(path, settings, config_path, state.window or settings.ui.window,
+                             now)
         # One string object per column name: pickled once, not once per row (the rows
         # come from one JSON document each), a third of the bytes to read back.
         names: dict[str, str] = {}

@@ -320,9 +320,12 @@ class FakePoller:
 
 async def test_poller_progress_and_refresh(cache_path: Path, tmp_path: Path):
     poller = FakePoller()
+    poller.release.set()  # the poll at start (no poll ever filled this cache) ends at once
     app = make_app(cache_path, tmp_path, poller=poller)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
+        assert poller.calls == 1
+        poller.release.clear()
         gen = app.generation
         await pilot.press("r")
         for _ in range(100):
@@ -335,7 +338,7 @@ async def test_poller_progress_and_refresh(cache_path: Path, tmp_path: Path):
         await pilot.press("r")  # a second poll does not start while one runs
         poller.release.set()
         await settle(pilot)
-        assert poller.calls == 1 and app.progress is None and app.generation == gen + 1
+        assert poller.calls == 2 and app.progress is None and app.generation == gen + 1
 
 
 async def test_a_switch_error_full_of_escapes_is_shown_escaped(tmp_path: Path):

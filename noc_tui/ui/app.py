@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from noc_tui.analytics.list_state import ListSnapshot
     from noc_tui.config import Settings  # or a settings_view.SettingsView
     from noc_tui.store.cache import Cache
+    from noc_tui.ui.widgets import NavTable
 
 from noc_tui.records.printable import printable, printable_lines
 from noc_tui.records.timefmt import now_ms as wall_now_ms
@@ -31,6 +32,7 @@ from noc_tui.ui import cells as fmt
 from noc_tui.ui.commands import NocCommands
 from noc_tui.ui.messages import ListLoaded, LoadFailed, PollFinished, PollProgressed
 from noc_tui.ui.polling import PollControl, Progress
+from noc_tui.ui.saved_state import SavedState
 from noc_tui.ui.startup import (
     collect_when_idle,
     defer_full_collections,
@@ -82,6 +84,7 @@ class NocApp(App[int]):
         config_path: Path | None = None,
         watch_interval_s: float = 15.0,
         first_list: Callable[[], ListSnapshot | None] | None = None,
+        state: SavedState | None = None,
     ) -> None:
         self.settings = settings
         self._last_input = time.monotonic()
@@ -92,7 +95,12 @@ class NocApp(App[int]):
         self.config_path = config_path or default_config_path()
         self.clock = clock
         self.polls = PollControl(poller)
-        self.window: str = settings.ui.window
+        # What the operator chose last time (theme, window, sorts, calls seen); kept in
+        # memory only unless the command line gives the file (ui/saved_state.py).
+        self.state = state or SavedState(None)
+        self._state_save_due = False
+        self._polled_at_start = False
+        self.window: str = self.state.window or settings.ui.window
         self.generation = 0
         self.paused = False
         self.poll_info: PollInfo | None = None
@@ -114,7 +122,7 @@ class NocApp(App[int]):
         themes, self.theme_errors = load_themes()
         for t in themes.values():
             self.register_theme(t)
-        self._pick_theme(theme or settings.ui.theme)
+        self._pick_theme(theme or self.state.theme or settings.ui.theme)
         if settings.keys:
             self.set_keymap(dict(settings.keys))
 
@@ -153,6 +161,8 @@ class NocApp(App[int]):
 
     def use_theme(self, name: str) -> None:
         self.theme = name
+        self.state.theme = name
+        self.state_changed()
 
     def watch_theme(self, _name: str) -> None:
         self._health_styles: dict[str, str] = {}
@@ -187,6 +197,9 @@ class NocApp(App[int]):
         exposure = exposed(Path(self.cache_path))
         if exposure:
             self.notify(exposure, title="Cache", severity="warning", timeout=30, markup=False)
+        if self.state.problem:
+            self.notify(self.state.problem, title="State", severity="warning", timeout=15,
+                        markup=False)
         if self.polls.available:
             interval = parse_duration(self.settings.poll.interval)
             self._poll_timer = self.set_interval(interval, self._scheduled_poll)
@@ -206,6 +219,7 @@ class NocApp(App[int]):
         collect_when_idle(time.monotonic() - self._last_input)
 
     def on_unmount(self) -> None:
+        self.save_state()
         resume_full_collections()
         self._drop_first_list()
         self.polls.cancel.set()
@@ -229,6 +243,41 @@ class NocApp(App[int]):
             yield cache
         finally:
             cache.close()
+
+    # -- what the operator has seen ----------------------------------------------------
+
+    def last_seen(self, key: str) -> str | None:
+        return self.state.seen.get(key)
+
+    def saw(self, key: str, newest: str) -> None:
+        if self.state.saw(key, newest):
+            self.state_changed()
+
+    # -- what is remembered between runs -------------------------------------------------
+
+    def saved_sort(self, table_id: str) -> tuple[str, bool] | None:
+        """The sort the operator last chose for a table (column, flipped)."""
+        return self.state.sorts.get(table_id)
+
+    def on_nav_table_sort_changed(self, event: NavTable.SortChanged) -> None:
+        if event.table.id:
+            self.state.sorts[event.table.id] = (event.key, event.flipped)
+            self.state_changed()
+
+    def state_changed(self) -> None:
+        """Save the remembered state soon (a burst of changes is written once)."""
+        if not self._state_save_due and self.state.path is not None:
+            self._state_save_due = True
+            self.set_timer(1.0, self.save_state)
+
+    def save_state(self) -> None:
+        if not self._state_save_due:
+            return
+        self._state_save_due = False
+        problem = self.state.save()
+        if problem and problem not in self._errors_shown:
+            self._errors_shown.add(problem)
+            self.notify(problem, title="State", severity="warning", markup=False)
 
     # -- data from the list --------------------------------------------------------------
 
@@ -255,6 +304,20 @@ class NocApp(App[int]):
         for screen in self.screen_stack:
             if hasattr(screen, "show_list_row"):  # a carrier's state is the list's
                 screen.show_list_row(self.carrier_rows)
+        if not self._polled_at_start:
+            self._polled_at_start = True
+            self._poll_if_stale()
+
+    def _poll_if_stale(self) -> None:
+        """Poll now if the newest data is older than the poll interval (or none came from
+        a poll): the dashboard opens on fresh figures, not an interval later."""
+        if not self.polls.available or self.paused or self.polls.running:
+            return
+        info = self.poll_info
+        last = info.last_ok_ms if info else None
+        if last is None or self.now() - last > parse_duration(
+                self.settings.poll.interval) * 1000:
+            self._scheduled_poll()
 
     def _process_alarms(self, msg: ListLoaded) -> None:
         current = {r["id"]: set(r.get("alarms") or ()) for r in msg.rows}
@@ -371,6 +434,8 @@ class NocApp(App[int]):
         if window == self.window:
             return
         self.window = window
+        self.state.window = window
+        self.state_changed()
         # Every screen reloads for the new window; what a screen loaded for the old one
         # (a carrier screen's other tabs) is stale, as after new data.
         self.data_changed()
@@ -558,6 +623,10 @@ def run_dashboard(
     theme: str | None = None,
     config_path: Path | None = None,
 ) -> int:
-    """Run the dashboard in the terminal; returns the process exit status."""
+    """Run the dashboard in the terminal, with what it remembers from the last run;
+    returns the process exit status."""
+    from noc_tui.ui.saved_state import default_state_path
+
     return run_app(NocApp(settings, cache_path, poller=poller, theme=theme,
-                          config_path=config_path))
+                          config_path=config_path,
+                          state=SavedState.load(default_state_path())))

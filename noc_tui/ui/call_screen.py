@@ -106,7 +106,7 @@ class CallScreen(Screen):
             if first.get("cli"):
                 head.append("  from ")
                 head.append_text(fmt.lit(first["cli"]))
-            head.append(f"\nstarted {first['started_at'].replace('T', ' ')}  "
+            head.append(f"\nstarted {fmt.when(first['started_at'])}  "
                         f"{len(ladder)} attempt{'s' if len(ladder) != 1 else ''}  ")
             if last["connected"]:
                 head.append(f"connected on {last['carrier_id']} for {last['duration_s']} s",

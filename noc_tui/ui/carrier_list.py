@@ -177,6 +177,9 @@ class CarrierListScreen(Screen):
         yield KeyHints()
 
     def on_mount(self) -> None:
+        saved = self.noc.saved_sort("carriers")
+        if saved is not None and saved[0] in COLS_BY_KEY and COLS_BY_KEY[saved[0]].sort:
+            self.sort_key, self.sort_flipped = saved
         self.load()
 
     # -- loading -------------------------------------------------------------------------

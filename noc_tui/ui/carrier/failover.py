@@ -12,6 +12,7 @@ from noc_tui.analytics.metrics import FAILOVER_ORDERS, failover_page
 from noc_tui.analytics.views import WINDOWS, failover_policy, fas_map
 from noc_tui.store.poll_status import failures_recorded
 from noc_tui.ui import cells as fmt
+from noc_tui.ui.carrier.new_calls import NEW_COL, NewCalls, is_new, mark
 from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.host import host
 from noc_tui.ui.widgets import Col, NavTable, Note
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 PAGE = 500  # failover rows per page: 100,000 calls never sit in the table at once
 
 # Sorted in SQL (a page at a time): the keys are failover_page's orders.
-_NEW = Col("new", "", 1, pin=True)  # a mark on calls new since the operator last looked
 _STARTED = Col("started_at", "Started", 19, pin=True, sort="desc")
 _CALL = Col("call_id", "Call id", 20, rank=3, sort="asc", hotkey="i")
 _NUMBER = Col("dst", "Number", 14, rank=0, sort="asc")
@@ -35,10 +35,10 @@ _REASON = Col("failed_reason", "Reason", 18, rank=2, sort="asc")
 _DUR = Col("connected_duration_s", "Dur", 5, rank=4, sort="asc")
 _HALT = Col("halt", "Halt", 4, pin=True, sort="desc", field="halt_violation")
 _FAS = Col("fas", "FAS", 3, pin=True, sort="desc", field="fas_suspect")
-FO_OUT_COLS = (_NEW, _STARTED, _CALL, _NUMBER, _CODE, _REASON,
+FO_OUT_COLS = (NEW_COL, _STARTED, _CALL, _NUMBER, _CODE, _REASON,
                Col("connected_carrier_id", "Connected on", 14, rank=1, sort="asc"),
                _DUR, _HALT, _FAS)
-FO_IN_COLS = (_NEW, _STARTED, _CALL, _NUMBER,
+FO_IN_COLS = (NEW_COL, _STARTED, _CALL, _NUMBER,
               Col("failed_carrier_id", "Failed on", 14, rank=1, sort="asc"),
               _CODE, _REASON, _DUR, _HALT, _FAS)
 FO_COLS = {"out": FO_OUT_COLS, "in": FO_IN_COLS}
@@ -50,7 +50,17 @@ class FailoverPane(CarrierPart):
 
     def __init__(self) -> None:
         super().__init__()
+        self.new_calls = NewCalls()
+        self.sort_key = "started_at"  # newest first; the operator's sort stays per carrier
+        self.sort_flipped = False
         self._clear_view()
+
+    def end_look(self) -> None:
+        self.new_calls.end()
+
+    def shown_again(self) -> None:
+        if self.last_data is not None:
+            self.show_data(self.last_data)  # a new look: the marks of the last one go
 
     def _clear_view(self) -> None:
         self.direction = "out"
@@ -59,10 +69,11 @@ class FailoverPane(CarrierPart):
         self.row_offset = 0  # the page's first row
         self.row_total = 0  # of the last page read
         self.page_cursor: str | None = None  # where the next page puts the cursor
-        self.sort_key = "started_at"  # newest first
-        self.sort_flipped = False
 
     def widgets(self) -> list[Widget]:
+        saved = host(self).saved_sort("t-failover")
+        if saved is not None and any(c.key == saved[0] and c.sort for c in FO_OUT_COLS):
+            self.sort_key, self.sort_flipped = saved
         return [Note("", id="policy", classes="info"), Note("", id="fo-info", classes="info"),
                 NavTable(id="t-failover", sorts_rows=False)]
 
@@ -119,9 +130,11 @@ class FailoverPane(CarrierPart):
             halt_only=self.halt_only, fas_only=self.fas_only, fas=fas, order=order,
             descending=desc)
         policy = failover_policy(cache, carrier_id, now, window_s, app.settings.metrics)
-        return {"page": page, "policy": policy, "unknown": failures_recorded(cache) is False}
+        return {"page": page, "policy": policy, "unknown": failures_recorded(cache) is False,
+                "carrier_id": carrier_id}
 
     def show_data(self, data: dict[str, Any]) -> None:
+        self.last_data = data
         page, policy = data["page"], data["policy"]
         hs = host(self).health_style
         p = Text("Failover policy: halts on ", style="")
@@ -138,11 +151,16 @@ class FailoverPane(CarrierPart):
         self.query_one("#policy", Note).update(p)
         self.row_total = page.total
         cols = FO_COLS[page.direction]
+        seen = self.new_calls.look(host(self), f"failover-{page.direction}:{data['carrier_id']}",
+                                   (r["started_at"] for r in page.rows))
+        new = 0
         cells = []
         for r in page.rows:
+            fresh = is_new(r["started_at"], seen)
+            new += fresh
             hv = Text("HALT", style="bold " + hs("suspect")) if r["halt_violation"] else Text("")
             fas = Text("FAS", style="bold " + hs("suspect")) if r["fas_suspect"] else Text("")
-            common = [Text(""), fmt.lit(fmt.when(r["started_at"])), fmt.lit(r["call_id"]),
+            common = [mark(fresh), fmt.lit(fmt.when(r["started_at"])), fmt.lit(r["call_id"]),
                       fmt.lit(r["dst"])]
             if page.direction == "out":
                 rest = [fmt.num(str(r["failed_code"])), fmt.lit(r["failed_reason"]),
@@ -176,6 +194,8 @@ class FailoverPane(CarrierPart):
             if page.total > PAGE:
                 info.append(f"  page {page.offset // PAGE + 1}/{-(-page.total // PAGE)}"
                             "  ([ ] or scroll past the edge)")
+            if new:
+                info.append(f"  • {new:,} new since you last looked", style="bold")
         else:
             info.append("\nno failover calls in this window" if not data.get("unknown") else
                         "\nfailover unknown: the switch's records hold no failed attempts")

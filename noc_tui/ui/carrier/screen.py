@@ -192,6 +192,8 @@ class CarrierScreen(Screen):
 
     def on_screen_suspend(self) -> None:
         self.release_paint()
+        for part in self.tab_parts.values():
+            part.end_look()  # what was listed counts as seen
 
     def on_unmount(self) -> None:
         self.release_paint()
@@ -285,11 +287,16 @@ class CarrierScreen(Screen):
     @on(TabbedContent.TabActivated)
     async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         part = self.current_part()
+        for name, other in self.tab_parts.items():
+            if name != part:
+                other.end_look()
         if part in ("contacts",):
             return
         await self.ensure_part(part)
         if self.loaded.get(part) != self.noc.generation and part not in self.pending:
             self.load_part(part)
+        elif part not in self.pending:
+            self.tab_parts[part].shown_again()
         table = self.query(f"#t-{part}")
         focused = self.focused
         if table and not (focused is not None and focused.id == "rate-prefix"):

@@ -147,6 +147,16 @@ class NavTable(DataTable):
         self.sort_flipped = False
         self.picking = False  # the sort key was pressed: the next letter picks a column
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        # The sort the operator chose for this table last time (a table that sorts its
+        # rows itself; the others' owners restore theirs).
+        saved = getattr(self.app, "saved_sort", None)
+        if self.sorts_rows and self.id and callable(saved):
+            sort = saved(self.id)
+            if sort is not None:
+                self.sort_key, self.sort_flipped = sort
+
     def _clear_caches(self) -> None:
         super()._clear_caches()
         self._row_cells.clear()
