@@ -28,6 +28,7 @@ BINDING_IDS: dict[str, tuple[str, ...]] = {
                 "carrier.fas_only", "carrier.next_page", "carrier.prev_page",
                 "carrier.copy"),
     "call": ("call.back", "call.copy"),
+    "calls to a number": ("number.back",),
     "export dialog": ("export.csv", "export.json", "export.svg", "export.txt",
                       "export.cancel"),
     "help": ("help.close",),

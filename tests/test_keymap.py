@@ -35,11 +35,12 @@ def dashboard_binding_ids() -> set[str]:
     from noc_tui.ui.carrier_list import CarrierListScreen
     from noc_tui.ui.export import ExportDialog
     from noc_tui.ui.help import HelpScreen
+    from noc_tui.ui.number_calls import NumberCallsScreen
     from noc_tui.ui.widgets import NavTable
 
     ids = set()
     for owner in (NocApp, NavTable, CarrierListScreen, CarrierScreen, CallScreen,
-                  ExportDialog, HelpScreen):
+                  NumberCallsScreen, ExportDialog, HelpScreen):
         for b in owner.BINDINGS:
             assert isinstance(b, Binding) and b.id, (owner, b)
             ids.add(b.id)
@@ -137,8 +138,8 @@ async def test_help_lists_every_key_by_screen_a_legend_and_the_remapping(tmp_pat
         assert {r[2] for r in app.screen.rows} == set(ALL_IDS)
         groups = [line for line in body.splitlines() if line in (
             "carrier (here)", "everywhere", "tables", "carrier list", "call",
-            "export dialog", "help")]
-        assert groups[0] == "carrier (here)" and len(groups) == 7
+            "calls to a number", "export dialog", "help")]
+        assert groups[0] == "carrier (here)" and len(groups) == 8
         assert any(line.startswith("f9") and "app.pause" in line for line in body.splitlines())
         legend = body.split("Columns and figures", 1)[1]
         for name in ("Hlth", "CF", "FO out", "FO in", "NER", "SDC", "NO_RING",

@@ -33,10 +33,11 @@ def _bindings_by_group(app: App) -> dict[str, list[Binding]]:
     from noc_tui.ui.carrier.screen import CarrierScreen
     from noc_tui.ui.carrier_list import CarrierListScreen
     from noc_tui.ui.export import ExportDialog
+    from noc_tui.ui.number_calls import NumberCallsScreen
     from noc_tui.ui.widgets import NavTable
 
     owners: list[Any] = [type(app), NavTable, CarrierListScreen, CarrierScreen, CallScreen,
-                         ExportDialog, HelpScreen]
+                         NumberCallsScreen, ExportDialog, HelpScreen]
     found: dict[str, Binding] = {}
     for owner in owners:
         for b in owner.BINDINGS:
@@ -66,7 +67,8 @@ def screen_group(screen: Screen) -> str:
     """The group of keys of the screen help was opened on."""
     name = type(screen).__name__
     return {"CarrierListScreen": "carrier list", "CarrierScreen": "carrier",
-            "CallScreen": "call"}.get(name, "everywhere")
+            "CallScreen": "call", "NumberCallsScreen": "calls to a number"}.get(
+        name, "everywhere")
 
 
 def _pct(x: float) -> str:
@@ -113,6 +115,8 @@ def legend(settings: Any, window: str) -> list[tuple[str, str]]:
                                 "numbers the others say do not exist"),
         ("new", "• marks a call that came in since you last looked at the list"),
         ("times", "every time is UTC, YYYY-MM-DD HH:MM:SS"),
+        ("+s", "call time line: s after the first INVITE; ≤: before the next INVITE; "
+               "?: not in the record (an answer's time)"),
     ]
 
 

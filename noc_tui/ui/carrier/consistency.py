@@ -59,7 +59,8 @@ class ConsistencyPane(CarrierPart):
                          style="bold " + app.health_style("suspect"))
         nums = data["numbers"]
         t.append(f"\n{len(nums)} inconsistent number{'s' if len(nums) != 1 else ''}"
-                 if nums else "\nNo inconsistent numbers.")
+                 "  (Enter: the calls behind a number)" if nums
+                 else "\nNo inconsistent numbers.")
         self.query_one("#cons-info", Note).update(t)
         cells = []
         for n in nums:

@@ -381,6 +381,12 @@ class CarrierScreen(Screen):
             raw = table.cursor_raw()
             if raw and raw.get("call_id"):
                 self.noc.open_call(raw["call_id"])
+        elif isinstance(table, NavTable) and table.id == "t-consistency":
+            raw = table.cursor_raw()  # a number: the calls behind its verdict
+            if raw and raw.get("dst"):
+                from noc_tui.ui.number_calls import NumberCallsScreen
+
+                self.app.push_screen(NumberCallsScreen(raw["dst"], self.carrier_id))
 
     def action_copy(self) -> None:
         focused = self.focused
