@@ -237,3 +237,18 @@ async def test_carrier_screen_tables_sort_too(cache_path: Path, tmp_path: Path):
         codes = [r["failed_code"] for r in fo.export_rows()[1]]
         assert codes == sorted(codes, reverse=True)
         assert "Code▼" in screen_text(app)
+
+
+async def test_the_palette_sorts_the_list_too(cache_path: Path, tmp_path: Path):
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon")
+        await pilot.pause()
+        for ch in "carriers by ASR":
+            await pilot.press("space" if ch == " " else ch)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert (app.screen.sort_key, app.screen.sort_flipped) == ("asr", False)
+        assert "ASR▲" in header_line(app)

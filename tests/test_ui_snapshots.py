@@ -69,6 +69,7 @@ VIEWS = {
     "carrier_failover_in": ("carrier:tier1", "6", "i"),
     "carrier_idle": ("carrier:idle",),
     "call": ("carrier:misroute", "6", "enter"),
+    "number_calls": ("carrier:nf404", "3", "enter"),
     "help": ("question_mark",),
     "export_dialog": ("e",),
 }

@@ -440,6 +440,12 @@ class NocApp(App[int]):
         # (a carrier screen's other tabs) is stale, as after new data.
         self.data_changed()
 
+    def sort_list(self, key: str) -> None:
+        """Sort the carrier list by a column, worst first (again: the other way)."""
+        screen = self.list_screen()
+        if screen is not None:
+            screen.query_one("#carriers").choose_sort(key)  # type: ignore[attr-defined]
+
     def toggle_alarmed_first(self) -> None:
         screen = self.list_screen()
         if screen is not None:
