@@ -137,7 +137,7 @@ async def main():
         from textual.app import App
         from textual.containers import Vertical
         from textual.widgets import ContentSwitcher, Input, Static
-        from noc_tui.ui.carrier_list import FULL_COLS
+        from noc_tui.ui.carrier_list import LIST_COLS
         from noc_tui.ui.widgets import HeaderBar, KeyHints, NavTable, Note
         class Bare(App):
             def compose(self):
@@ -146,7 +146,7 @@ async def main():
                     yield Static("Carriers", id="list-title")
                     with ContentSwitcher(initial="carriers"):
                         t = NavTable(id="carriers")
-                        for c in FULL_COLS:
+                        for c in LIST_COLS:
                             t.add_column(c.label, key=c.key, width=c.width)
                         yield t
                         yield Note("Loading…", id="empty")

@@ -86,6 +86,20 @@ def _port(text: str) -> int:
     return port
 
 
+def _size(low: int, high: int) -> Callable[[str], int]:
+    """argparse type: a whole number within low-high (a terminal size)."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = low - 1
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number {low}-{high}")
+        return n
+
+    return parse
+
+
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--cache", metavar="PATH", default=default,
@@ -129,10 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--outcome", choices=INBOUND_OUTCOMES,
                      help="deliveries: only those with this outcome")
     exp.add_argument("--period", choices=("live", "daily", "monthly"), default="live")
+    exp.add_argument("--direction", choices=("out", "in"), default="out",
+                     help="failover: calls that failed on the carrier (out, default) or "
+                     "that it picked up after another failed (in)")
     exp.add_argument("--window", metavar="DURATION", default="24h",
                      help="window such as 15m, 1h, 24h, 7d, 35d (default 24h)")
     exp.add_argument("--now", metavar="ISO", help="end of the window (default: the clock)")
     exp.add_argument("--format", choices=("json", "csv", "svg", "txt"), default="json")
+    exp.add_argument("--width", type=_size(40, 1000), default=120, metavar="COLUMNS",
+                     help="svg/txt: the terminal width to render at, 40-1000 (default 120)")
+    exp.add_argument("--height", type=_size(10, 1000), default=40, metavar="LINES",
+                     help="svg/txt: the terminal height to render at, 10-1000 (default 40)")
     exp.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default stdout)")
 
     prune = sub.add_parser(
@@ -345,16 +366,20 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
             raise UsageError(f"the {args.view} view needs --carrier ID")
         ui = settings.ui.model_copy(update={"window": window})
         text = render_view(settings.model_copy(update={"ui": ui}), path, args.view,
-                           args.carrier, args.format, now_ms=now, period=args.period)
+                           args.carrier, args.format, size=(args.width, args.height),
+                           now_ms=now, period=args.period, direction=args.direction)
     else:
         try:
             with Cache(path, settings.metrics) as cache:
-                doc, rows = build(cache, args.view, now, window_s, args.carrier, args.period)
+                doc, rows, columns = build(cache, args.view, now, window_s, args.carrier,
+                                           args.period, settings=settings,
+                                           direction=args.direction)
         except ExportError as exc:
             raise UsageError(str(exc)) from None
         except sqlite3.Error as exc:
             raise cache_failure(path, exc) from None
-        text = to_json(doc) if args.format == "json" else to_csv(rows)
+        text = to_json(doc) if args.format == "json" else \
+            to_csv(rows, columns, doc.get("currency"))
     if args.output:
         written = write_private(Path(args.output), text)  # the data as it is
         say(sys.stderr, f"wrote {written}")
@@ -546,6 +571,10 @@ def dashboard_app(args: argparse.Namespace, settings: Settings, config_path: Pat
         from noc_tui.sync.poller import Poller
 
         poller = Poller(settings, path)
+    if "state" not in app_options:
+        from noc_tui.ui.saved_state import SavedState, default_state_path
+
+        app_options["state"] = SavedState.load(default_state_path())
     return NocApp(settings, path, poller=poller, theme=args.theme, config_path=config_path,
                   first_list=first_list, **app_options)
 
@@ -555,8 +584,11 @@ def prepare_dashboard(args: argparse.Namespace, err: TextIO, **app_options: Any)
     a forked child while this process imports Textual: both take about a quarter of a
     second, and run side by side on two cores (noc_tui.config_check)."""
     from noc_tui.config_check import ConfigCheck
+    from noc_tui.ui.saved_state import SavedState, default_state_path
 
     clock = app_options.get("clock")
+    # The window the operator left the dashboard on, for the list read ahead.
+    state = app_options.setdefault("state", SavedState.load(default_state_path()))
 
     def first_list(settings: Settings, config_path: Path) -> ListSnapshot:
         # In the child, with the validated settings: the cache brought to the current
@@ -568,7 +600,8 @@ def prepare_dashboard(args: argparse.Namespace, err: TextIO, **app_options: Any)
         path = _cache_path(args, settings)
         migrate_file(path, settings.metrics)
         now = clock() if clock is not None else now_ms()
-        snap = list_snapshot(path, settings, config_path, settings.ui.window, now)
+        snap = list_snapshot(path, settings, config_path, state.window or settings.ui.window,
+                             now)
         # One string object per column name: pickled once, not once per row (the rows
         # come from one JSON document each), a third of the bytes to read back.
         names: dict[str, str] = {}
@@ -576,6 +609,9 @@ def prepare_dashboard(args: argparse.Namespace, err: TextIO, **app_options: Any)
         return snap
 
     check = ConfigCheck(args.config, then=first_list)
+    from noc_tui.ui import terminal
+
+    terminal.on_hangup(check.close)  # the forked child goes with the dashboard
     try:
         import noc_tui.ui.app  # noqa: F401 (the long import, while the child works)
 
@@ -625,6 +661,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     err = sys.stderr
     from noc_tui.ui.startup import hold_gc, release_gc
+
+    if opens_dashboard(args) or (args.command is None and args.demo):
+        from noc_tui.ui import terminal
+
+        why = terminal.missing_terminal()
+        if why is not None:
+            print(f"noc-tui: {why}", file=err)
+            return EXIT_USAGE
+        terminal.arm()  # a hang-up from here on ends the process, start-up included
 
     if opens_dashboard(args):
         hold_gc()  # until the first frame; see noc_tui.ui.startup

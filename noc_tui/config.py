@@ -37,6 +37,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources import InitSettingsSource
 
+from noc_tui.keymap import check_keymap
 from noc_tui.records.timefmt import TimeFormatError, parse_duration
 from noc_tui.settings_view import (  # noqa: F401 (re-exported: the models' helpers)
     APP,
@@ -337,7 +338,10 @@ class Settings(BaseSettings, SettingsMethods):
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    # binding id -> key(s), checked and named as Textual names keys (noc_tui.keymap)
     keys: dict[str, str] = Field(default_factory=dict)
+
+    _v_keys = field_validator("keys")(check_keymap)
 
     @classmethod
     def settings_customise_sources(

@@ -69,6 +69,9 @@ def prepare_demo(
         if folder is None:
             tmp = tempfile.TemporaryDirectory(prefix="noc-tui-demo-")
             folder = Path(tmp.name)
+            from noc_tui.ui import terminal
+
+            terminal.on_hangup(tmp.cleanup)  # a hang-up leaves no temporary cache
         cache_path = folder / "cache.db"
     switch = DemoSwitch(seed=1).start()
 

@@ -52,3 +52,16 @@ def json_switch() -> Iterator[Callable[[dict[str, bytes]], str]]:
     for srv in servers:
         srv.shutdown()
         srv.server_close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_saved_state_of_the_user(tmp_path_factory: pytest.TempPathFactory):
+    """The dashboard's saved state (theme, window, sorts) of the machine's user never
+    reaches a test, and no test writes one there."""
+    old = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("xdg-state"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = old

@@ -13,8 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "noc_tui"
 
-# What each layer may import besides itself. `config` (with `settings_view` and
-# `config_check`) sits just above `records`; `ui`, `cli` and `demo` are on top.
+# What each layer may import besides itself. `config` (with `settings_view`,
+# `config_check` and `keymap`) sits just above `records`; `ui`, `cli` and `demo` are on top.
 BELOW: dict[str, set[str]] = {
     "records": set(),
     "config": {"records"},
@@ -40,7 +40,7 @@ def _layer(module: str) -> str:
     if len(parts) == 1:
         return "top"  # the package itself: its __init__ holds only the version
     head = parts[1]
-    if head in ("config", "settings_view", "config_check"):
+    if head in ("config", "settings_view", "config_check", "keymap"):
         return "config"
     if head in ("cli", "demo", "__main__"):
         return "top"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from noc_tui.analytics.list_state import CARRIER_COLUMNS
 from noc_tui.analytics.metrics import CARRIER_KEYS
 from noc_tui.cli import main
 from tests.sample_data import NOW, write_dataset
@@ -36,7 +37,11 @@ def test_export_carriers_json_shape(cache: Path, capsys: pytest.CaptureFixture[s
     doc = json.loads(out)
     assert doc["now"] == "2026-11-01T12:00:00.000Z" and doc["window_s"] == 86400
     rows = {r["id"]: r for r in doc["carriers"]}
-    assert list(rows["A"]) == list(CARRIER_KEYS)
+    assert list(rows["A"]) == list(CARRIER_COLUMNS)  # the metrics, health and alarms
+    assert set(CARRIER_KEYS) < set(CARRIER_COLUMNS)
+    assert rows["A"]["health"] == "suspect"  # a halt violation
+    assert rows["A"]["alarms"] == {"halt_violations": "1 halt violations (alarm at 1)"}
+    assert rows["B"]["health"] == "fine" and rows["B"]["alarms"] == {}
     a, b = rows["A"], rows["B"]
     assert (a["attempts"], a["connected"], a["failover_out"], a["halt_violations"]) == (3, 1, 2, 1)
     assert a["asr"] == pytest.approx(1 / 3)
@@ -59,16 +64,30 @@ def test_export_summary_and_failover(cache: Path, capsys: pytest.CaptureFixture[
                       "--period", "daily", "--now", NOW)
     doc = json.loads(out)
     assert rc == 0 and doc["carrier_id"] == "B" and doc["period"] == "daily"
+    assert doc["now"] == "2026-11-01T12:00:00.000Z" and doc["currency"] == "EUR"
     assert [r["start"] for r in doc["rows"]] == ["2026-11-01T00:00:00.000Z"]
     # 65 s on 30/6 bills 66 s; 6 s bills the 30 s minimum; 0.6/min plus 0.01 a call.
-    assert doc["rows"][0]["cost"] == pytest.approx(66 / 60 * 0.6 + 0.01 + 30 / 60 * 0.6 + 0.01)
+    cost = 66 / 60 * 0.6 + 0.01 + 30 / 60 * 0.6 + 0.01
+    assert doc["rows"][0]["cost"] == pytest.approx(cost)  # JSON: whole
+    rc, out, _ = _run(capsys, "--cache", str(cache), "export", "summary", "--carrier", "B",
+                      "--period", "daily", "--now", NOW, "--format", "csv")
+    assert next(csv.DictReader(io.StringIO(out)))["cost"] == f"{cost:.2f}"  # EUR cents
     rc, out, _ = _run(capsys, "--cache", str(cache), "export", "failover", "--carrier", "A",
                       "--now", NOW)
-    calls = json.loads(out)["calls"]
+    doc = json.loads(out)
+    calls = doc["calls"]
+    assert doc["direction"] == "out" and doc["now"] == "2026-11-01T12:00:00.000Z"
     assert [c["call_id"] for c in calls] == ["c1", "c3"]
     assert calls[0]["failed_code"] == 503 and calls[0]["connected_carrier_id"] == "B"
     assert calls[0]["halt_violation"] is False
     assert calls[1]["failed_code"] == 486 and calls[1]["halt_violation"] is True
+    rc, out, _ = _run(capsys, "--cache", str(cache), "export", "failover", "--carrier", "B",
+                      "--now", NOW, "--direction", "in")
+    doc = json.loads(out)
+    assert rc == 0 and doc["direction"] == "in"
+    assert [(c["call_id"], c["failed_carrier_id"]) for c in doc["calls"]] == [
+        ("c1", "A"), ("c3", "A")]
+    assert "connected_carrier_id" not in doc["calls"][0]
 
 
 def test_export_csv_to_private_file(
@@ -136,6 +155,29 @@ def test_export_renders_the_dashboard_screen_as_text_and_svg(
     rc, _, err = _run(capsys, "--cache", str(cache), "export", "carriers", "--format", "txt",
                       "--window", "6h")
     assert rc == 2 and "1h, 24h and 7d" in err
+
+
+def test_export_txt_and_svg_take_the_terminal_width(
+    cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shots = {}
+    for width in (80, 200):
+        rc, out, _ = _run(capsys, "--cache", str(cache), "export", "carriers", "--format",
+                          "txt", "--window", "1h", "--now", NOW, "--width", str(width),
+                          "--height", "20")
+        assert rc == 0
+        lines = out.splitlines()
+        assert max(len(line) for line in lines) <= width and len(lines) <= 20
+        shots[width] = out
+    # the narrow one leaves columns out (and says so); the wide one has them all
+    assert "more column" in shots[80] and "Consist" not in shots[80]
+    assert "Consist" in shots[200] and "more column" not in shots[200]
+    # data only: no key hints, no notifications
+    assert "? Help" not in shots[80] and "Alarm" not in shots[80]
+    with pytest.raises(SystemExit) as exit_:
+        _run(capsys, "--cache", str(cache), "export", "carriers", "--format", "txt",
+             "--width", "20")
+    assert exit_.value.code == 2 and "40-1000" in capsys.readouterr().err
 
 
 def test_an_older_cache_is_updated_once_and_says_so(

@@ -173,7 +173,7 @@ class OneTable(App[None]):
         self.cols, self.rows = cols, rows
 
     def compose(self) -> ComposeResult:
-        yield NavTable(id="nav")
+        yield NavTable(id="nav", fit_width=False)
 
     def on_mount(self) -> None:
         self.query_one(NavTable).sync(self.cols, nav_rows(self.rows))
@@ -275,7 +275,7 @@ class Twins(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="spacer")
-        yield NavTable(id="nav")
+        yield NavTable(id="nav", fit_width=False)
         yield DataTable(id="ref", cursor_type="row", zebra_stripes=True)
 
 
@@ -470,7 +470,7 @@ async def test_markup_and_escapes_render_literally() -> None:
 
 class _One(App[None]):
     def compose(self) -> ComposeResult:
-        yield NavTable()
+        yield NavTable(fit_width=False)
 
 
 async def test_sync_repaints_a_cell_whose_layout_changed() -> None:

@@ -244,7 +244,7 @@ def _figures(db: Path) -> dict[str, Any]:
 
     with Cache(db, readonly=True) as cache:
         rows = {r["id"]: r for r in metrics.carrier_metrics(cache, NOW, 86400)}
-        _doc, calls = export.build(cache, "failover", NOW, 86400, "A")
+        _doc, calls, _columns = export.build(cache, "failover", NOW, 86400, "A")
         costs = dict(cache.conn.execute("SELECT call_id, cost FROM attempts WHERE cost > 0"))
         durations = dict(cache.conn.execute(
             "SELECT call_id, duration_s FROM attempts WHERE carrier_id = 'B'"))
@@ -447,7 +447,7 @@ def test_a_carrier_needs_only_its_id(tmp_path: Path,
             assert not list(import_paths(cache, [path]).rejections())
     with Cache(db, readonly=True) as cache:
         stored = cache.conn.execute("SELECT * FROM carriers ORDER BY id").fetchall()
-        doc, rows = export.build(cache, "carriers", NOW, 86400)
+        doc, rows, columns = export.build(cache, "carriers", NOW, 86400)
     # The name defaults to the id; what was not given is unknown (NULL), not 0.
     assert stored == [("bare", "bare", None, None, None, None, None),
                       ("nulls", "nulls", None, None, None, None, None),
@@ -455,7 +455,7 @@ def test_a_carrier_needs_only_its_id(tmp_path: Path,
     assert [(r["id"], r["name"], r["status"]) for r in rows] == [
         ("bare", "bare", None), ("nulls", "nulls", None), ("zero", "Zero Ltd", "active")]
     assert '"status": null' in export.to_json(doc)
-    assert export.to_csv(rows).splitlines()[1].startswith("bare,bare,,")
+    assert export.to_csv(rows, columns).splitlines()[1].startswith("bare,bare,,")
 
 
 def test_unknown_carrier_fields_show_as_a_dash(tmp_path: Path) -> None:
@@ -468,11 +468,15 @@ def test_unknown_carrier_fields_show_as_a_dash(tmp_path: Path) -> None:
         cache.ingest("attempts", [attempt("k1", 1, "bare", "2026-11-01T11:00:00Z", 200, 5)])
     settings = ui_settings(tmp_path)
     listing = render_view(settings, db, "carriers", None, "txt", size=(160, 20), now_ms=NOW)
-    rows = {x.split()[1]: x.split() for x in listing.splitlines()
-            if x.split()[1:2] in (["bare"], ["nulls"], ["zero"])}
-    # Health, id, name, then the status: unknown is a dash, never blank.
-    assert rows["bare"][3] == "—" and rows["nulls"][3] == "—"
-    assert rows["zero"][2:5] == ["Zero", "Ltd", "active"]
+    lines = listing.splitlines()
+    header = next(x for x in lines if " Hlth" in x and " Status " in x)
+    at_id, at_status = header.index(" ID ") + 1, header.index(" Status ") + 1
+    rows = {x[at_id:at_status].strip(): x for x in lines
+            if x[at_id:at_status].strip() in ("bare", "nulls", "zero")}
+    # The status: unknown is a dash, never blank.
+    assert rows["bare"][at_status:].split()[0] == "—"
+    assert rows["nulls"][at_status:].split()[0] == "—"
+    assert rows["zero"][at_status:].split()[0] == "active" and "Zero Ltd" in rows["zero"]
     head = render_view(settings, db, "carrier", "nulls", "txt", size=(160, 30), now_ms=NOW)
     assert "id nulls · — · ch — · cps — · — · halts" in head
     assert "unlimited" not in head

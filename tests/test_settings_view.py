@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from noc_tui.settings_view import from_plain, methods_of, view_class
 from noc_tui.ui.carrier_list import CarrierListScreen
 from noc_tui.ui.render import settle
 from noc_tui.ui.widgets import NavTable
+from tests.test_terminal import Terminal
 from tests.ui_fixtures import FROZEN_NOW, build_cache, ui_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,18 +153,23 @@ def test_bad_config_stops_the_dashboard_with_the_same_message(
 ) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text(body)
-    base = [sys.executable, "-m", "noc_tui", "--config", str(cfg),
-            "--cache", str(tmp_path / "c.db")]
+    args = ["--config", str(cfg), "--cache", str(tmp_path / "c.db")]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    # The dashboard (forked check) and a headless command (checked in-process).
-    dash = subprocess.run(base, capture_output=True, text=True, timeout=60, env=env,
-                          stdin=subprocess.DEVNULL)
-    export = subprocess.run([*base, "export", "carriers"], capture_output=True, text=True,
-                            timeout=60, env=env)
-    assert dash.returncode == 2 and export.returncode == 2
-    assert expected in dash.stderr and str(cfg) in dash.stderr
-    assert "Traceback" not in dash.stderr
-    assert dash.stderr == export.stderr
+    # The dashboard (forked check; in a terminal, which it needs) and a headless command
+    # (checked in-process).
+    term = Terminal(args, env)
+    try:
+        assert term.proc.wait(60) == 2
+        time.sleep(0.2)  # the last output drained
+        dash = term.output.decode().replace("\r\n", "\n")
+    finally:
+        term.close()
+    export = subprocess.run([sys.executable, "-m", "noc_tui", *args, "export", "carriers"],
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert export.returncode == 2
+    assert expected in dash and str(cfg) in dash
+    assert "Traceback" not in dash
+    assert dash == export.stderr
 
 
 READ_AHEAD = r"""

@@ -1,4 +1,4 @@
-"""Snapshots of every dashboard screen and tab at 80x24 and 120x40.
+"""Snapshots of every dashboard screen and tab at 80x24 and 120x40, the main ones at 200x50.
 
 Deterministic: the fixture cache of tests/ui_fixtures.py, a frozen clock, animations
 off, no poller. Update baselines with `pytest tests/test_ui_snapshots.py
@@ -63,15 +63,22 @@ VIEWS = {
     "carrier_consistency": ("carrier:nf404", "3"),
     "carrier_failures": ("carrier:down", "4"),
     "carrier_summary_live": ("carrier:tier1", "5"),
-    "carrier_summary_daily": ("carrier:tier1", "5", "s"),
-    "carrier_summary_monthly": ("carrier:tier1", "5", "s", "s"),
+    "carrier_summary_daily": ("carrier:tier1", "5", "t"),
+    "carrier_summary_monthly": ("carrier:tier1", "5", "t", "t"),
     "carrier_failover_out": ("carrier:misroute", "6"),
     "carrier_failover_in": ("carrier:tier1", "6", "i"),
     "carrier_idle": ("carrier:idle",),
     "call": ("carrier:misroute", "6", "enter"),
+    "number_calls": ("carrier:nf404", "3", "enter"),
     "help": ("question_mark",),
     "export_dialog": ("e",),
 }
+
+
+# The main screens also on a wide terminal: the columns that only fit there.
+WIDE = (200, 50)
+WIDE_VIEWS = ("carriers", "carrier_contacts", "carrier_failover_out", "carrier_summary_live",
+              "call", "help")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -80,6 +87,12 @@ def test_screen(snap_compare, cache_path: Path, tmp_path: Path, view: str,
                 size: tuple[int, int]) -> None:
     app = make_app(cache_path, tmp_path)
     assert snap_compare(app, terminal_size=size, run_before=steps(*VIEWS[view]))
+
+
+@pytest.mark.parametrize("view", WIDE_VIEWS)
+def test_wide_screen(snap_compare, cache_path: Path, tmp_path: Path, view: str) -> None:
+    app = make_app(cache_path, tmp_path)
+    assert snap_compare(app, terminal_size=WIDE, run_before=steps(*VIEWS[view]))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

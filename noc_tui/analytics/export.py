@@ -1,7 +1,10 @@
-"""Headless exports of the carrier list, a carrier's summary and its failover calls.
+"""Exports of the carrier list, a carrier's summary and its failover calls.
 
-Shapes and key names are those of the foundation issue (section 6); the dashboard's
-snapshot export writes the same shapes for the table on screen.
+Shapes and key names are those of the foundation issue (section 6); the command line
+(`noc-tui export`) and the dashboard's snapshot (`e`) build them here, so both write the
+same figures in the same shapes: carrier rows with their health and alarms, `now` as
+ISO 8601, failover calls out or in. CSV and text show cost rounded to the carrier's
+currency's minor unit (records/currency.py); JSON keeps it whole.
 """
 
 from __future__ import annotations
@@ -12,20 +15,70 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from noc_tui.analytics import metrics
-from noc_tui.analytics.views import FAILURE_FIGURES, SUMMARY_FAILURE_FIGURES, unknown_failures
+from noc_tui.analytics.list_state import CARRIER_COLUMNS
+from noc_tui.analytics.views import SUMMARY_FAILURE_FIGURES, unknown_failures, with_health
+from noc_tui.records.currency import in_cents
 from noc_tui.records.printable import printable_json
 from noc_tui.records.timefmt import ms_to_iso
 from noc_tui.store.cache import Cache
 from noc_tui.store.poll_status import failures_recorded
 
+if TYPE_CHECKING:
+    from noc_tui.config import Settings
+
 VIEWS = ("carriers", "summary", "failover")
+DIRECTIONS = ("out", "in")
 FAILOVER_KEYS = (
     "call_id", "started_at", "dst", "failed_code", "connected_carrier_id",
     "connected_duration_s", "halt_violation", "fas_suspect",
 )
+# A call picked up after another carrier failed: the failed carrier instead of this one.
+FAILOVER_IN_KEYS = (
+    "call_id", "started_at", "dst", "failed_carrier_id", "failed_code",
+    "connected_duration_s", "halt_violation", "fas_suspect",
+)
+FAILOVER_COLUMNS = {"out": FAILOVER_KEYS, "in": FAILOVER_IN_KEYS}
+SUMMARY_COLUMNS = metrics.SUMMARY_KEYS
+MONEY_COLUMNS = ("cost",)
+
+
+def _project(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
+    return [{c: r.get(c) for c in columns} for r in rows]
+
+
+def carrier_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """A carrier row's columns: with the switch's routing state when it reports one."""
+    routing = any("routing" in r for r in rows)
+    return [*CARRIER_COLUMNS, *(("routing",) if routing else ())]
+
+
+def carriers_doc(rows: Sequence[dict[str, Any]], now_ms: int, window_s: int) -> dict[str, Any]:
+    """The carrier list: each row's figures with its health and alarms."""
+    return {"now": ms_to_iso(now_ms), "window_s": window_s,
+            "carriers": _project(rows, carrier_columns(rows))}
+
+
+def summary_doc(carrier_id: str, period: str, rows: Sequence[dict[str, Any]], now_ms: int,
+                currency: str | None) -> dict[str, Any]:
+    """A carrier's figures per hour, day or month; cost in `currency`."""
+    return {"carrier_id": carrier_id, "period": period, "now": ms_to_iso(now_ms),
+            "currency": currency, "rows": _project(rows, SUMMARY_COLUMNS)}
+
+
+def failover_doc(carrier_id: str, direction: str, rows: Sequence[dict[str, Any]],
+                 now_ms: int, window_s: int) -> dict[str, Any]:
+    """A carrier's failover calls, out (failed here) or in (picked up here)."""
+    return {"carrier_id": carrier_id, "direction": direction, "now": ms_to_iso(now_ms),
+            "window_s": window_s, "calls": _project(rows, FAILOVER_COLUMNS[direction])}
+
+
+def carrier_currency(cache: Cache, carrier_id: str) -> str | None:
+    row = cache.conn.execute("SELECT currency FROM carriers WHERE id = ?",
+                             (carrier_id,)).fetchone()
+    return row[0] if row else None
 
 
 class ExportError(Exception):
@@ -34,16 +87,23 @@ class ExportError(Exception):
 
 def build(
     cache: Cache, view: str, now_ms: int, window_s: int, carrier_id: str | None = None,
-    period: str = "live",
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(the JSON document, its table rows) for a view. Figures that need failed
+    period: str = "live", *, settings: Settings | None = None, direction: str = "out",
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """(the JSON document, its table rows, their columns) for a view. settings: the
+    health and alarm thresholds (default: the defaults). Figures that need failed
     attempts are null when the switch's records hold none (failures_recorded)."""
-    known = failures_recorded(cache) is not False
+    if settings is None:
+        from noc_tui.config import Settings
+
+        settings = Settings()
+    failures_known = failures_recorded(cache) is not False
     if view == "carriers":
-        rows = metrics.carrier_metrics(cache, now_ms, window_s)
-        if not known:
-            unknown_failures(rows, FAILURE_FIGURES)
-        return {"now": ms_to_iso(now_ms), "window_s": window_s, "carriers": rows}, rows
+        from noc_tui.store.destinations import load as load_routing
+
+        rows = with_health(metrics.carrier_metrics(cache, now_ms, window_s, settings.metrics),
+                           settings, load_routing(cache.conn), failures_known)
+        doc = carriers_doc(rows, now_ms, window_s)
+        return doc, doc["carriers"], carrier_columns(rows)
     if carrier_id is None:
         raise ExportError(f"the {view} view needs --carrier ID")
     known = {r[0] for r in cache.conn.execute(
@@ -51,14 +111,18 @@ def build(
     if carrier_id not in known:
         raise ExportError(f"unknown carrier {carrier_id!r}: not in the cache")
     if view == "summary":
-        rows = metrics.summary(cache, carrier_id, period, now_ms)
-        if not known:
+        rows = metrics.summary(cache, carrier_id, period, now_ms, settings.metrics)
+        if not failures_known:
             unknown_failures(rows, SUMMARY_FAILURE_FIGURES)
-        return {"carrier_id": carrier_id, "period": period, "rows": rows}, rows
+        doc = summary_doc(carrier_id, period, rows, now_ms, carrier_currency(cache, carrier_id))
+        return doc, doc["rows"], list(SUMMARY_COLUMNS)
     if view == "failover":
-        calls = metrics.failover_calls(cache, carrier_id, now_ms, window_s)
-        rows = [{k: c[k] for k in FAILOVER_KEYS} for c in calls]
-        return {"carrier_id": carrier_id, "calls": rows}, rows
+        if direction not in DIRECTIONS:
+            raise ExportError(f"unknown direction {direction!r}; expected out or in")
+        calls = metrics.failover_calls(cache, carrier_id, now_ms, window_s, settings.metrics,
+                                       direction=direction)
+        doc = failover_doc(carrier_id, direction, calls, now_ms, window_s)
+        return doc, doc["calls"], list(FAILOVER_COLUMNS[direction])
     raise ExportError(f"unknown view {view!r}; expected one of {', '.join(VIEWS)}")
 
 
@@ -92,16 +156,20 @@ class _Lines:
         self.parts.append(row[:-2] + "\n")
 
 
-def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
-    """CSV with a header row; null is an empty cell, lists are ';'-joined."""
+def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None,
+           currency: str | None = None) -> str:
+    """CSV with a header row; null is an empty cell, lists are ';'-joined, money (cost)
+    rounded to `currency`'s minor unit."""
     cols = list(columns or (rows[0].keys() if rows else []))
+    money = [c in MONEY_COLUMNS for c in cols]
     out = _Lines()
     # QUOTE_MINIMAL quotes a value holding a character of the line terminator: with
     # CRLF, both (a bare \r must not end a row in a reader that splits on it).
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(cols)
     for r in rows:
-        writer.writerow([_cell(r.get(c)) for c in cols])
+        writer.writerow([in_cents(r.get(c), currency) if m else _cell(r.get(c))
+                         for c, m in zip(cols, money, strict=True)])
     return "".join(out.parts)
 
 

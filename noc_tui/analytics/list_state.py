@@ -12,6 +12,15 @@ from typing import Any, Literal
 
 from noc_tui.store.poll_status import PollInfo
 
+# A carrier's row as exported (CLI and dashboard alike): the metric keys of the
+# foundation issue, with the health and alarms the dashboard derives from them.
+CARRIER_COLUMNS = (
+    "id", "name", "status", "health", "alarms", "attempts", "connected", "asr", "acd_s",
+    "minutes", "pdd_avg_ms", "ner", "n200", "n404", "code_consistency", "never_404",
+    "consecutive_failures", "failover_out", "failover_in", "halt_violations", "sdc_ratio",
+    "fas_flags", "fas_suspect",
+)
+
 
 @dataclass(frozen=True)
 class DashboardState:

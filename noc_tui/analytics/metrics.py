@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -577,25 +577,50 @@ def _in_list(values: Any) -> str:
 
 
 def _page_of(cache: Cache, base: str, conds: list[str], args: list[Any],
-             limit: int | None, offset: int) -> tuple[int, list[tuple[Any, ...]]]:
-    """(rows in all, the page's rows) of a query filtered by conds, by (ts, call_id)."""
+             limit: int | None, offset: int, order: str = "ts",
+             order_args: Sequence[Any] = ()) -> tuple[int, list[tuple[Any, ...]]]:
+    """(rows in all, the page's rows) of a query filtered by conds, by `order` (an SQL
+    expression over the query's columns, with its direction) then (ts, call_id)."""
     where = f" WHERE {' AND '.join(conds)}" if conds else ""
     total = cache.conn.execute(f"SELECT count(*) FROM ({base}){where}", args).fetchone()[0]
     rows = cache.conn.execute(
-        f"SELECT * FROM ({base}){where} ORDER BY ts, call_id LIMIT ? OFFSET ?",
-        [*args, -1 if limit is None else limit, offset]).fetchall()
+        f"SELECT * FROM ({base}){where} ORDER BY {order}, ts, call_id LIMIT ? OFFSET ?",
+        [*args, *order_args, -1 if limit is None else limit, offset]).fetchall()
     return total, rows
+
+
+# What a failover list can be sorted by: its row keys -> SQL over each direction's query
+# (halt and fas for "out" are filled in with the carrier's halt codes and the suspects).
+_FO_ORDER = {
+    "out": {"started_at": "ts", "call_id": "call_id", "dst": "dst",
+            "failed_code": "failed_code", "failed_reason": "sip_reason",
+            "connected_carrier_id": "conn_carrier_id",
+            "connected_duration_s": "conn_duration_s",
+            "halt_violation": "failed_code IN ({halts})",
+            "fas_suspect": "conn_carrier_id IN ({suspects})"},
+    "in": {"started_at": "ts", "call_id": "call_id", "dst": "dst",
+           "failed_carrier_id": "failed_c", "failed_code": "failed_code",
+           "failed_reason": "sip_reason", "connected_duration_s": "duration_s",
+           "halt_violation": "hv", "fas_suspect": "0"},
+}
+FAILOVER_ORDERS = {d: frozenset(o) for d, o in _FO_ORDER.items()}
 
 
 def failover_page(
     cache: Cache, carrier_id: str, now_ms: int, window_s: int, settings: MetricSettings,
     *, direction: str = "out", offset: int = 0, limit: int | None = 500,
     halt_only: bool = False, fas_only: bool = False, fas: dict[str, bool] | None = None,
+    order: str = "started_at", descending: bool = False,
 ) -> FailoverPage:
     """A page of the calls that failed on the carrier and connected elsewhere (direction
     "out"), or that it picked up after another carrier failed ("in"), in the window;
-    filtered and paged in SQL so 100,000 such calls are never loaded at once.
-    limit None: every call. fas: carrier id -> fas_suspect (default: computed live)."""
+    filtered, sorted and paged in SQL so 100,000 such calls are never loaded at once.
+    limit None: every call. fas: carrier id -> fas_suspect (default: computed live).
+    order: a row key of FAILOVER_ORDERS[direction] (default the oldest call first)."""
+    if direction not in _FO_ORDER:
+        raise ValueError("direction is 'out' or 'in'")
+    if order not in _FO_ORDER[direction]:
+        raise ValueError(f"cannot sort {direction} failovers by {order!r}")
     start, end = now_ms - window_s * 1000, now_ms
     if fas is None:
         fas = {r["id"]: r["fas_suspect"] for r in carrier_metrics(cache, now_ms, window_s,
@@ -626,7 +651,10 @@ def failover_page(
         if fas_only:
             conds.append(f"conn_carrier_id IN ({sus_ph})")
             args += suspects
-        total, rows = _page_of(cache, base, conds, args, limit, offset)
+        by = _FO_ORDER["out"][order].format(halts=_in_list(mine), suspects=sus_ph)
+        total, rows = _page_of(cache, base, conds, args, limit, offset,
+                               f"{by} {'DESC' if descending else 'ASC'}",
+                               suspects if order == "fas_suspect" else ())
         out = [{
             "call_id": call, "started_at": ms_to_iso(ts), "dst": dst, "failed_code": code,
             "failed_reason": reason, "connected_carrier_id": conn_c,
@@ -634,8 +662,6 @@ def failover_page(
             "fas_suspect": fas.get(conn_c, False),
         } for call, _seq, ts, dst, code, reason, conn_c, dur in rows]
         return FailoverPage(out, total, offset, direction)
-    if direction != "in":
-        raise ValueError("direction is 'out' or 'in'")
     # The failed carrier's halt set decides a halt violation; few carriers override it.
     halt_sql, halt_args = _halt_sql("f.carrier_id", "f.failed_code", halts, default_halt)
     base = (
@@ -652,7 +678,8 @@ def failover_page(
     mine_fas = fas.get(carrier_id, False)
     if fas_only and not mine_fas:
         conds.append("0")
-    total, rows = _page_of(cache, base, conds, args, limit, offset)
+    total, rows = _page_of(cache, base, conds, args, limit, offset,
+                           f"{_FO_ORDER['in'][order]} {'DESC' if descending else 'ASC'}")
     out = [{
         "call_id": call, "started_at": ms_to_iso(ts), "dst": dst, "failed_carrier_id": fc,
         "failed_code": code, "failed_reason": reason, "connected_duration_s": dur,

@@ -1,9 +1,11 @@
 """The Textual dashboard (issue 4). Import-light: the app is loaded on demand.
 
 app.py is the application; each screen has its module (carrier_list, call_screen,
-help, export), the carrier screen a package of its parts (carrier/), the shared
-widgets one (widgets/). Screens and the palette reach the app through host.py's
-protocols, never by importing it, so the app can import them without a loop. The
+number_calls, help, export), the carrier screen a package of its parts (carrier/), the
+shared widgets one (widgets/). terminal.py keeps the dashboard to a terminal (and ends
+it when the terminal goes), saved_state.py what it remembers between runs. Screens and
+the palette reach the app through host.py's protocols, never by importing it, so the
+app can import them without a loop. The
 dashboard may import every layer but demo_switch; nothing outside ui/ and the
 command line imports it.
 """

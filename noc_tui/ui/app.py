@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from noc_tui.analytics.list_state import ListSnapshot
     from noc_tui.config import Settings  # or a settings_view.SettingsView
     from noc_tui.store.cache import Cache
+    from noc_tui.ui.widgets import NavTable
 
 from noc_tui.records.printable import printable, printable_lines
 from noc_tui.records.timefmt import now_ms as wall_now_ms
@@ -32,6 +32,7 @@ from noc_tui.ui import cells as fmt
 from noc_tui.ui.commands import NocCommands
 from noc_tui.ui.messages import ListLoaded, LoadFailed, PollFinished, PollProgressed
 from noc_tui.ui.polling import PollControl, Progress
+from noc_tui.ui.saved_state import SavedState
 from noc_tui.ui.startup import (
     collect_when_idle,
     defer_full_collections,
@@ -39,7 +40,7 @@ from noc_tui.ui.startup import (
     release_gc,
     resume_full_collections,
 )
-from noc_tui.ui.themes import DEFAULT_THEME, HEALTH_DEFAULTS, load_themes
+from noc_tui.ui.themes import DEFAULT_THEME, HEALTH_DEFAULTS, NO_COLOR_HEALTH, load_themes
 from noc_tui.ui.widgets import HeaderBar
 
 MAX_ALARM_TOASTS = 5  # per poll; more crossings are summed up in one more toast
@@ -83,6 +84,7 @@ class NocApp(App[int]):
         config_path: Path | None = None,
         watch_interval_s: float = 15.0,
         first_list: Callable[[], ListSnapshot | None] | None = None,
+        state: SavedState | None = None,
     ) -> None:
         self.settings = settings
         self._last_input = time.monotonic()
@@ -93,7 +95,12 @@ class NocApp(App[int]):
         self.config_path = config_path or default_config_path()
         self.clock = clock
         self.polls = PollControl(poller)
-        self.window: str = settings.ui.window
+        # What the operator chose last time (theme, window, sorts, calls seen); kept in
+        # memory only unless the command line gives the file (ui/saved_state.py).
+        self.state = state or SavedState(None)
+        self._state_save_due = False
+        self._polled_at_start = False
+        self.window: str = self.state.window or settings.ui.window
         self.generation = 0
         self.paused = False
         self.poll_info: PollInfo | None = None
@@ -108,13 +115,14 @@ class NocApp(App[int]):
         self._watch_interval_s = watch_interval_s
         self._watch_mark: tuple[Any, ...] | None = None  # the mark a reload was asked for
         self._shown_mark: tuple[Any, ...] | None = None  # the mark of the list shown
+        self.ui_loop: asyncio.AbstractEventLoop | None = None  # once running
         super().__init__()
         if not settings.ui.animations:
             self.animation_level = "none"
         themes, self.theme_errors = load_themes()
         for t in themes.values():
             self.register_theme(t)
-        self._pick_theme(theme or settings.ui.theme)
+        self._pick_theme(theme or self.state.theme or settings.ui.theme)
         if settings.keys:
             self.set_keymap(dict(settings.keys))
 
@@ -153,6 +161,8 @@ class NocApp(App[int]):
 
     def use_theme(self, name: str) -> None:
         self.theme = name
+        self.state.theme = name
+        self.state_changed()
 
     def watch_theme(self, _name: str) -> None:
         self._health_styles: dict[str, str] = {}
@@ -167,13 +177,16 @@ class NocApp(App[int]):
         if state not in cache:
             var = f"health-{state}"
             # "unknown" has no colour of its own: nothing is known to be wrong or right.
-            cache[state] = self.current_theme.variables.get(var, HEALTH_DEFAULTS.get(var, ""))
+            cache[state] = NO_COLOR_HEALTH.get(state, "") if self.no_color else \
+                self.current_theme.variables.get(var, HEALTH_DEFAULTS.get(var, ""))
         return cache[state]
 
     # -- life cycle ----------------------------------------------------------------------
 
     def on_mount(self) -> None:
         from noc_tui.ui.carrier_list import CarrierListScreen
+
+        self.ui_loop = asyncio.get_running_loop()
 
         self.push_screen(CarrierListScreen())
         seen: set[str] = set()
@@ -184,10 +197,9 @@ class NocApp(App[int]):
         exposure = exposed(Path(self.cache_path))
         if exposure:
             self.notify(exposure, title="Cache", severity="warning", timeout=30, markup=False)
-        if not self.is_headless:
-            with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
-                # The SSH session went away: exit instead of spinning on a dead tty.
-                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
+        if self.state.problem:
+            self.notify(self.state.problem, title="State", severity="warning", timeout=15,
+                        markup=False)
         if self.polls.available:
             interval = parse_duration(self.settings.poll.interval)
             self._poll_timer = self.set_interval(interval, self._scheduled_poll)
@@ -206,11 +218,8 @@ class NocApp(App[int]):
     def _collect_when_idle(self) -> None:
         collect_when_idle(time.monotonic() - self._last_input)
 
-    def _hangup(self) -> None:
-        self.polls.cancel.set()
-        self.exit(return_code=129)
-
     def on_unmount(self) -> None:
+        self.save_state()
         resume_full_collections()
         self._drop_first_list()
         self.polls.cancel.set()
@@ -234,6 +243,41 @@ class NocApp(App[int]):
             yield cache
         finally:
             cache.close()
+
+    # -- what the operator has seen ----------------------------------------------------
+
+    def last_seen(self, key: str) -> str | None:
+        return self.state.seen.get(key)
+
+    def saw(self, key: str, newest: str) -> None:
+        if self.state.saw(key, newest):
+            self.state_changed()
+
+    # -- what is remembered between runs -------------------------------------------------
+
+    def saved_sort(self, table_id: str) -> tuple[str, bool] | None:
+        """The sort the operator last chose for a table (column, flipped)."""
+        return self.state.sorts.get(table_id)
+
+    def on_nav_table_sort_changed(self, event: NavTable.SortChanged) -> None:
+        if event.table.id:
+            self.state.sorts[event.table.id] = (event.key, event.flipped)
+            self.state_changed()
+
+    def state_changed(self) -> None:
+        """Save the remembered state soon (a burst of changes is written once)."""
+        if not self._state_save_due and self.state.path is not None:
+            self._state_save_due = True
+            self.set_timer(1.0, self.save_state)
+
+    def save_state(self) -> None:
+        if not self._state_save_due:
+            return
+        self._state_save_due = False
+        problem = self.state.save()
+        if problem and problem not in self._errors_shown:
+            self._errors_shown.add(problem)
+            self.notify(problem, title="State", severity="warning", markup=False)
 
     # -- data from the list --------------------------------------------------------------
 
@@ -260,6 +304,20 @@ class NocApp(App[int]):
         for screen in self.screen_stack:
             if hasattr(screen, "show_list_row"):  # a carrier's state is the list's
                 screen.show_list_row(self.carrier_rows)
+        if not self._polled_at_start:
+            self._polled_at_start = True
+            self._poll_if_stale()
+
+    def _poll_if_stale(self) -> None:
+        """Poll now if the newest data is older than the poll interval (or none came from
+        a poll): the dashboard opens on fresh figures, not an interval later."""
+        if not self.polls.available or self.paused or self.polls.running:
+            return
+        info = self.poll_info
+        last = info.last_ok_ms if info else None
+        if last is None or self.now() - last > parse_duration(
+                self.settings.poll.interval) * 1000:
+            self._scheduled_poll()
 
     def _process_alarms(self, msg: ListLoaded) -> None:
         current = {r["id"]: set(r.get("alarms") or ()) for r in msg.rows}
@@ -376,11 +434,17 @@ class NocApp(App[int]):
         if window == self.window:
             return
         self.window = window
+        self.state.window = window
+        self.state_changed()
+        # Every screen reloads for the new window; what a screen loaded for the old one
+        # (a carrier screen's other tabs) is stale, as after new data.
+        self.data_changed()
+
+    def sort_list(self, key: str) -> None:
+        """Sort the carrier list by a column, worst first (again: the other way)."""
         screen = self.list_screen()
         if screen is not None:
-            screen.refresh_data()  # type: ignore[attr-defined]
-        if self.screen is not screen and hasattr(self.screen, "refresh_data"):
-            self.screen.refresh_data()  # type: ignore[attr-defined]
+            screen.query_one("#carriers").choose_sort(key)  # type: ignore[attr-defined]
 
     def toggle_alarmed_first(self) -> None:
         screen = self.list_screen()
@@ -471,13 +535,12 @@ class NocApp(App[int]):
     # -- help, export --------------------------------------------------------------------
 
     def action_help(self) -> None:
-        from noc_tui.ui.help import HelpScreen, binding_rows
+        from noc_tui.ui.help import HelpScreen, screen_group
 
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return
-        title = type(screen).__name__.replace("Screen", "").replace("CarrierList", "carriers")
-        self.push_screen(HelpScreen(binding_rows(screen), title.lower()))
+        self.push_screen(HelpScreen(screen_group(screen)))
 
     def action_export(self) -> None:
         from noc_tui.ui.export import ExportDialog, export_dir
@@ -485,7 +548,7 @@ class NocApp(App[int]):
         screen = self.screen
         if isinstance(screen, ExportDialog):
             return
-        has_table = bool(getattr(screen, "export_table", lambda: None)())
+        has_table = bool(getattr(screen, "export_data", lambda: None)())
 
         def done(fmt_: str | None) -> None:
             if fmt_:
@@ -495,11 +558,11 @@ class NocApp(App[int]):
 
     def export_snapshot(self, fmt_: str) -> Path | None:
         from noc_tui.ui.export import (
+            data_only,
             export_dir,
+            screen_svg,
             screen_text,
             snapshot_name,
-            table_csv,
-            table_json,
             write_private,
         )
 
@@ -507,18 +570,15 @@ class NocApp(App[int]):
         name = getattr(screen, "export_name", lambda: "screen")()
         try:
             if fmt_ in ("csv", "json"):
-                table = getattr(screen, "export_table", lambda: None)()
-                if not table:
+                snap = getattr(screen, "export_data", lambda: None)()
+                if not snap:
                     self.notify("No table on this screen to export.", markup=False)
                     return None
-                columns, rows = table
-                meta = {"window": self.window, "now": fmt.clean(self.now())}
-                text = table_csv(columns, rows) if fmt_ == "csv" else \
-                    table_json(name, columns, rows, meta)
+                text = snap.csv() if fmt_ == "csv" else snap.json()
             elif fmt_ == "svg":
-                text = self.export_screenshot(title=f"noc-tui {name}")
+                text = screen_svg(self, f"noc-tui {name}")
             else:
-                text = screen_text(self)
+                text = data_only(self, lambda: screen_text(self))
             path = write_private(export_dir(self.settings),
                                  snapshot_name(name, self.now(), fmt_), text)
         except OSError as exc:
@@ -539,8 +599,26 @@ class NocApp(App[int]):
 
 
 def run_app(app: NocApp) -> int:
-    """Run the dashboard in the terminal; returns the process exit status."""
-    result = app.run()
+    """Run the dashboard in the terminal; returns the process exit status. Once the
+    command line has armed noc_tui.ui.terminal, a hang-up ends it within a second."""
+    from noc_tui.ui import terminal
+
+    def hung_up() -> None:
+        app.polls.cancel.set()
+        app.exit(return_code=terminal.HANGUP_STATUS)
+
+    def graceful() -> None:
+        # From the signal handler: handed to the event loop, never run in the handler.
+        loop = app.ui_loop
+        if loop is not None:
+            loop.call_soon_threadsafe(hung_up)
+
+    terminal.set_graceful(graceful)
+    terminal.watch()
+    try:
+        result = app.run()
+    finally:
+        terminal.set_graceful(None)
     return result if isinstance(result, int) else (app.return_code or 0)
 
 
@@ -551,6 +629,10 @@ def run_dashboard(
     theme: str | None = None,
     config_path: Path | None = None,
 ) -> int:
-    """Run the dashboard in the terminal; returns the process exit status."""
+    """Run the dashboard in the terminal, with what it remembers from the last run;
+    returns the process exit status."""
+    from noc_tui.ui.saved_state import default_state_path
+
     return run_app(NocApp(settings, cache_path, poller=poller, theme=theme,
-                          config_path=config_path))
+                          config_path=config_path,
+                          state=SavedState.load(default_state_path())))

@@ -1,4 +1,6 @@
-"""The call screen: every attempt of a call in routing order, as a ladder."""
+"""The call screen: every attempt of a call in routing order, as a ladder, and below it
+the attempts on one time line (INVITE sent, first 18x, answer, release), as sngrep
+shows a call."""
 
 from __future__ import annotations
 
@@ -11,17 +13,27 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable
 
+from noc_tui.analytics.call_timeline import call_timeline
 from noc_tui.analytics.views import WINDOWS, call_ladder, carrier_list, code_words
 from noc_tui.ui import cells as fmt
+from noc_tui.ui.export import Snapshot, table_snapshot
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import CallLoaded, LoadFailed
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 
-LADDER_COLS = (Col("seq", "#", 2), Col("carrier", "Carrier", 18), Col("code", "Code", 4),
-               Col("reason", "Reason", 20), Col("pdd", "PDD", 7), Col("dur", "Dur", 6),
-               Col("why", "Why routing moved on or stopped", 60))
-COMPACT_COLS = (Col("seq", "#", 2), Col("carrier", "Carrier", 14), Col("code", "Code", 4),
-                Col("pdd", "PDD", 7), Col("dur", "Dur", 6), Col("why", "Why", 40))
+LADDER_COLS = (Col("seq", "#", 2, pin=True, sort="asc"),
+               Col("carrier", "Carrier", 16, pin=True, sort="asc", field="carrier_name"),
+               Col("code", "Code", 4, pin=True, sort="asc", field="sip_code"),
+               Col("reason", "Reason", 18, rank=1, sort="asc", field="sip_reason"),
+               Col("pdd", "PDD", 6, rank=0, sort="desc", field="pdd_ms"),
+               Col("dur", "Dur", 5, rank=2, sort="desc", field="duration_s"),
+               Col("why", "Why routing moved on or stopped", 30, rank=3, grow=60))
+TIMELINE_COLS = (Col("at", "Time", 19, pin=True), Col("offset", "+s", 8, pin=True),
+                 Col("seq", "#", 2, pin=True),
+                 Col("carrier", "Carrier", 16, rank=1),
+                 Col("event", "", 15, pin=True), Col("text", "What", 24, rank=0, grow=60))
+ARROW = {"INVITE": "──INVITE──▶", "18x": "◀──18x──", "answer": "◀══{code}══",
+         "final": "◀──{code}──", "release": "──BYE/release"}
 EXPORT_COLS = ["seq", "carrier_id", "carrier_name", "started_at", "dst", "cli", "sip_code",
                "sip_reason", "pdd_ms", "duration_s", "release_reason", "cost", "why",
                "fas_signals"]
@@ -34,7 +46,8 @@ class CallScreen(Screen):
     ]
     DEFAULT_CSS = """
     CallScreen #call-head { height: auto; padding: 0 1; background: $surface; }
-    CallScreen #ladder { height: 1fr; }
+    CallScreen #ladder { height: auto; max-height: 40%; }
+    CallScreen #timeline { height: 1fr; border-top: solid $panel; }
     CallScreen #detail { height: auto; max-height: 8; padding: 0 1; border-top: solid $panel; }
     """
 
@@ -54,7 +67,8 @@ class CallScreen(Screen):
         crumb.append_text(fmt.lit(self.call_id))
         yield HeaderBar(crumb)
         yield Note("Loading…", id="call-head")
-        yield NavTable(id="ladder")
+        yield NavTable(id="ladder", sort="seq")
+        yield NavTable(id="timeline", fit_width=True)
         yield Note("", id="detail")
         yield KeyHints()
 
@@ -105,7 +119,7 @@ class CallScreen(Screen):
             if first.get("cli"):
                 head.append("  from ")
                 head.append_text(fmt.lit(first["cli"]))
-            head.append(f"\nstarted {first['started_at'].replace('T', ' ')}  "
+            head.append(f"\nstarted {fmt.when(first['started_at'])}  "
                         f"{len(ladder)} attempt{'s' if len(ladder) != 1 else ''}  ")
             if last["connected"]:
                 head.append(f"connected on {last['carrier_id']} for {last['duration_s']} s",
@@ -115,8 +129,7 @@ class CallScreen(Screen):
                 head.append("connected on " + done["carrier_id"] if done else "failed",
                             style="bold " + (hs("fine") if done else hs("down")))
         self.query_one("#call-head", Note).update(head)
-        compact = self.app.size.width < 100
-        cols = COMPACT_COLS if compact else LADDER_COLS
+        cols = LADDER_COLS
         cells = []
         for a in ladder:
             st = hs("fine") if a["connected"] else hs("suspect") if "halt violation" in a["why"] \
@@ -132,7 +145,28 @@ class CallScreen(Screen):
             }
             cells.append((str(a["seq"]), [by_key[c.key] for c in cols], a))
         self.query_one("#ladder", NavTable).sync(cols, cells, EXPORT_COLS)
+        self._timeline()
         self._detail()
+
+    def _timeline(self) -> None:
+        hs = self.noc.health_style
+        cells = []
+        for n, e in enumerate(call_timeline(self.ladder)):
+            if e["when"] == "exact":
+                at, off = fmt.when(e["at_ms"]), f"+{e['offset_ms'] / 1000:.3f}"
+            elif e["when"] == "before":
+                at, off = "", f"≤{e['offset_ms'] / 1000:.3f}"
+            else:
+                at, off = "", "?"
+            code = e["code"]
+            ok = code is not None and 200 <= code <= 299
+            style = hs("fine") if ok else "bold" if e["event"] == "final" else ""
+            arrow = ARROW[e["event"]].format(code=code)
+            cells.append((str(n), [
+                fmt.lit(at), fmt.num(off), fmt.num(str(e["seq"])),
+                fmt.lit(e.get("carrier_name") or e["carrier_id"]),
+                fmt.lit(arrow, style), fmt.lit(e["text"], style)], e))
+        self.query_one("#timeline", NavTable).sync(TIMELINE_COLS, cells)
 
     def _detail(self) -> None:
         raw = self.query_one("#ladder", NavTable).cursor_raw()
@@ -170,7 +204,9 @@ class CallScreen(Screen):
     def export_name(self) -> str:
         return f"call-{self.call_id}"
 
-    def export_table(self) -> tuple[list[str], list[dict[str, Any]]] | None:
+    def export_data(self) -> Snapshot | None:
         if not self.ladder:
             return None
-        return self.query_one("#ladder", NavTable).export_rows()
+        cols, rows = self.query_one("#ladder", NavTable).export_rows()
+        return table_snapshot(self.export_name(), cols, rows, self.noc.now(),
+                              WINDOWS[self.noc.window])

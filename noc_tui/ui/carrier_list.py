@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -16,58 +15,61 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
+from noc_tui.analytics.list_state import CARRIER_COLUMNS
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import ListLoaded, LoadFailed
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
+from noc_tui.ui.widgets.table_sort import descending, natural_key, sort_items
 
 if TYPE_CHECKING:
     from noc_tui.analytics.list_state import ListSnapshot
+    from noc_tui.ui.export import Snapshot
 
 HEALTH_ORDER = {"down": 0, "suspect": 1, "degraded": 2, "unknown": 3, "fine": 4}
 HEALTH_LABEL = {"down": "DOWN", "suspect": "SUSP", "degraded": "DEGR", "unknown": "—",
                 "fine": "ok"}
 
-FULL_COLS = (
-    Col("alarm", "!", 1), Col("health", "Health", 6), Col("id", "ID", 12),
-    Col("name", "Name", 24), Col("status", "Status", 8), Col("attempts", "Attempts", 9),
-    Col("asr", "ASR", 6), Col("acd_s", "ACD", 6), Col("pdd_avg_ms", "PDD", 7),
-    Col("ner", "NER", 6), Col("consecutive_failures", "ConsFail", 8),
-    Col("code_consistency", "Consist", 7), Col("failover_out", "FO out", 7),
-    Col("failover_in", "FO in", 7), Col("halt_violations", "Halt", 5), Col("fas", "FAS", 11),
+# The columns in the order shown. Always in view (pinned): the alarm mark, health, the
+# name, ASR, consecutive failures (CF), halt violations and FAS. The others as the width
+# allows, by rank: Att, FO out, NER, PDD, then the whole name (past 16 characters),
+# then ACD, FO in, Consist, Routing (when the switch reports it), Status, ID (README
+# lists the same order); left/right
+# page through those that do not fit. Figures'
+# widths come from the data (data_widths), so a number is never cut. `sort`: the first
+# sort on a column puts the worst first; the letter picks it after `s`.
+LIST_COLS = (
+    Col("alarm", "!", 1, pin=True),
+    Col("health", "Hlth", 4, pin=True, sort="asc", hotkey="h"),
+    Col("name", "Carrier", 12, pin=True, grow=28, grow_rank=3, sort="asc", hotkey="n"),
+    Col("id", "ID", 10, rank=9, grow=4, sort="asc", hotkey="x"),
+    Col("status", "Status", 8, rank=8, sort="asc", hotkey="u"),
+    Col("attempts", "Att", 3, rank=0, sort="desc", hotkey="t"),
+    Col("asr", "ASR", 6, pin=True, sort="asc", hotkey="a"),
+    Col("acd_s", "ACD", 4, rank=4, sort="asc", hotkey="d"),
+    Col("pdd_avg_ms", "PDD", 5, rank=3, sort="desc", hotkey="p"),
+    Col("ner", "NER", 6, rank=2, sort="asc", hotkey="e"),
+    Col("consecutive_failures", "CF", 2, pin=True, sort="desc", hotkey="c"),
+    Col("code_consistency", "Consist", 7, rank=6, sort="asc", hotkey="k"),
+    Col("failover_out", "FO out", 6, rank=1, sort="desc", hotkey="o"),
+    Col("failover_in", "FO in", 5, rank=5, sort="desc", hotkey="i"),
+    Col("halt_violations", "Halt", 4, pin=True, sort="desc", hotkey="l"),
+    Col("fas", "FAS", 3, pin=True, sort="desc", hotkey="f"),
 )
-COMPACT_COLS = (
-    Col("alarm", "!", 1), Col("health", "Hlth", 4), Col("name", "Carrier", 18),
-    Col("attempts", "Att", 8), Col("asr", "ASR", 6), Col("consecutive_failures", "CF", 6),
-    Col("failover_out", "FO", 5), Col("halt_violations", "Hlt", 3), Col("fas", "FAS", 4),
-)
+NAME_WIDTH = 16  # a name this long is shown whole before any optional column
+TEXT_COLS = ("name", "id", "status", "routing")
 # The exported columns: the metric keys of the foundation issue plus health and alarms.
-EXPORT_COLS = (
-    "id", "name", "status", "health", "alarms", "attempts", "connected", "asr", "acd_s",
-    "minutes", "pdd_avg_ms", "ner", "n200", "n404", "code_consistency", "never_404",
-    "consecutive_failures", "failover_out", "failover_in", "halt_violations", "sdc_ratio",
-    "fas_flags", "fas_suspect",
-)
-SORT_KEYS = [c.key for c in FULL_COLS if c.key != "alarm"]
-# Shown after Status when the switch reports live routing state (Kamailio's dispatcher).
-ROUTING_COL = Col("routing", "Routing", 10)
-
-
-_DIGITS = re.compile(r"(\d+)")
-
-
-def _text_key(text: str) -> tuple[Any, ...]:
-    """Names in the order an operator reads them: "Carrier 2" before "Carrier 10",
-    case ignored. Text and numbers alternate, so like is compared with like."""
-    parts = _DIGITS.split(text.casefold())
-    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+EXPORT_COLS = CARRIER_COLUMNS
+# After Status when the switch reports live routing state (Kamailio's dispatcher).
+ROUTING_COL = Col("routing", "Routing", 7, rank=7, sort="asc", hotkey="g")
+COLS_BY_KEY = {c.key: c for c in (*LIST_COLS, ROUTING_COL)}
 
 
 def _sort_value(row: dict[str, Any], key: str) -> Any:
     if key == "health":
         return HEALTH_ORDER.get(row.get("health", "fine"), 9)
-    if key in ("id", "name", "status"):
-        return _text_key(str(row.get(key) or row.get("id") or ""))
+    if key in TEXT_COLS:
+        return natural_key(str(row.get(key) or row.get("id") or ""))
     if key == "fas":
         return (bool(row.get("fas_suspect")), len(row.get("fas_flags") or []))
     return row.get(key)
@@ -75,18 +77,55 @@ def _sort_value(row: dict[str, Any], key: str) -> Any:
 
 def sort_rows(rows: list[dict[str, Any]], key: str, reverse: bool,
               alarmed_first: bool) -> list[dict[str, Any]]:
-    """Sort by a column, missing values last in both directions; ties by name."""
+    """Sort by a column (reverse: descending), missing values last in both directions;
+    ties by name."""
     # Each row's value is taken once (2,000 carriers on every sort, filter keystroke
     # and refresh); the sorts are stable, so ties keep the name order.
-    by_name = sorted(rows, key=lambda r: _text_key(str(r.get("name") or r["id"])))
-    valued = [(_sort_value(r, key), r) for r in by_name]
-    present = [vr for vr in valued if vr[0] is not None]
-    present.sort(key=itemgetter(0), reverse=reverse)
-    out = [r for _, r in present]
-    out += [r for v, r in valued if v is None]
+    by_name = sorted(rows, key=lambda r: natural_key(str(r.get("name") or r["id"])))
+    out = sort_items(by_name, lambda r: _sort_value(r, key), reverse)
     if alarmed_first:
         out.sort(key=lambda r: not r.get("alarms"))
     return out
+
+
+def fas_text(row: dict[str, Any]) -> str:
+    flags = len(row.get("fas_flags") or ())
+    if row.get("fas_suspect"):
+        return f"FAS {flags}"
+    return f"{flags} flag{'s' if flags != 1 else ''}" if flags else ""
+
+
+def data_widths(rows: list[dict[str, Any]]) -> tuple[Col, ...]:
+    """LIST_COLS with each figure's column as wide as its widest value (and the name
+    as wide as the longest, within its growth), measured on the raw figures: the
+    longest formatted count is that of the largest, and so on."""
+    def widest(key: str, show: Callable[[Any], str]) -> int:
+        values = [v for r in rows if (v := r.get(key)) is not None]
+        return len(show(max(values))) if values else 1
+
+    idle = any(not r.get("attempts") for r in rows)
+    measured = {
+        "attempts": max(widest("attempts", fmt.count), 8 if idle else 0),
+        "asr": 6, "ner": 6, "code_consistency": 6,
+        "acd_s": widest("acd_s", fmt.secs),
+        "pdd_avg_ms": widest("pdd_avg_ms", fmt.millis),
+        "consecutive_failures": widest("consecutive_failures", fmt.count),
+        "failover_out": widest("failover_out", fmt.count),
+        "failover_in": widest("failover_in", fmt.count),
+        "halt_violations": widest("halt_violations", fmt.count),
+        "fas": max((len(fas_text(r)) for r in rows), default=0),
+    }
+    # The name: whole up to NAME_WIDTH, longer ones as the width allows.
+    longest = max((len(str(r.get("name") or r.get("id") or "")) for r in rows), default=0)
+    out = []
+    for c in LIST_COLS:
+        if c.key == "name":
+            base = max(c.width or 0, min(longest, NAME_WIDTH))
+            out.append(replace(c, width=base, grow=max(0, min(longest, 40) - base)))
+            continue
+        w = measured.get(c.key)
+        out.append(c if w is None or w <= (c.width or 0) else replace(c, width=w))
+    return tuple(out)
 
 
 class CarrierListScreen(Screen):
@@ -95,11 +134,9 @@ class CarrierListScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="list.filter"),
         Binding("w", "cycle_window", "Window", id="list.window"),
-        Binding("1", "window('1h')", "1h", show=False, id="list.window_1h"),
-        Binding("2", "window('24h')", "24h", show=False, id="list.window_24h"),
-        Binding("3", "window('7d')", "7d", show=False, id="list.window_7d"),
-        Binding("s", "cycle_sort", "Sort", id="list.sort"),
-        Binding("S", "reverse_sort", "Reverse sort", show=False, id="list.sort_reverse"),
+        Binding("1", "window('1h')", "Window 1h", show=False, id="list.window_1h"),
+        Binding("2", "window('24h')", "Window 24h", show=False, id="list.window_24h"),
+        Binding("3", "window('7d')", "Window 7d", show=False, id="list.window_7d"),
         Binding("a", "alarmed_first", "Alarmed first", id="list.alarmed_first"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="list.clear_filter"),
     ]
@@ -119,11 +156,10 @@ class CarrierListScreen(Screen):
         self.rows: list[dict[str, Any]] = []
         self.filter_text = ""
         self.sort_key = "health"
-        self.sort_reverse = False
+        self.sort_flipped = False  # the other way than worst first
         self.alarmed_first = False
         self.loaded = False
         self.state_kind = "loading"
-        self._compact: bool | None = None
 
     @property
     def noc(self) -> Host:
@@ -134,13 +170,16 @@ class CarrierListScreen(Screen):
         with Vertical():
             yield Static(Text("Carriers: loading…"), id="list-title")
             with ContentSwitcher(initial="carriers", id="list-switch"):
-                yield NavTable(id="carriers")
+                yield NavTable(id="carriers", sorts_rows=False)  # sorted here, see sort_rows
                 yield Note("Loading…", id="empty")
         yield Input(placeholder="filter by name or id (Enter keeps it, Esc clears)",
                     id="filter")
         yield KeyHints()
 
     def on_mount(self) -> None:
+        saved = self.noc.saved_sort("carriers")
+        if saved is not None and saved[0] in COLS_BY_KEY and COLS_BY_KEY[saved[0]].sort:
+            self.sort_key, self.sort_flipped = saved
         self.load()
 
     # -- loading -------------------------------------------------------------------------
@@ -207,49 +246,68 @@ class CarrierListScreen(Screen):
         if needle:
             rows = [r for r in rows if needle in str(r.get("id") or "").casefold()
                     or needle in str(r.get("name") or "").casefold()]
-        return sort_rows(rows, self.sort_key, self.sort_reverse, self.alarmed_first)
+        col = COLS_BY_KEY[self.sort_key]
+        return sort_rows(rows, self.sort_key, descending(col, self.sort_flipped),
+                         self.alarmed_first)
 
     def render_rows(self) -> None:
-        compact = self.app.size.width < 100
-        self._compact = compact
-        cols = COMPACT_COLS if compact else FULL_COLS
+        cols = data_widths(self.rows)
         export = EXPORT_COLS
-        if not compact and any("routing" in r for r in self.rows):
+        if any("routing" in r for r in self.rows):
             at = [c.key for c in cols].index("status") + 1
             cols = (*cols[:at], ROUTING_COL, *cols[at:])
             export = (*EXPORT_COLS, "routing")
         shown = self.visible_rows()
         style_of: Callable[[str], str] = self.noc.health_style
         table = self.query_one("#carriers", NavTable)
+        table.sort_by(self.sort_key, self.sort_flipped)
         # Cells as functions: the table builds the Text cells of the rows it paints, so
-        # the first frame of 2,000 carriers does not wait for 32,000 of them.
+        # the first frame of 2,000 carriers does not wait for 32,000 of them. They are
+        # built for every column; the table picks those that fit its width.
         cells = self._cells
-        table.sync(cols, [(r["id"], partial(cells, r, cols, style_of, compact), r)
+        table.sync(cols, [(r["id"], partial(cells, r, cols, style_of), r)
                           for r in shown], export)
         self._render_title(len(shown))
 
+    def sort_words(self) -> str:
+        """The sort as the title says it: the column and which end comes first."""
+        col = COLS_BY_KEY[self.sort_key]
+        if col.key in TEXT_COLS:
+            order = "Z-A" if self.sort_flipped else "A-Z"
+        else:
+            order = "best first" if self.sort_flipped else "worst first"
+        return f"{col.label} {order}"
+
     def _render_title(self, shown: int) -> None:
         total = len(self.rows)
-        label = next(c.label for c in FULL_COLS if c.key == self.sort_key)
         title = Text.assemble(
             ("Carriers ", "bold"),
             (f"{shown} of {total}" if shown != total else f"{total}", "bold"),
             f"  window {self.noc.window}",
-            f"  sort {label} {'↓' if self.sort_reverse else '↑'}",
+            f"  sort {self.sort_words()}",
         )
         if self.alarmed_first:
             title.append("  alarmed first")
         n_alarm = sum(1 for r in self.rows if r.get("alarms"))
         if n_alarm:
-            title.append(f"  {n_alarm} in alarm", style="bold red")
+            title.append(f"  {n_alarm} in alarm", style="bold " + self.noc.health_style("down"))
         if self.filter_text:
             title.append("  filter: ")
             title.append_text(fmt.lit(self.filter_text, style="italic"))
+        fit = self.query_one("#carriers", NavTable).fit
+        hidden = (fit.hidden_left + fit.hidden_right) if fit else 0
+        if hidden:
+            title.append(f"  ←→ {hidden} more column{'s' if hidden != 1 else ''}")
         self.query_one("#list-title", Static).update(title)
 
+    @on(NavTable.ColumnsFitted, "#carriers")
+    def _columns_fitted(self) -> None:
+        if self.rows:
+            self._render_title(len(self.query_one("#carriers", NavTable).raw))
+
     @staticmethod
-    def _cells(r: dict[str, Any], cols: tuple[Col, ...], style_of: Callable[[str], str],
-               compact: bool) -> list[Any]:
+    def _cells(r: dict[str, Any], cols: tuple[Col, ...],
+               style_of: Callable[[str], str]) -> list[Any]:
         h = r.get("health", "fine")
         hstyle = style_of(h)
         idle = not r.get("attempts")
@@ -259,8 +317,7 @@ class CarrierListScreen(Screen):
             if k == "alarm":
                 out.append(Text("!" if r.get("alarms") else "", style="bold " + style_of("down")))
             elif k == "health":
-                label = HEALTH_LABEL[h]
-                out.append(Text(label[:4] if compact else label, style="bold " + hstyle))
+                out.append(Text(HEALTH_LABEL[h], style="bold " + hstyle))
             elif k == "name":
                 out.append(fmt.lit(r.get("name") or r["id"], style=hstyle if h != "fine" else ""))
             elif k == "id":
@@ -271,7 +328,7 @@ class CarrierListScreen(Screen):
             elif k == "status":
                 out.append(fmt.lit(r.get(k) or fmt.DASH))  # unknown, not blank
             elif k == "attempts":
-                out.append(fmt.num("no calls", "dim") if idle else fmt.num(fmt.count(r[k])))
+                out.append(fmt.num("no calls") if idle else fmt.num(fmt.count(r[k])))
             elif idle and k not in ("consecutive_failures",):
                 out.append(Text(""))
             elif k in ("asr", "ner", "code_consistency"):
@@ -281,13 +338,8 @@ class CarrierListScreen(Screen):
             elif k == "pdd_avg_ms":
                 out.append(fmt.num(fmt.millis(r.get(k))))
             elif k == "fas":
-                flags = r.get("fas_flags") or []
-                if r.get("fas_suspect"):
-                    out.append(Text("FAS" if compact else f"FAS {len(flags)}",
-                                    style="bold " + style_of("suspect")))
-                else:
-                    out.append(Text(f"{len(flags)} flag" if flags and not compact else "",
-                                    style="dim"))
+                out.append(fmt.num(fas_text(r), "bold " + style_of("suspect")
+                                   if r.get("fas_suspect") else ""))
             else:
                 v = r.get(k)
                 style = hstyle if k == "consecutive_failures" and h in ("down", "degraded") else ""
@@ -295,10 +347,6 @@ class CarrierListScreen(Screen):
                     style = style_of("suspect")
                 out.append(fmt.num(fmt.count(v), style))
         return out
-
-    def on_resize(self) -> None:
-        if self.rows and self._compact is not None and (self.app.size.width < 100) != self._compact:
-            self.render_rows()
 
     # -- actions -------------------------------------------------------------------------
 
@@ -345,36 +393,36 @@ class CarrierListScreen(Screen):
         names = list(WINDOWS)
         self.noc.set_window(names[(names.index(self.noc.window) + 1) % len(names)])
 
-    def action_cycle_sort(self) -> None:
-        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
-        self.render_rows()
-
-    def set_sort(self, key: str, reverse: bool | None = None) -> None:
+    def set_sort(self, key: str, flipped: bool = False) -> None:
+        """Sort by a column of LIST_COLS, worst first unless flipped."""
         self.sort_key = key
-        if reverse is not None:
-            self.sort_reverse = reverse
-        self.render_rows()
-
-    def action_reverse_sort(self) -> None:
-        self.sort_reverse = not self.sort_reverse
-        self.render_rows()
+        self.sort_flipped = flipped
+        if self.rows:
+            self.render_rows()
 
     def action_alarmed_first(self) -> None:
         self.alarmed_first = not self.alarmed_first
         self.render_rows()
 
-    @on(DataTable.HeaderSelected, "#carriers")
-    def _header_sort(self, event: DataTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
-        if key in SORT_KEYS:
-            self.set_sort(key, not self.sort_reverse if key == self.sort_key else False)
+    @on(NavTable.SortChanged, "#carriers")
+    def _sorted(self, event: NavTable.SortChanged) -> None:
+        self.set_sort(event.key, event.flipped)
 
     # -- export --------------------------------------------------------------------------
 
     def export_name(self) -> str:
         return f"carriers-{self.noc.window}"
 
-    def export_table(self) -> tuple[list[str], list[dict[str, Any]]] | None:
+    def export_data(self) -> Snapshot | None:
+        """The carriers shown (filter and sort applied), as `noc-tui export carriers`
+        writes them, for the instant the figures are of."""
         if not self.rows:
             return None
-        return self.query_one("#carriers", NavTable).export_rows()
+        from noc_tui.analytics.export import carrier_columns, carriers_doc
+        from noc_tui.analytics.views import WINDOWS
+        from noc_tui.ui.export import Snapshot
+
+        _, rows = self.query_one("#carriers", NavTable).export_rows()
+        app = self.noc
+        doc = carriers_doc(rows, app.as_of_ms or app.now(), WINDOWS[app.window])
+        return Snapshot(doc, doc["carriers"], carrier_columns(rows))

@@ -13,7 +13,9 @@ from typing import Any
 
 from rich.text import Text
 
+from noc_tui.records.currency import decimals
 from noc_tui.records.printable import printable, printable_lines
+from noc_tui.records.timefmt import ms_to_iso
 
 DASH = "—"
 # The one escaping of control characters and bidi marks, shared with the CLI.
@@ -31,7 +33,10 @@ def block(value: Any, style: str = "") -> Text:
 
 
 def num(text: str, style: str = "") -> Text:
-    return Text(text, style=style, justify="right", no_wrap=True, end="")
+    """A figure, right-aligned; one too wide for its column ends in an ellipsis (the
+    tables size their columns so that none does)."""
+    return Text(text, style=style, justify="right", no_wrap=True, overflow="ellipsis",
+                end="")
 
 
 def pct(x: float | None) -> str:
@@ -50,12 +55,25 @@ def count(n: int | float | None) -> str:
     return DASH if n is None else f"{int(n):,}"
 
 
-def money(x: float | None) -> str:
-    return DASH if x is None else f"{x:,.4f}"
+def money(x: float | None, currency: str | None) -> str:
+    """An amount to the currency's minor unit (cents, for most)."""
+    return DASH if x is None else f"{x:,.{decimals(currency)}f}"
 
 
 def minutes(x: float | None) -> str:
     return DASH if x is None else f"{x:,.1f}"
+
+
+TIME_ZONE = "UTC"  # every time on screen; the header says so
+
+
+def when(value: str | int | None) -> str:
+    """An instant as every screen shows one: 2026-10-31 12:21:04 (UTC, to the second).
+    Takes the cache's ISO text or epoch milliseconds."""
+    if value is None or value == "":
+        return ""
+    text = ms_to_iso(value) if isinstance(value, int) else str(value)
+    return clean(text[:19].replace("T", " "))
 
 
 def ago(delta_ms: int) -> str:

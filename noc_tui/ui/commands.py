@@ -35,6 +35,13 @@ def palette_commands(app: PaletteHost) -> list[PaletteCommand]:
                      partial(app.set_window, w), True))
     cmds.append(("sort: alarmed first", "Toggle alarmed carriers at the top",
                  app.toggle_alarmed_first, True))
+    from noc_tui.ui.carrier_list import LIST_COLS
+
+    for col in LIST_COLS:
+        if col.sort:
+            cmds.append((f"sort: carriers by {col.label}",
+                         "Worst first; again: the other way", partial(app.sort_list, col.key),
+                         True))
     for name in sorted(app.theme_names()):
         cmds.append((f"theme: {name}", "Switch to this theme", partial(app.use_theme, name),
                      True))

@@ -1,5 +1,9 @@
 """Snapshot export (`e`): the table shown as CSV/JSON, or the screen as SVG/text.
 
+A screenshot holds the data only: the key hints, notifications and the table cursor
+are taken off the screen while it is captured (`data_only`), in the dashboard and in
+the headless `noc-tui export --format svg|txt` alike.
+
 Files go to settings.ui.export_dir, else $XDG_DATA_HOME/noc-tui/exports
 (~/.local/share/noc-tui/exports): a per-user folder, not the current directory an SSH
 session happens to start in. Names carry the screen and a UTC timestamp; files are
@@ -9,10 +13,11 @@ created 0600 (they may hold customer numbers) and never overwrite another.
 from __future__ import annotations
 
 import io
-import json
 import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.console import Console
 from textual.app import ComposeResult
@@ -20,8 +25,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 
-from noc_tui.analytics.export import to_csv
-from noc_tui.records.timefmt import ms_to_dt
+from noc_tui.analytics.export import to_csv, to_json
+from noc_tui.records.timefmt import ms_to_dt, ms_to_iso
 from noc_tui.ui.cells import safe_filename
 
 if TYPE_CHECKING:
@@ -68,15 +73,66 @@ def write_private(folder: Path, name: str, text: str) -> Path:
     raise FileExistsError(f"{folder}: too many exports named {name}")
 
 
-def table_csv(columns: list[str], rows: list[dict[str, Any]]) -> str:
-    return to_csv(rows, columns)
+@dataclass(frozen=True)
+class Snapshot:
+    """What a screen exports as data: the JSON document, and its rows and columns for
+    CSV (cost rounded to `currency`'s minor unit). The carrier list, a summary and a
+    failover list are the command line's documents (analytics/export.py)."""
+
+    doc: dict[str, Any]
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    currency: str | None = None
+
+    def csv(self) -> str:
+        return to_csv(self.rows, self.columns, self.currency)
+
+    def json(self) -> str:
+        return to_json(self.doc)
 
 
-def table_json(screen: str, columns: list[str], rows: list[dict[str, Any]],
-               meta: dict[str, Any]) -> str:
-    return json.dumps({"screen": screen, **meta, "columns": columns,
-                       "rows": [{c: r.get(c) for c in columns} for r in rows]},
-                      indent=2, ensure_ascii=False, default=str) + "\n"
+def table_snapshot(screen: str, columns: Sequence[str], rows: Sequence[dict[str, Any]],
+                   now_ms: int, window_s: int) -> Snapshot:
+    """A table no command exports: its rows under the screen's name."""
+    data = [{c: r.get(c) for c in columns} for r in rows]
+    return Snapshot({"screen": screen, "now": ms_to_iso(now_ms), "window_s": window_s,
+                     "columns": list(columns), "rows": data}, data, list(columns))
+
+
+T = TypeVar("T")
+
+
+def data_only(app: App, capture: Callable[[], T]) -> T:
+    """What `capture` returns while the screen shows its data only: no key hints, no
+    notifications, no table cursor. The screen is laid out again for the capture (the
+    tables take the footer's line) and put back as it was after it."""
+    from textual.widgets import DataTable
+
+    from noc_tui.ui.widgets import KeyHints
+
+    screen = app.screen
+    hidden = [w for w in (*screen.query(KeyHints), *screen.query("#textual-toastrack"))
+              if w.display]
+    cursors = [t for t in screen.query(DataTable) if t.show_cursor]
+    try:
+        for w in hidden:
+            w.display = False
+        for t in cursors:
+            t.show_cursor = False
+        screen._refresh_layout()  # now, not at the next frame: the capture is now
+        return capture()
+    finally:
+        for w in hidden:
+            w.display = True
+        for t in cursors:
+            t.show_cursor = True
+        screen._refresh_layout()
+        screen.refresh()
+
+
+def screen_svg(app: App, title: str) -> str:
+    """The screen as an SVG picture, data only."""
+    return data_only(app, lambda: app.export_screenshot(title=title))
 
 
 def screen_text(app: App) -> str:
@@ -88,7 +144,7 @@ def screen_text(app: App) -> str:
         full=True, screen_stack=app._background_screens)
     console.print(update)
     lines = console.export_text(styles=False).splitlines()
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    return "\n".join(line.rstrip() for line in lines).rstrip("\n") + "\n"
 
 
 class ExportDialog(ModalScreen[str | None]):

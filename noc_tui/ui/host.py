@@ -28,6 +28,7 @@ class Host(Protocol):
     cache_path: Path
     config_path: Path
     window: str  # "1h", "24h" or "7d"
+    as_of_ms: int | None  # the instant the carrier list's figures are of
     generation: int  # counts reloads of the cache: a part loaded for an older one is stale
     carrier_names: dict[str, str]  # id -> name, from the last carrier list
     carrier_rows: dict[str, dict[str, Any]]  # id -> row, from the last carrier list
@@ -47,6 +48,18 @@ class Host(Protocol):
     def take_first_list(self) -> Callable[[], ListSnapshot | None] | None: ...
 
     def health_style(self, state: str) -> str: ...
+
+    def last_seen(self, key: str) -> str | None:
+        """The newest call (its ISO start) the operator saw in a list of calls."""
+        ...
+
+    def saw(self, key: str, newest: str) -> None:
+        """The operator has seen a list of calls up to this one."""
+        ...
+
+    def saved_sort(self, table_id: str) -> tuple[str, bool] | None:
+        """The sort the operator last chose for a table (column, flipped)."""
+        ...
 
     def list_loaded(self, msg: ListLoaded) -> None: ...
 
@@ -79,6 +92,8 @@ class PaletteHost(Host, Protocol):
     def export_snapshot(self, fmt_: str) -> Path | None: ...
 
     def toggle_alarmed_first(self) -> None: ...
+
+    def sort_list(self, key: str) -> None: ...
 
     def theme_names(self) -> list[str]: ...
 

@@ -37,7 +37,7 @@ async def settle(pilot: Pilot, rounds: int = 200) -> None:
 
 
 async def _drive(app: Any, pilot: Pilot, view: str, carrier_id: str | None,
-                 period: str = "live") -> None:
+                 period: str = "live", direction: str = "out") -> None:
     await settle(pilot)
     if view == "carriers":
         return
@@ -52,6 +52,9 @@ async def _drive(app: Any, pilot: Pilot, view: str, carrier_id: str | None,
         while app.screen.period != period:
             await app.screen.action_cycle_period()
             await settle(pilot)
+    if view == "failover" and direction != app.screen.direction:
+        await app.screen.action_toggle_direction()
+        await settle(pilot)
 
 
 def render_view(
@@ -64,17 +67,19 @@ def render_view(
     now_ms: int | None = None,
     config_path: Path | None = None,
     period: str = "live",
+    direction: str = "out",
 ) -> str:
     """Render one screen without a terminal and return it as SVG or plain text.
 
     view: carriers | carrier | contacts | rates | consistency | failures | summary |
     failover (all but carriers need carrier_id). now_ms freezes the clock; the window
-    is settings.ui.window; period picks the summary's Live/Daily/Monthly table.
+    is settings.ui.window; period picks the summary's Live/Daily/Monthly table, direction
+    the failover calls out or in.
     """
     import asyncio
 
     from noc_tui.ui.app import NocApp
-    from noc_tui.ui.export import screen_text
+    from noc_tui.ui.export import data_only, screen_svg, screen_text
 
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; expected one of {', '.join(VIEWS)}")
@@ -89,11 +94,11 @@ def render_view(
     async def run() -> None:
         async with app.run_test(size=size, notifications=False) as pilot:
             app.clear_notifications()
-            await _drive(app, pilot, view, carrier_id, period)
+            await _drive(app, pilot, view, carrier_id, period, direction)
             app.clear_notifications()
             await pilot.pause()
-            out.append(app.export_screenshot(title=f"noc-tui {view}") if fmt == "svg"
-                       else screen_text(app))
+            out.append(screen_svg(app, f"noc-tui {view}") if fmt == "svg"
+                       else data_only(app, lambda: screen_text(app)))
 
     asyncio.run(run())
     return out[0]

@@ -26,6 +26,10 @@ HEALTH_DEFAULTS = {
     "health-down": "#E0455A", "health-degraded": "#E8A317",
     "health-suspect": "#B07CE8", "health-fine": "#5FB98A",
 }
+# With NO_COLOR the health states are told by weight and inversion, never by a colour
+# (the terminal's greys would show an alarm dimmer than a healthy row).
+NO_COLOR_HEALTH = {"down": "reverse", "suspect": "reverse", "degraded": "underline",
+                   "fine": ""}
 _COLOURS = ("primary", "secondary", "accent", "foreground", "background", "surface",
             "panel", "boost", "success", "warning", "error")
 _ALLOWED = {"name", "dark", "variables", "health", "luminosity_spread", "text_alpha",

@@ -19,9 +19,12 @@ if TYPE_CHECKING:
     from noc_tui.store.cache import Cache
     from noc_tui.ui.host import Host
 
-CONS_COLS = (Col("dst", "Number", 16), Col("this", "This carrier", 12),
-             Col("others", "Others 2xx/404", 14), Col("verdict", "Others say", 10),
-             Col("why", "Why inconsistent", 50))
+CONS_COLS = (Col("dst", "Number", 16, pin=True, sort="asc"),
+             Col("this", "This carrier", 12, pin=True, sort="desc", field="ok"),
+             Col("others", "Others 2xx/404", 14, rank=0, sort="desc",
+                 field="others_not_found"),
+             Col("verdict", "Others say", 10, rank=1, sort="asc"),
+             Col("why", "Why inconsistent", 50, rank=2, sort="asc"))
 
 
 class ConsistencyPane(CarrierPart):
@@ -56,7 +59,8 @@ class ConsistencyPane(CarrierPart):
                          style="bold " + app.health_style("suspect"))
         nums = data["numbers"]
         t.append(f"\n{len(nums)} inconsistent number{'s' if len(nums) != 1 else ''}"
-                 if nums else "\nNo inconsistent numbers.")
+                 "  (Enter: the calls behind a number)" if nums
+                 else "\nNo inconsistent numbers.")
         self.query_one("#cons-info", Note).update(t)
         cells = []
         for n in nums:

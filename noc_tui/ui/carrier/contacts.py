@@ -11,8 +11,11 @@ from noc_tui.ui import cells as fmt
 from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.widgets import Col, NavTable
 
-CONTACT_COLS = (Col("name", "Name", 22), Col("role", "Role", 12), Col("email", "Email", 28),
-                Col("phone", "Phone", 16), Col("notes", "Notes", 30))
+CONTACT_COLS = (Col("name", "Name", 22, pin=True, sort="asc"),
+                Col("role", "Role", 12, rank=2, sort="asc"),
+                Col("email", "Email", 28, rank=0, sort="asc"),
+                Col("phone", "Phone", 16, rank=1, sort="asc"),
+                Col("notes", "Notes", 30, rank=3, sort="asc"))
 
 
 class ContactsPane(CarrierPart):
@@ -20,7 +23,7 @@ class ContactsPane(CarrierPart):
     LABEL = "1 Contacts"
 
     def compose(self) -> ComposeResult:
-        yield NavTable(id="t-contacts")  # the first tab shown: there from the start
+        yield NavTable(id="t-contacts", sort="name")  # the first tab shown: there from the start
 
     def show_data(self, rows: list[dict[str, Any]]) -> None:
         table = self.query_one("#t-contacts", NavTable)

@@ -16,7 +16,7 @@ from textual.widgets import Sparkline, Static
 
 from noc_tui.analytics.views import carrier_facts, contacts, hourly_series
 from noc_tui.ui import cells as fmt
-from noc_tui.ui.carrier.part import carrier_row, ts
+from noc_tui.ui.carrier.part import carrier_row
 from noc_tui.ui.host import host
 from noc_tui.ui.widgets import Note
 
@@ -115,7 +115,7 @@ class CarrierHead(Horizontal):
             t.append("FAS flags: " + ", ".join(row["fas_flags"]), style=hs("suspect"))
         else:
             t.append(f"contacts {facts['contacts']} · rate rows {facts['rate_rows']}"
-                     f" · last call {ts(facts.get('last_seen')) or 'never'}")
+                     f" · last call {fmt.when(facts.get('last_seen')) or 'never'}")
         self.query_one("#facts", Note).update(t)
         att = [float(a) for _, a, _ in series]
         asr = [float(x or 0.0) for _, _, x in series]

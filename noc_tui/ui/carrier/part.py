@@ -18,10 +18,6 @@ if TYPE_CHECKING:
     from noc_tui.ui.host import Host
 
 
-def ts(iso: str | None) -> str:
-    return (iso or "").replace("T", " ").replace(".000Z", "Z")
-
-
 def carrier_row(cache: Cache, app: Host, carrier_id: str) -> dict[str, Any] | None:
     """The carrier's row of the carrier list: the list's own if it is of the current
     window, else read for it as the list reads it, health and alarms included (the
@@ -46,6 +42,7 @@ class CarrierPart(TabPane):
 
     PART: ClassVar[str] = ""  # the tab's id and worker group; its table is #t-{PART}
     LABEL: ClassVar[str] = ""
+    last_data: Any = None  # what show_data was last given (the parts that keep it)
 
     DEFAULT_CSS = """
     CarrierPart NavTable { height: 1fr; }
@@ -63,8 +60,16 @@ class CarrierPart(TabPane):
         if not self.query(f"#t-{self.PART}"):
             await self.mount_all(self.widgets())
 
+    def end_look(self) -> None:
+        """The operator has left this tab: what it listed counts as seen from now on."""
+
+    def shown_again(self) -> None:
+        """The tab is shown again with the data it had (nothing newer to read)."""
+
     def reset(self) -> None:
         """Another carrier is shown: no row or line of the previous one stays."""
+        self.end_look()
+        self.last_data = None
         for table in self.query(NavTable):
             table.reset()
         for note in self.query(".info").results(Note):

@@ -10,7 +10,7 @@ from textual.widgets import Input
 
 from noc_tui.analytics.views import rates
 from noc_tui.ui import cells as fmt
-from noc_tui.ui.carrier.part import CarrierPart, ts
+from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.widgets import Col, NavTable, Note
 
 if TYPE_CHECKING:
@@ -19,10 +19,14 @@ if TYPE_CHECKING:
     from noc_tui.store.cache import Cache
     from noc_tui.ui.host import Host
 
-RATE_COLS = (Col("prefix", "Prefix", 10), Col("destination", "Destination", 20),
-             Col("rate", "Rate/min", 9), Col("connect_fee", "Conn fee", 8),
-             Col("mcd_pulse", "MCD/pulse", 9), Col("effective_from", "Effective", 20),
-             Col("status", "Status", 13), Col("card", "Card", 14))
+RATE_COLS = (Col("prefix", "Prefix", 10, pin=True, sort="asc"),
+             Col("destination", "Destination", 20, rank=0, sort="asc"),
+             Col("rate", "Rate/min", 9, pin=True, sort="desc"),
+             Col("connect_fee", "Conn fee", 8, rank=1, sort="desc"),
+             Col("mcd_pulse", "MCD/pulse", 9, rank=2, sort="desc", field="mcd_s"),
+             Col("effective_from", "Effective", 19, rank=3, sort="desc"),
+             Col("status", "Status", 13, rank=4, sort="asc"),
+             Col("card", "Card", 14, rank=5, sort="asc", field="card_name"))
 
 
 class RatesPane(CarrierPart):
@@ -43,7 +47,7 @@ class RatesPane(CarrierPart):
                     id="rate-prefix", restrict=r"[0-9]*")
         box.can_focus = False  # only `/` enters it, so digits keep switching tabs
         return [box,
-                Note("", id="rates-info", classes="info"), NavTable(id="t-rates")]
+                Note("", id="rates-info", classes="info"), NavTable(id="t-rates", sort="prefix")]
 
     def reset(self) -> None:
         super().reset()
@@ -86,7 +90,7 @@ class RatesPane(CarrierPart):
                 fmt.lit(r["prefix"], st), fmt.lit(r.get("destination"), st),
                 fmt.num(f"{r['rate']:.4f}", st), fmt.num(f"{r['connect_fee']:.4f}", st),
                 fmt.num(f"{r['mcd_s']}/{r['pulse_s']}", st),
-                fmt.lit(ts(r["effective_from"]), st), fmt.lit(status, st),
+                fmt.lit(fmt.when(r["effective_from"]), st), fmt.lit(status, st),
                 fmt.lit(r.get("card_name") or r["card_id"], st)], r))
         self.query_one("#t-rates", NavTable).sync(RATE_COLS, cells, [
             "card_id", "card_name", "prefix", "destination", "rate", "connect_fee", "mcd_s",

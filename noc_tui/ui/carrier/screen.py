@@ -19,6 +19,13 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, TabbedContent, TabPane
 
+from noc_tui.analytics.export import (
+    FAILOVER_COLUMNS,
+    SUMMARY_COLUMNS,
+    failover_doc,
+    summary_doc,
+)
+from noc_tui.analytics.views import WINDOWS
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.carrier.consistency import ConsistencyPane
 from noc_tui.ui.carrier.contacts import ContactsPane
@@ -28,6 +35,7 @@ from noc_tui.ui.carrier.head import CarrierHead
 from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.carrier.rates import RatesPane
 from noc_tui.ui.carrier.summary import SummaryPane
+from noc_tui.ui.export import Snapshot, table_snapshot
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import LoadFailed, PartLoaded
 from noc_tui.ui.widgets import HeaderBar, KeyHints, NavTable
@@ -48,7 +56,8 @@ class CarrierScreen(Screen):
         *(Binding(k, f"tab('{v}')", v.title(), show=False, id=f"carrier.tab_{v}")
           for k, v in TAB_KEYS.items()),
         Binding("slash", "filter", "Prefix filter", id="carrier.filter"),
-        Binding("s", "cycle_period", "Period", id="carrier.period"),
+        Binding("w", "cycle_window", "Window", id="carrier.window"),
+        Binding("t", "cycle_period", "Period", id="carrier.period"),
         Binding("i", "toggle_direction", "Out/In", id="carrier.direction"),
         Binding("h", "toggle_halt", "Halt only", id="carrier.halt_only"),
         Binding("f", "toggle_fas", "FAS only", id="carrier.fas_only"),
@@ -183,6 +192,8 @@ class CarrierScreen(Screen):
 
     def on_screen_suspend(self) -> None:
         self.release_paint()
+        for part in self.tab_parts.values():
+            part.end_look()  # what was listed counts as seen
 
     def on_unmount(self) -> None:
         self.release_paint()
@@ -276,11 +287,16 @@ class CarrierScreen(Screen):
     @on(TabbedContent.TabActivated)
     async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         part = self.current_part()
+        for name, other in self.tab_parts.items():
+            if name != part:
+                other.end_look()
         if part in ("contacts",):
             return
         await self.ensure_part(part)
         if self.loaded.get(part) != self.noc.generation and part not in self.pending:
             self.load_part(part)
+        elif part not in self.pending:
+            self.tab_parts[part].shown_again()
         table = self.query(f"#t-{part}")
         focused = self.focused
         if table and not (focused is not None and focused.id == "rate-prefix"):
@@ -343,6 +359,17 @@ class CarrierScreen(Screen):
             return
         await self._reload_failover("top" if step > 0 else "bottom")
 
+    @on(NavTable.SortChanged, "#t-failover")
+    async def _failover_sorted(self, event: NavTable.SortChanged) -> None:
+        self.failover.set_sort(event.key, event.flipped)
+        await self._reload_failover()
+
+    def action_cycle_window(self) -> None:
+        from noc_tui.analytics.views import WINDOWS
+
+        names = list(WINDOWS)
+        self.noc.set_window(names[(names.index(self.noc.window) + 1) % len(names)])
+
     @on(NavTable.EdgeReached, "#t-failover")
     async def _edge(self, event: NavTable.EdgeReached) -> None:
         await self.action_page(event.direction)
@@ -354,6 +381,12 @@ class CarrierScreen(Screen):
             raw = table.cursor_raw()
             if raw and raw.get("call_id"):
                 self.noc.open_call(raw["call_id"])
+        elif isinstance(table, NavTable) and table.id == "t-consistency":
+            raw = table.cursor_raw()  # a number: the calls behind its verdict
+            if raw and raw.get("dst"):
+                from noc_tui.ui.number_calls import NumberCallsScreen
+
+                self.app.push_screen(NumberCallsScreen(raw["dst"], self.carrier_id))
 
     def action_copy(self) -> None:
         focused = self.focused
@@ -370,8 +403,20 @@ class CarrierScreen(Screen):
             part = f"failover-{self.direction}"
         return f"carrier-{self.carrier_id}-{part}"
 
-    def export_table(self) -> tuple[list[str], list[dict[str, Any]]] | None:
-        table = self.query_one(f"#t-{self.current_part()}", NavTable)
-        cols, rows = table.export_rows()
+    def export_data(self) -> Snapshot | None:
+        """The tab's table as the command line exports it (summary, failover), or as a
+        table of its own (the other tabs)."""
+        part = self.current_part()
+        cols, rows = self.query_one(f"#t-{part}", NavTable).export_rows()
         rows = [r for r in rows if r]
-        return (cols, rows) if rows else None
+        if not rows:
+            return None
+        now, window_s = self.noc.now(), WINDOWS[self.noc.window]
+        if part == "summary":
+            currency = self.summary.currency
+            doc = summary_doc(self.carrier_id, self.period, rows, now, currency)
+            return Snapshot(doc, doc["rows"], list(SUMMARY_COLUMNS), currency)
+        if part == "failover":
+            doc = failover_doc(self.carrier_id, self.direction, rows, now, window_s)
+            return Snapshot(doc, doc["calls"], list(FAILOVER_COLUMNS[self.direction]))
+        return table_snapshot(self.export_name(), cols, rows, now, window_s)

@@ -11,7 +11,7 @@ from textual.widgets import Tab, Tabs
 from noc_tui.analytics.metrics import PERIODS
 from noc_tui.analytics.views import summaries
 from noc_tui.ui import cells as fmt
-from noc_tui.ui.carrier.part import CarrierPart, ts
+from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.widgets import Col, NavTable
 
 if TYPE_CHECKING:
@@ -20,10 +20,17 @@ if TYPE_CHECKING:
     from noc_tui.store.cache import Cache
     from noc_tui.ui.host import Host
 
-SUM_COLS = (Col("start", "Start", 17), Col("attempts", "Attempts", 9),
-            Col("connected", "Connected", 9), Col("asr", "ASR", 6), Col("acd_s", "ACD", 6),
-            Col("minutes", "Minutes", 9), Col("pdd_avg_ms", "PDD", 7), Col("ner", "NER", 6),
-            Col("cost", "Cost", 11), Col("unrated", "Unrated", 7))
+# The letters after `s` are those of the carrier list's columns of the same name.
+SUM_COLS = (Col("start", "Start", 16, pin=True, sort="desc", hotkey="s"),
+            Col("attempts", "Attempts", 8, pin=True, sort="desc", hotkey="t"),
+            Col("connected", "Connected", 9, rank=3, sort="desc", hotkey="n"),
+            Col("asr", "ASR", 6, pin=True, sort="asc", hotkey="a"),
+            Col("acd_s", "ACD", 5, rank=1, sort="asc", hotkey="d"),
+            Col("minutes", "Minutes", 7, rank=4, sort="desc", hotkey="m"),
+            Col("pdd_avg_ms", "PDD", 6, rank=2, sort="desc", hotkey="p"),
+            Col("ner", "NER", 6, rank=0, sort="asc", hotkey="e"),
+            Col("cost", "Cost", 8, rank=5, sort="desc", hotkey="o"),
+            Col("unrated", "Unrated", 7, rank=6, sort="desc", hotkey="u"))
 
 
 class SummaryPane(CarrierPart):
@@ -36,15 +43,18 @@ class SummaryPane(CarrierPart):
         super().__init__()
         self.period = "live"
         self.by_period: dict[str, list[dict[str, Any]]] = {}  # all three read at once
+        self.currency: str | None = None  # the carrier's: cost is shown to its cents
 
     def widgets(self) -> list[Widget]:
         return [Tabs(Tab("Live", id="live"), Tab("Daily", id="daily"),
-                     Tab("Monthly", id="monthly"), id="period"), NavTable(id="t-summary")]
+                     Tab("Monthly", id="monthly"), id="period"),
+                NavTable(id="t-summary", sort="start")]
 
     def reset(self) -> None:
         super().reset()
         self.period = "live"
         self.by_period = {}
+        self.currency = None
         for tabs in self.query("#period").results(Tabs):
             with tabs.prevent(Tabs.TabActivated):
                 tabs.active = "live"
@@ -61,21 +71,25 @@ class SummaryPane(CarrierPart):
             self._render_rows()
 
     def read(self, cache: Cache, app: Host, carrier_id: str) -> dict[str, Any]:
-        return summaries(cache, carrier_id, app.now())
+        from noc_tui.analytics.export import carrier_currency
 
-    def show_data(self, data: dict[str, list[dict[str, Any]]]) -> None:
-        self.by_period = data
+        return {"periods": summaries(cache, carrier_id, app.now()),
+                "currency": carrier_currency(cache, carrier_id)}
+
+    def show_data(self, data: dict[str, Any]) -> None:
+        self.by_period = data["periods"]
+        self.currency = data["currency"]
         self._render_rows()
 
     def _render_rows(self) -> None:
         rows = self.by_period.get(self.period, [])
         cut = {"live": 16, "daily": 10, "monthly": 7}[self.period]
         cells = [(r["start"], [
-            fmt.lit(ts(r["start"])[:cut]), fmt.num(fmt.count(r["attempts"])),
+            fmt.lit(fmt.when(r["start"])[:cut]), fmt.num(fmt.count(r["attempts"])),
             fmt.num(fmt.count(r["connected"])), fmt.num(fmt.pct(r["asr"])),
             fmt.num(fmt.secs(r["acd_s"])), fmt.num(fmt.minutes(r["minutes"])),
             fmt.num(fmt.millis(r["pdd_avg_ms"])), fmt.num(fmt.pct(r["ner"])),
-            fmt.num(fmt.money(r["cost"])), fmt.num(fmt.count(r["unrated"]))], r)
+            fmt.num(fmt.money(r["cost"], self.currency)), fmt.num(fmt.count(r["unrated"]))], r)
             for r in reversed(rows)]  # newest first: what an operator looks at
         if not rows:
             cells = [("none", [Text("no calls", style="dim"), *[Text("")] * 9], {})]

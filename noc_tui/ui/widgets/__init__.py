@@ -1,5 +1,6 @@
 """Widgets the screens share, one module each: the header bar, the key hints footer,
-a literal-text note, and NavTable (with how it paints cells and builds rows lazily).
+a literal-text note, and NavTable (with how it paints cells and builds rows lazily,
+which columns fit its width (columns.py) and how it sorts (table_sort.py)).
 Their styles are each widget's DEFAULT_CSS, a few lines beside it.
 """
 

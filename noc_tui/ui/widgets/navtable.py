@@ -1,20 +1,24 @@
 """NavTable: a keyboard table of keyed rows that keeps its cursor across refreshes,
-holds each row's raw data for export, and paints long tables fast."""
+holds each row's raw data for export, shows the columns that fit its width (columns.py),
+sorts by any column (table_sort.py), and paints long tables fast."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
-from textual.events import Resize
+from textual.events import Key, Resize
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
@@ -22,18 +26,38 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, DuplicateKey, Row, RowKey
 
 from noc_tui.ui.widgets.cell_paint import Layers, Paint, fast_cell, row_layers
+from noc_tui.ui.widgets.columns import SORT_MARK, Col, Fit, fit_columns
 from noc_tui.ui.widgets.lazy_cells import Cells, LazyCells
+from noc_tui.ui.widgets.table_sort import descending, hotkeys, sort_items, value_key
 
 if TYPE_CHECKING:
     from textual._types import SegmentLines
 
+__all__ = ["Col", "NavTable"]
 
-@dataclass(frozen=True)
-class Col:
-    key: str
-    label: str
-    width: int | None = None
+Row3 = tuple[str, Cells, dict[str, Any]]  # key, cells, raw data
 
+
+def _pick(make: Callable[[], Sequence[Any]], index: tuple[int, ...]) -> list[Any]:
+    cells = make()
+    return [cells[i] if i < len(cells) else None for i in index]
+
+
+def _number_widths(cols: tuple[Col, ...], rows: Sequence[Row3]) -> tuple[Col, ...]:
+    """Columns widened to their longest right-aligned (number) cell, so no figure is
+    cut: measured on rows given as lists (a lazy row builds its cells only to paint,
+    so its screen sizes such columns from the data itself)."""
+    longest = [0] * len(cols)
+    for _, cells, _ in rows:
+        if callable(cells):
+            continue
+        for i, cell in enumerate(cells[:len(cols)]):
+            if type(cell) is Text and cell.justify == "right":
+                n = cell_len(cell.plain)
+                if n > longest[i]:
+                    longest[i] = n
+    return tuple(c if longest[i] <= (c.width or 0) else replace(c, width=longest[i])
+                 for i, c in enumerate(cols))
 
 
 def _cell_differs(old: Any, new: Any) -> bool:
@@ -55,6 +79,8 @@ class NavTable(DataTable):
         Binding("k", "cursor_up", "Up", show=False, id="table.up"),
         Binding("g", "scroll_top", "Top", show=False, id="table.top"),
         Binding("G", "scroll_bottom", "Bottom", show=False, id="table.bottom"),
+        Binding("s", "sort_pick", "Sort", id="table.sort"),
+        Binding("S", "sort_flip", "Reverse sort", show=False, id="table.sort_reverse"),
     ]
 
     @dataclass
@@ -68,7 +94,32 @@ class NavTable(DataTable):
         def control(self) -> NavTable:
             return self.table
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    @dataclass
+    class SortChanged(Message):
+        """The operator sorted the table by `key` (flipped: the other way than worst
+        first). A table that does not sort its own rows is synced again by its owner."""
+
+        table: NavTable
+        key: str
+        flipped: bool
+
+        @property
+        def control(self) -> NavTable:
+            return self.table
+
+    @dataclass
+    class ColumnsFitted(Message):
+        """Which columns did not fit changed (a resize, a page left or right)."""
+
+        table: NavTable
+
+        @property
+        def control(self) -> NavTable:
+            return self.table
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None,
+                 sorts_rows: bool = True, fit_width: bool = True,
+                 sort: str | None = None) -> None:
         # Before DataTable's init: its watchers clear the render caches.
         self._row_cells: LRUCache[tuple[Any, ...], SegmentLines] = LRUCache(1000)
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
@@ -82,6 +133,29 @@ class NavTable(DataTable):
         self._paint_style: Style | None = None
         self._paint: Paint | None = None
         self._rendered_size: Size | None = None
+        # What sync was given (every column, every row); what is shown is fitted to the
+        # width and sorted from it, again on a resize, a page left or right, a sort.
+        self._spec: tuple[Col, ...] = ()
+        self._rows_in: Sequence[Row3] = ()
+        self._raw_in: Sequence[str] | None = None
+        self._fit_width = 0
+        self.fit: Fit | None = None
+        self.col_skip = 0  # optional columns skipped by paging right
+        self.sorts_rows = sorts_rows  # else the owner sorts (a paged query)
+        self.fit_width = fit_width  # else every column as given (render tests)
+        self.sort_key: str | None = sort  # the column sorted by, worst first; None: as given
+        self.sort_flipped = False
+        self.picking = False  # the sort key was pressed: the next letter picks a column
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        # The sort the operator chose for this table last time (a table that sorts its
+        # rows itself; the others' owners restore theirs).
+        saved = getattr(self.app, "saved_sort", None)
+        if self.sorts_rows and self.id and callable(saved):
+            sort = saved(self.id)
+            if sort is not None:
+                self.sort_key, self.sort_flipped = sort
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
@@ -98,6 +172,8 @@ class NavTable(DataTable):
         event.prevent_default()  # DataTable's own handler, the only other one
         if event.size != self._rendered_size:
             self._update_count += 1
+        if self._spec and self._avail_width(len(self._rows_in)) != self._fit_width:
+            self._show()  # other columns fit now
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # DataTable asks for `rich_style` once per line, and each time it walks every
@@ -258,14 +334,65 @@ class NavTable(DataTable):
 
     # -- data --------------------------------------------------------------------------
 
-    def sync(self, cols: Sequence[Col], rows: Sequence[tuple[str, Cells, dict[str, Any]]],
+    def sync(self, cols: Sequence[Col], rows: Sequence[Row3],
              raw_columns: Sequence[str] | None = None) -> None:
-        """Show rows (key, cells, raw) in this order. Cells are a list, or a function
-        that builds them: such rows are built only when painted (long tables)."""
-        cols = tuple(cols)
+        """Show rows (key, cells, raw) in this order (or sorted, once the operator sorts
+        a table that sorts its own rows), in the columns that fit. Cells are a list, or
+        a function that builds them: such rows are built only when painted (long tables).
+        raw_columns: the keys of the raw data to export (default: the column keys)."""
+        self._spec = tuple(cols)
+        self._rows_in = rows
+        self._raw_in = raw_columns
+        self._show()
+
+    def _avail_width(self, n_rows: int) -> int:
+        """The cells the columns may take: the table's width (the screen's before the
+        first layout), less a vertical scroll bar when the rows will need one."""
+        width = self.region.width or self.app.size.width
+        height = self.region.height or self.app.size.height
+        if n_rows + (1 if self.show_header else 0) > height:
+            width -= self.styles.scrollbar_size_vertical
+        return max(width, 1)
+
+    def _show(self) -> None:
+        cols, rows = self._spec, self._rows_in
+        col = self._sorted_col()
+        if col is not None and self.sorts_rows:
+            field, desc = col.sort_field, descending(col, self.sort_flipped)
+            rows = sort_items(rows, lambda r: value_key(r[2].get(field)) if r[2] else None,
+                              desc)
+        self._fit_width = self._avail_width(len(rows))
+        if self.fit_width:
+            cols = _number_widths(cols, rows)
+            fit = fit_columns(cols, self._fit_width, self.col_skip,
+                              col.key if col is not None else None)
+        else:
+            fit = Fit(cols, 0, 0)
+        before = self.fit
+        self.fit, self.col_skip = fit, fit.hidden_left
+        if before is not None and (before.hidden_left, before.hidden_right) != (
+                fit.hidden_left, fit.hidden_right):
+            self.post_message(self.ColumnsFitted(self))
+        shown = fit.cols
+        if col is not None:
+            mark = SORT_MARK[descending(col, self.sort_flipped)]
+            shown = tuple(replace(c, label=c.label + mark) if c.key == col.key else c
+                          for c in shown)
+        if [c.key for c in shown] != [c.key for c in cols]:
+            where = {c.key: i for i, c in enumerate(cols)}
+            index = tuple(where[c.key] for c in shown)
+            rows = [(k, partial(_pick, cells, index) if callable(cells)
+                     else [cells[i] if i < len(cells) else None for i in index], raw)
+                    for k, cells, raw in rows]
+        raw_columns = self._raw_in
+        self._sync(shown, rows, raw_columns if raw_columns is not None
+                   else [c.key for c in self._spec])
+
+    def _sync(self, cols: tuple[Col, ...], rows: Sequence[Row3],
+              raw_columns: Sequence[str]) -> None:
         keys = [k for k, _, _ in rows]
         self.raw = {k: r for k, _, r in rows}
-        self.raw_columns = list(raw_columns) if raw_columns is not None else [c.key for c in cols]
+        self.raw_columns = list(raw_columns)
         if cols == self._cols and keys == self._order:
             stale = False
             col_keys = self._column_keys()
@@ -309,7 +436,7 @@ class NavTable(DataTable):
     def _column_keys(self) -> list[ColumnKey]:
         return [c.key for c in self.ordered_columns]
 
-    def _add_rows(self, rows: Sequence[tuple[str, Cells, dict[str, Any]]]) -> None:
+    def _add_rows(self, rows: Sequence[Row3]) -> None:
         """What `add_row` does for each row (one-line rows, no labels), done once for
         all: per row, `add_row` re-lists the columns and sets the cursor reactive
         (~65 us each, 0.13 s for 2,000 carriers)."""
@@ -357,8 +484,108 @@ class NavTable(DataTable):
         self.clear()
         self._order = []
         self._cells = {}
+        self._rows_in = ()
         self.raw = {}
         self.more_below = self.more_above = False
+
+    # -- columns: paging through those that did not fit ---------------------------------
+
+    def action_cursor_right(self) -> None:
+        if self.cursor_type == "row" and self.fit is not None and self.fit.hidden_right:
+            self.col_skip += 1
+            self._show()
+            return
+        super().action_cursor_right()
+
+    def action_cursor_left(self) -> None:
+        if self.cursor_type == "row" and self.col_skip > 0:
+            self.col_skip -= 1
+            self._show()
+            return
+        super().action_cursor_left()
+
+    # -- sorting -------------------------------------------------------------------------
+
+    def _sorted_col(self) -> Col | None:
+        if self.sort_key is None:
+            return None
+        return next((c for c in self._spec if c.key == self.sort_key and c.sort), None)
+
+    def sort_by(self, key: str | None, flipped: bool = False) -> None:
+        """Sort by a column (None: the data's own order), without telling the owner."""
+        if (key, flipped) != (self.sort_key, self.sort_flipped):
+            self.sort_key, self.sort_flipped = key, flipped
+            if self._spec:
+                self._show()
+
+    def choose_sort(self, key: str) -> None:
+        """The operator sorts by a column: worst first, or reversed if it was sorted by
+        it already; the owner is told (SortChanged)."""
+        col = next((c for c in self._spec if c.key == key and c.sort), None)
+        if col is None:
+            self.app.bell()
+            return
+        flipped = not self.sort_flipped if key == self.sort_key else False
+        self.sort_by(key, flipped)
+        self.post_message(self.SortChanged(self, key, flipped))
+
+    def action_sort_flip(self) -> None:
+        if self._sorted_col() is None:
+            self.app.bell()
+            return
+        self.choose_sort(self.sort_key or "")
+
+    def action_sort_pick(self) -> None:
+        if not any(c.sort for c in self._spec):
+            self.app.bell()
+            return
+        self.picking = True
+        self._label_hotkeys()
+
+    def _label_hotkeys(self) -> None:
+        """While picking, each sortable header shows its letter underlined (or before
+        it, if the label has not that letter)."""
+        keys = hotkeys(self._spec) if self.picking else {}
+        shown = self.fit.cols if self.fit else ()
+        for c in self.ordered_columns:
+            spec = next((s for s in shown if s.key == c.key.value), None)
+            if spec is None:
+                continue
+            label = spec.label
+            col = self._sorted_col()
+            if col is not None and col.key == spec.key:
+                label += SORT_MARK[descending(col, self.sort_flipped)]
+            text = Text(label)
+            letter = keys.get(spec.key)
+            if letter:
+                at = label.lower().find(letter)
+                if at < 0:
+                    text = Text(f"{letter}:{label}")
+                    at = 0
+                text.stylize("bold reverse", at, at + 1)
+            c.label = text
+        self._clear_caches()
+        self.refresh()
+
+    async def _on_key(self, event: Key) -> None:
+        if not self.picking:
+            await super()._on_key(event)
+            return
+        # The key after the sort key picks a column; it does nothing else.
+        event.stop()
+        event.prevent_default()
+        self.picking = False
+        self._label_hotkeys()
+        letter = event.character or ""
+        key = next((k for k, v in hotkeys(self._spec).items() if v == letter), None)
+        if key is not None:
+            self.choose_sort(key)
+        elif event.key != "escape":
+            self.app.bell()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.choose_sort(str(event.column_key.value))
 
     @property
     def cursor_key(self) -> str | None:
