@@ -547,7 +547,7 @@ def test_connected_only_makes_failure_figures_unknown(
                 r["code_consistency"]) == (None, None, None, None, None)
         assert r["attempts"] and r["connected"] == r["attempts"]  # these stay known
     with Cache(path, readonly=True) as cache:
-        _, rows = build(cache, "carriers", T0 + HOURS * HOUR_MS, 86400)
+        _, rows, _ = build(cache, "carriers", T0 + HOURS * HOUR_MS, 86400)
         assert rows and all(r["asr"] is None for r in rows)
     # A later poll that finds a failure makes them known again.
     from noc_tui.records.timefmt import ms_to_iso
