@@ -242,6 +242,14 @@ MIGRATIONS: list[str] = [
     DROP INDEX failovers_in_carrier;
     CREATE INDEX failovers_in_carrier ON failovers_in (carrier_id, ts, call_id, fail_ts);
     """,
+    # 12: search (analytics/search.py): a call found by its dialled number or its CLI,
+    # newest first, by an index seek instead of a scan (the Call-ID has its key).
+    # Self-contained: two indexes on attempts, nothing else (IF NOT EXISTS: a test may
+    # run later migrations again on a cache made at the current schema).
+    """
+    CREATE INDEX IF NOT EXISTS attempts_dst ON attempts (dst, ts);
+    CREATE INDEX IF NOT EXISTS attempts_cli ON attempts (cli, ts);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # meta: the cache holds every attempt that starts at or after this instant (ms); the

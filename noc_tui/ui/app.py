@@ -71,6 +71,9 @@ class NocApp(App[int]):
         Binding("r", "poll_now", "Poll now", id="app.poll"),
         Binding("p", "toggle_pause", "Pause", id="app.pause"),
         Binding("e", "export", "Export", id="app.export"),
+        # From any screen, also over a filter box (priority): Input's own ctrl+f, delete
+        # the word on the right, is the one thing given up.
+        Binding("ctrl+f", "search", "Search calls", id="app.search", priority=True),
     ]
 
     def __init__(
@@ -421,6 +424,22 @@ class NocApp(App[int]):
         from noc_tui.ui.call_screen import CallScreen
 
         self.push_screen(CallScreen(call_id))
+
+    def open_search(self, query: str | None = None) -> None:
+        """The search screen, with `query` searched; the one shown is reused."""
+        from noc_tui.ui.search_screen import SearchScreen
+
+        screen = self.screen
+        if isinstance(screen, SearchScreen):
+            if query is not None:
+                screen.set_query(query)
+            else:
+                screen.action_edit()
+            return
+        self.push_screen(SearchScreen(query or ""))
+
+    def action_search(self) -> None:
+        self.open_search()
 
     def list_screen(self) -> Screen | None:
         from noc_tui.ui.carrier_list import CarrierListScreen

@@ -16,6 +16,8 @@ from textual.content import Content
 from noc_tui.ui.cells import clean
 from noc_tui.ui.host import PaletteHost
 
+SEARCH_MIN_TYPED = 3
+SEARCH_HIT_SCORE = 0.3  # below a command the words match well, above a stray match
 PaletteCommand = tuple[str, str, Callable[[], object], bool]  # title, help, run, discover
 
 
@@ -45,6 +47,8 @@ def palette_commands(app: PaletteHost) -> list[PaletteCommand]:
     for name in sorted(app.theme_names()):
         cmds.append((f"theme: {name}", "Switch to this theme", partial(app.use_theme, name),
                      True))
+    cmds.append(("search: find a call", "Calls by dialled number, CLI or Call-ID, all "
+                 "carriers (ctrl+f)", app.open_search, True))
     cmds.append(("help: keys", "Every key of this screen", app.action_help, True))
     for cid, name in app.carrier_names.items():
         label = clean(name) if name and name != cid else ""
@@ -65,6 +69,13 @@ class NocCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         app = cast("PaletteHost", self.app)
+        typed = query.strip()
+        if len(typed) >= SEARCH_MIN_TYPED:
+            # Whatever is typed can be searched for as a call: a number or a Call-ID
+            # pasted into the palette finds its calls.
+            title = f"search: calls matching {clean(typed)}"[:160]
+            yield Hit(SEARCH_HIT_SCORE, Content(title), partial(app.open_search, typed),
+                      text=title, help="Calls by dialled number, CLI or Call-ID")
         matcher = self.matcher(query)
         for title, help_text, run, _ in palette_commands(app):
             score, offsets = matcher.fuzzy_search.match(query, title)

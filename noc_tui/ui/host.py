@@ -75,6 +75,10 @@ class Host(Protocol):
 
     def open_call(self, call_id: str) -> None: ...
 
+    def open_search(self, query: str | None = None) -> None:
+        """The search screen (calls by number, CLI or Call-ID), searching `query`."""
+        ...
+
     def copy_call_id(self, call_id: str | None) -> None: ...
 
 

@@ -67,3 +67,11 @@ class LoadFailed(Message):
 
     what: str
     error: str
+
+
+@dataclass
+class SearchDone(Message):
+    """The matches of the search screen's `asked`-th search (analytics.search)."""
+
+    asked: int
+    result: Any

@@ -1,0 +1,196 @@
+"""Finding calls anywhere in the cache: by dialled number, CLI or Call-ID, across every
+carrier, newest first.
+
+Each kind of record searched is a SearchSource: it finds its matches for the terms by
+index seeks (the attempts' key and migration 12's indexes), never by a scan, and says
+what each match opens. Calls (the carriers' attempts) are the one source today;
+inbound deliveries of the trunk groups are another source beside it, with the same
+Match shape (subject_kind "trunk group").
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from typing import Protocol
+
+DEFAULT_LIMIT = 200  # matches shown: newest first, the operator narrows from there
+# A typed prefix can match millions of attempts: at most this many index entries are
+# read for it, and the result says it was cut.
+PREFIX_SCAN = 20_000
+MIN_PREFIX = 4  # shorter text is searched exactly only
+_NUMBER_PUNCT = re.compile(r"[\s().\-/]")
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """What was typed: the text (trimmed), and the number in it if it reads as one
+    ("+44 20 7946-0000" -> "442079460000"; numbers are cached as digits)."""
+
+    text: str
+    digits: str | None
+
+
+def search_terms(query: str) -> SearchTerms | None:
+    """The terms of a query; None for an empty one."""
+    text = query.strip()
+    if not text:
+        return None
+    bare = _NUMBER_PUNCT.sub("", text)
+    if bare.startswith("+"):
+        bare = bare[1:]
+    if bare.startswith("00") and bare[2:].isdigit():
+        bare = bare[2:]  # the international prefix as dialled in Europe
+    return SearchTerms(text, bare if bare.isdigit() else None)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One call (or, from another source, one delivery) that matched."""
+
+    kind: str  # "call": opens the call screen
+    key: str  # what opens it: the call id
+    ts: int  # when it started (its first attempt), epoch ms
+    number: str  # dialled
+    cli: str | None
+    subject_kind: str  # "carrier" (or "trunk group")
+    subject_id: str  # where it ended: the last attempt's carrier
+    subject_name: str | None
+    code: int  # the last attempt's SIP code
+    attempts: int
+    matched: str  # "number", "CLI", "Call-ID", each with " prefix" for a prefix match
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    matches: list[Match]
+    cut: bool  # more matched than were read (a short prefix, or past the limit)
+    exact: bool  # the matches are exact (False: prefix matches, since none were exact)
+
+
+class SearchSource(Protocol):
+    """A kind of record the search looks through."""
+
+    def find(self, conn: sqlite3.Connection, terms: SearchTerms, limit: int,
+             prefix: bool) -> tuple[list[Match], bool]:
+        """Up to `limit` matches, newest first, and whether more matched. `prefix`:
+        values starting with the terms (bounded by PREFIX_SCAN), not equal to them."""
+        ...
+
+
+def _prefix_end(text: str) -> str:
+    """The smallest string above every string that starts with `text`."""
+    return text + "\U0010ffff"
+
+
+class CallSource:
+    """Calls, from the carriers' attempts."""
+
+    FIELDS = (("dst", "number"), ("cli", "CLI"), ("call_id", "Call-ID"))
+
+    def find(self, conn: sqlite3.Connection, terms: SearchTerms, limit: int,
+             prefix: bool) -> tuple[list[Match], bool]:
+        # Attempts per field, newest first by its index (call_id: by its key, then
+        # ordered here). A call has a few attempts, so 8 a call finds `limit` calls.
+        found: dict[str, tuple[int, str]] = {}  # call id -> (latest ts seen, field)
+        cut = False
+        for column, label in self.FIELDS:
+            value = terms.digits if column == "dst" else terms.text
+            if value is None:
+                continue
+            if column == "cli" and terms.digits and terms.digits != terms.text:
+                values = [terms.text, terms.digits]  # as typed and as digits
+            else:
+                values = [value]
+            for v in values:
+                rows, more = self._seek(conn, column, v, limit * 8, prefix)
+                cut = cut or more
+                tag = f"{label} prefix" if prefix else label
+                for call_id, ts in rows:
+                    if call_id not in found or found[call_id][0] < ts:
+                        found[call_id] = (ts, found.get(call_id, (0, tag))[1])
+        newest = sorted(found, key=lambda c: found[c][0], reverse=True)
+        if len(newest) > limit:
+            cut = True
+            newest = newest[:limit]
+        calls = self._calls(conn, newest)
+        matches = [m for c in newest if (m := calls.get(c)) is not None]
+        matches = [Match(m.kind, m.key, m.ts, m.number, m.cli, m.subject_kind,
+                         m.subject_id, m.subject_name, m.code, m.attempts,
+                         found[m.key][1]) for m in matches]
+        matches.sort(key=lambda m: m.ts, reverse=True)
+        return matches, cut
+
+    @staticmethod
+    def _seek(conn: sqlite3.Connection, column: str, value: str, limit: int,
+              prefix: bool) -> tuple[list[tuple[str, int]], bool]:
+        """(call id, ts) of attempts whose `column` matches, newest first, and whether
+        more matched than were read."""
+        if not prefix:
+            order = "ORDER BY ts DESC" if column != "call_id" else ""
+            rows = conn.execute(
+                f"SELECT call_id, ts FROM attempts WHERE {column} = ? {order} LIMIT ?",
+                (value, limit + 1)).fetchall()
+            return rows[:limit], len(rows) > limit
+        # A range of the index, read in its order (bounded), then newest first.
+        rows = conn.execute(
+            f"SELECT call_id, ts FROM attempts WHERE {column} >= ? AND {column} < ? "
+            f"ORDER BY {column} LIMIT ?", (value, _prefix_end(value), PREFIX_SCAN + 1),
+        ).fetchall()
+        more = len(rows) > PREFIX_SCAN
+        rows = sorted(rows[:PREFIX_SCAN], key=lambda r: r[1], reverse=True)
+        return rows[:limit], more or len(rows) > limit
+
+    @staticmethod
+    def _calls(conn: sqlite3.Connection, call_ids: list[str]) -> dict[str, Match]:
+        """Each call as a Match: its first attempt's time and number, its last
+        attempt's carrier and code (by the attempts' key)."""
+        out: dict[str, Match] = {}
+        for i in range(0, len(call_ids), 500):
+            chunk = call_ids[i:i + 500]
+            rows = conn.execute(
+                "SELECT a.call_id, a.seq, a.ts, a.dst, a.cli, a.carrier_id, a.sip_code, "
+                "c.name FROM attempts a LEFT JOIN carriers c ON c.id = a.carrier_id "
+                f"WHERE a.call_id IN ({','.join('?' * len(chunk))}) ORDER BY a.call_id, a.seq",
+                chunk).fetchall()
+            by_call: dict[str, list[tuple]] = {}
+            for r in rows:
+                by_call.setdefault(r[0], []).append(r)
+            for call_id, atts in by_call.items():
+                first, last = atts[0], atts[-1]
+                out[call_id] = Match("call", call_id, min(a[2] for a in atts), first[3],
+                                     first[4], "carrier", last[5], last[7], last[6],
+                                     len(atts), "")
+        return out
+
+
+SOURCES: tuple[SearchSource, ...] = (CallSource(),)
+
+
+def find_calls(conn: sqlite3.Connection, query: str, limit: int = DEFAULT_LIMIT,
+               sources: tuple[SearchSource, ...] = SOURCES) -> SearchResult:
+    """The calls matching `query` exactly as a number, CLI or Call-ID, newest first;
+    when none does and the query is long enough, those starting with it."""
+    terms = search_terms(query)
+    if terms is None:
+        return SearchResult(query, [], False, True)
+    result = _gather(conn, terms, limit, sources, prefix=False)
+    if result.matches or len(terms.text) < MIN_PREFIX:
+        return result
+    return _gather(conn, terms, limit, sources, prefix=True)
+
+
+def _gather(conn: sqlite3.Connection, terms: SearchTerms, limit: int,
+            sources: tuple[SearchSource, ...], prefix: bool) -> SearchResult:
+    matches: list[Match] = []
+    cut = False
+    for source in sources:
+        found, more = source.find(conn, terms, limit, prefix)
+        matches.extend(found)
+        cut = cut or more
+    matches.sort(key=lambda m: m.ts, reverse=True)
+    if len(matches) > limit:
+        matches, cut = matches[:limit], True
+    return SearchResult(terms.text, matches, cut, not prefix)

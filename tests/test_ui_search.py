@@ -1,0 +1,141 @@
+"""Search anywhere (issue 16, point 2), as the operator uses it: ctrl+f or the palette
+from any screen, matches newest first, Enter opens the call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+try:
+    from tests.ui_fixtures import FROZEN_NOW, build_cache, ui_settings
+except ImportError:  # tests/ itself on sys.path (rootdir import mode)
+    from ui_fixtures import FROZEN_NOW, build_cache, ui_settings
+
+from noc_tui.ui.app import NocApp
+from noc_tui.ui.call_screen import CallScreen
+from noc_tui.ui.carrier.screen import CarrierScreen
+from noc_tui.ui.carrier_list import CarrierListScreen
+from noc_tui.ui.export import screen_text
+from noc_tui.ui.render import settle
+from noc_tui.ui.search_screen import SearchScreen
+from noc_tui.ui.widgets import NavTable
+
+
+@pytest.fixture(scope="module")
+def cache_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_cache(tmp_path_factory.mktemp("ui") / "cache.db")
+
+
+def make_app(cache_path: Path, tmp_path: Path, **kw: Any) -> NocApp:
+    return NocApp(ui_settings(tmp_path / "exports"), cache_path, watch_interval_s=0,
+                  clock=lambda: FROZEN_NOW, **kw)
+
+
+def results(app: NocApp) -> list[dict[str, Any]]:
+    return app.screen.query_one("#t-search", NavTable).export_rows()[1]
+
+
+async def type_search(pilot: Any, text: str) -> None:
+    await pilot.press(*text)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_ctrl_f_from_the_list_finds_a_number_newest_first_and_opens_the_call(
+        cache_path: Path, tmp_path: Path) -> None:
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        await type_search(pilot, "44000105")
+        rows = results(app)
+        assert rows and all(r["number"] == "44000105" for r in rows)
+        times = [r["started_at"] for r in rows]
+        assert times == sorted(times, reverse=True)  # newest first
+        assert {r["carrier_id"] for r in rows} >= {"tier1"}  # across carriers
+        text = screen_text(app)
+        assert "newest first" in text and "44000105" in text
+        assert rows[0]["started_at"][:19].replace("T", " ") in text  # the time, UTC
+        await pilot.press("enter")  # the table has the focus after Enter in the box
+        await settle(pilot)
+        assert isinstance(app.screen, CallScreen)
+        assert app.screen.call_id == rows[0]["call_id"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)  # back to the matches
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CarrierListScreen)
+
+
+async def test_search_from_a_carrier_tab_by_call_id_and_a_number_as_written(
+        cache_path: Path, tmp_path: Path) -> None:
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_carrier("tier1")
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        await type_search(pilot, "call-000042")
+        [row] = results(app)
+        assert row["call_id"] == "call-000042" and row["matched"] == "Call-ID"
+        # Typing again replaces the search; a number with + and spaces is a number.
+        await pilot.press("slash")
+        box = app.screen.query_one("#search-box")
+        box.value = ""
+        await type_search(pilot, "+44 000 105")
+        assert results(app) and all(r["number"] == "44000105" for r in results(app))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CarrierScreen)
+        assert app.screen.current_part() == "failover"  # where the operator was
+
+
+async def test_nothing_found_and_a_prefix(cache_path: Path, tmp_path: Path) -> None:
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_search("999999999")
+        await settle(pilot)
+        assert results(app) == []
+        assert "No call matches 999999999" in screen_text(app)
+        app.open_search("call-00004")  # no such Call-ID: the calls starting with it
+        await settle(pilot)
+        rows = results(app)
+        assert len(rows) == 10 and all(r["call_id"].startswith("call-00004") for r in rows)
+        assert "starting with call-00004" in screen_text(app)
+
+
+async def test_the_palette_searches_what_is_typed(cache_path: Path, tmp_path: Path) -> None:
+    from noc_tui.ui.commands import palette_commands
+
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        titles = [c[0] for c in palette_commands(app)]
+        assert "search: find a call" in titles
+        await pilot.press("colon")
+        await pilot.pause()
+        await pilot.press(*"call-000042")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        assert [r["call_id"] for r in results(app)] == ["call-000042"]
+
+
+async def test_search_text_never_becomes_markup(cache_path: Path, tmp_path: Path) -> None:
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_search("[@click=app.quit]x\x1b[31m")
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, SearchScreen)
+        assert "[@click=app.quit]x\\x1b[31m" in screen_text(app)
