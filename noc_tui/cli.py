@@ -239,7 +239,9 @@ def _now(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
     import sqlite3
 
+    from noc_tui.alerts.delivery import Notifier, events, report_and_wait
     from noc_tui.analytics import inbound, metrics
+    from noc_tui.analytics.alarms import AlarmChanges, judge_alarms
     from noc_tui.store.cache import HORIZON_KEY, Cache, cache_failure
     from noc_tui.store.retention import prune
     from noc_tui.sync.importer import ImportSummary, RecordFileError, import_paths
@@ -248,6 +250,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
     path = _cache_path(args, settings)
     _about_the_cache(path, err)
     summary = ImportSummary()
+    changes = AlarmChanges()
     problems: list[str] = []  # what stopped the import part way, said after the summary
     horizon: str | None = None  # where the kept attempts began before this import
     pruned: PruneReport | None = None
@@ -258,6 +261,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
             pruned = prune(cache, now, _keep_ms(settings))
             metrics.refresh_standard_windows(cache, now)
             inbound.refresh_standard_windows(cache, now)
+            # The alarms of what the cache holds now, as a poll raises them.
+            changes = judge_alarms(cache, settings.alarms)
     except RecordFileError as exc:
         raise UsageError(str(exc)) from None
     except sqlite3.Error as exc:
@@ -290,6 +295,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings, err: TextIO) -> int
     say(err, f"imported {summary.taken} records, rejected {summary.rejected}")
     if pruned is not None and (pruned.attempts or pruned.rollups):
         say(err, _pruned_line(pruned, settings))
+    if changes:
+        notifier = Notifier(settings.alarms, path)
+        notifier.submit(events(changes.raised, changes.cleared,
+                               settings.alarms.notify_cleared))
+        report_and_wait(notifier, events(changes.raised, changes.cleared),
+                        lambda line: say(err, f"noc-tui: {line}"))
     for problem in problems:
         say(err, f"noc-tui: {problem}")
     if problems:

@@ -296,13 +296,52 @@ class PollSettings(_Section):
 
 
 class AlarmSettings(_Section):
-    """When a carrier row is marked and a notification raised."""
+    """When an alarm is raised (once per crossing, judged over `window` at every poll or
+    import, kept in the cache) and where it is sent besides the dashboard."""
 
     consecutive_failures: int = Field(50, ge=1)
     asr_floor: float = Field(0.20, ge=0, le=1)
     asr_min_attempts: int = Field(50, ge=1)
     halt_violations: int = Field(1, ge=1)
     fas_suspect: bool = True
+    window: Literal["1h", "24h", "7d"] = "1h"
+    # Run for every alarm raised (and cleared): an argument list, no shell; the alarm
+    # as JSON on its standard input and in NOC_TUI_ALARM_* variables.
+    command: list[str] | None = None
+    # POST the alarm as JSON; the URL may hold a secret (Slack's do): it is never shown
+    # or logged in full.
+    webhook_url: SecretStr | None = None
+    webhook_format: Literal["json", "slack", "pagerduty"] = "json"
+    pagerduty_routing_key: SecretStr | None = None
+    timeout_s: float = Field(10.0, gt=0, le=300)
+    retries: int = Field(3, ge=0, le=10)
+    notify_cleared: bool = True
+
+    @field_validator("command")
+    @classmethod
+    def _v_command(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and (not value or not value[0].strip()):
+            raise ValueError("give the program and its arguments, like "
+                             "[\"/usr/local/bin/page-oncall\", \"--team\", \"noc\"]")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _v_webhook(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            url = value.get_secret_value()
+            if not url.startswith(("http://", "https://")) or len(url.split("/")) < 3 \
+                    or not url.split("/")[2]:
+                # The URL itself is not repeated: it may hold a secret.
+                raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _v_pagerduty(self) -> AlarmSettings:
+        if self.webhook_format == "pagerduty" and self.pagerduty_routing_key is None:
+            raise ValueError("webhook_format 'pagerduty' needs pagerduty_routing_key (the "
+                             "integration key of the PagerDuty service)")
+        return self
 
 
 class HealthSettings(_Section):
@@ -377,6 +416,10 @@ def resolve_config_path(explicit: str | Path | None) -> tuple[Path, bool]:
 
 def _has_secret(data: dict[str, Any]) -> bool:
     src = data.get("source")
+    alarms = data.get("alarms")
+    if isinstance(alarms, dict) and (alarms.get("webhook_url")
+                                     or alarms.get("pagerduty_routing_key")):
+        return True
     if not isinstance(src, dict):
         return False
     kam = src.get("kamailio")

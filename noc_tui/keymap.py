@@ -16,7 +16,7 @@ import unicodedata
 # By where they work: what `?` groups them by.
 BINDING_IDS: dict[str, tuple[str, ...]] = {
     "everywhere": ("app.quit", "app.palette", "app.help", "app.help_f1", "app.poll",
-                   "app.pause", "app.export"),
+                   "app.pause", "app.export", "app.search", "app.alarms"),
     "tables": ("table.down", "table.up", "table.top", "table.bottom", "table.sort",
                "table.sort_reverse"),
     "carrier list": ("list.filter", "list.window", "list.window_1h", "list.window_24h",
@@ -32,6 +32,8 @@ BINDING_IDS: dict[str, tuple[str, ...]] = {
     "export dialog": ("export.csv", "export.json", "export.svg", "export.txt",
                       "export.cancel"),
     "help": ("help.close",),
+    "search": ("search.back", "search.edit", "search.copy"),
+    "alarms": ("alarms.back", "alarms.ack"),
 }
 ALL_IDS = frozenset(i for ids in BINDING_IDS.values() for i in ids)
 

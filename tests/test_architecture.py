@@ -21,11 +21,12 @@ BELOW: dict[str, set[str]] = {
     "store": {"records", "config"},
     "analytics": {"records", "config", "store"},
     "sources": {"records", "config"},
-    "sync": {"records", "config", "store", "analytics", "sources"},
+    "alerts": {"records", "config", "store", "analytics"},
+    "sync": {"records", "config", "store", "analytics", "sources", "alerts"},
     "demo_switch": {"records"},
-    "ui": {"records", "config", "store", "analytics", "sources", "sync"},
+    "ui": {"records", "config", "store", "analytics", "sources", "sync", "alerts"},
     "top": {"records", "config", "store", "analytics", "sources", "sync", "demo_switch",
-            "ui"},
+            "ui", "alerts"},
 }
 DATA_LAYERS = set(BELOW) - {"ui", "top"}
 

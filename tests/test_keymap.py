@@ -20,7 +20,14 @@ except ImportError:  # tests/ itself on sys.path (rootdir import mode)
     from ui_fixtures import FROZEN_NOW, build_cache, ui_settings
 
 from noc_tui.config import Settings, load_settings
-from noc_tui.keymap import ALL_IDS, CHARACTER_KEYS, NAMED_KEYS, KeymapError, check_keymap
+from noc_tui.keymap import (
+    ALL_IDS,
+    BINDING_IDS,
+    CHARACTER_KEYS,
+    NAMED_KEYS,
+    KeymapError,
+    check_keymap,
+)
 from noc_tui.settings_view import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def dashboard_binding_ids() -> set[str]:
     from textual.binding import Binding
 
+    from noc_tui.ui.alarm_screen import AlarmScreen
     from noc_tui.ui.app import NocApp
     from noc_tui.ui.call_screen import CallScreen
     from noc_tui.ui.carrier.screen import CarrierScreen
@@ -36,11 +44,12 @@ def dashboard_binding_ids() -> set[str]:
     from noc_tui.ui.export import ExportDialog
     from noc_tui.ui.help import HelpScreen
     from noc_tui.ui.number_calls import NumberCallsScreen
+    from noc_tui.ui.search_screen import SearchScreen
     from noc_tui.ui.widgets import NavTable
 
     ids = set()
     for owner in (NocApp, NavTable, CarrierListScreen, CarrierScreen, CallScreen,
-                  NumberCallsScreen, ExportDialog, HelpScreen):
+                  NumberCallsScreen, ExportDialog, HelpScreen, AlarmScreen, SearchScreen):
         for b in owner.BINDINGS:
             assert isinstance(b, Binding) and b.id, (owner, b)
             ids.add(b.id)
@@ -138,8 +147,8 @@ async def test_help_lists_every_key_by_screen_a_legend_and_the_remapping(tmp_pat
         assert {r[2] for r in app.screen.rows} == set(ALL_IDS)
         groups = [line for line in body.splitlines() if line in (
             "carrier (here)", "everywhere", "tables", "carrier list", "call",
-            "calls to a number", "export dialog", "help")]
-        assert groups[0] == "carrier (here)" and len(groups) == 8
+            "calls to a number", "export dialog", "help", "search", "alarms")]
+        assert groups[0] == "carrier (here)" and len(groups) == len(BINDING_IDS)
         assert any(line.startswith("f9") and "app.pause" in line for line in body.splitlines())
         legend = body.split("Columns and figures", 1)[1]
         for name in ("Hlth", "CF", "FO out", "FO in", "NER", "SDC", "NO_RING",

@@ -371,27 +371,6 @@ async def test_a_switch_error_full_of_escapes_is_shown_escaped(tmp_path: Path):
             assert "last poll failed" in text and live_controls(text) == []
 
 
-async def test_alarm_crossing_notifies_once_and_marks_row(cache_path: Path, tmp_path: Path):
-    from noc_tui.analytics.views import DashboardState
-    from noc_tui.ui.messages import ListLoaded
-
-    app = make_app(cache_path, tmp_path)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        app.clear_notifications()
-        rows = [dict(r) for r in app.screen.rows]
-        tier = next(r for r in rows if r["id"] == "tier1")
-        tier["alarms"] = {"consecutive_failures": "500 consecutive failures (alarm at 50)"}
-        msg = ListLoaded(DashboardState("ready"), app.window, FROZEN_NOW, rows, None, 1)
-        app.list_loaded(msg)
-        await pilot.pause()
-        app.list_loaded(msg)  # the same state again: no second notification
-        await pilot.pause()
-        assert table(app, "#carriers").raw["down"]["alarms"]
-        errors = [n for n in app._notifications if n.severity == "error"]
-        assert len(errors) == 1 and "Tier One Telecom" in errors[0].message
-
-
 async def test_export_csv_json_svg_txt(cache_path: Path, tmp_path: Path):
     app = make_app(cache_path, tmp_path)
     out = tmp_path / "exports"

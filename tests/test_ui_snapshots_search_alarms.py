@@ -6,6 +6,7 @@ config and its `steps`. Update with `--snapshot-update`, after looking at the re
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,13 +22,23 @@ SIZES = [(80, 24), (120, 40), (200, 50)]
 
 
 @pytest.fixture(scope="module")
-def cache_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_cache(tmp_path_factory.mktemp("ui") / "cache.db")
+
+
+@pytest.fixture
+def cache_path(built: Path, tmp_path: Path) -> Path:
+    """A copy per test: acknowledging an alarm writes to it."""
+    path = tmp_path / "cache.db"
+    shutil.copy(built, path)
+    return path
 
 
 VIEWS = {
     "search_number": ("ctrl+f", "4 4 0 0 0 1 0 5", "enter"),
     "search_none": ("ctrl+f", "9 9 9 9", "enter"),
+    "alarms": ("exclamation_mark",),
+    "alarms_acknowledged": ("exclamation_mark", "a"),
 }
 
 

@@ -13,8 +13,9 @@ import random
 from pathlib import Path
 from typing import Any
 
+from noc_tui.analytics.alarms import judge_alarms
 from noc_tui.analytics.metrics import refresh_standard_windows
-from noc_tui.config import Settings
+from noc_tui.config import AlarmSettings, Settings
 from noc_tui.records.timefmt import iso_to_ms, ms_to_iso
 from noc_tui.store.cache import Cache
 
@@ -197,7 +198,8 @@ def _attempts(nasty: bool, calls: int, seed: int) -> list[dict[str, Any]]:
 
 
 def build_cache(path: Path, *, nasty: bool = False, calls: int = 3000, seed: int = 7,
-                now_ms: int = FROZEN_NOW, precompute: bool = True) -> Path:
+                now_ms: int = FROZEN_NOW, precompute: bool = True,
+                alarm_window: str = "24h") -> Path:
     """Write the fixture cache at path (fresh) and return it."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -208,6 +210,9 @@ def build_cache(path: Path, *, nasty: bool = False, calls: int = 3000, seed: int
             assert report.rejected == 0, report.rejections[:3]
         if precompute:
             refresh_standard_windows(cache, now_ms)
+            # Alarms as a poll or an import judges them; over the list's default window,
+            # so that the list's marks are those of the figures it shows first.
+            judge_alarms(cache, AlarmSettings(window=alarm_window))
     return path
 
 

@@ -98,10 +98,14 @@ def build(
         settings = Settings()
     failures_known = failures_recorded(cache) is not False
     if view == "carriers":
+        from noc_tui.store.alarms import open_alarms
         from noc_tui.store.destinations import load as load_routing
 
+        # The alarms open in the cache, as the dashboard shows them (judged over
+        # alarms.window at each poll or import), whatever window is exported.
         rows = with_health(metrics.carrier_metrics(cache, now_ms, window_s, settings.metrics),
-                           settings, load_routing(cache.conn), failures_known)
+                           settings, load_routing(cache.conn), failures_known,
+                           opened=open_alarms(cache.conn))
         doc = carriers_doc(rows, now_ms, window_s)
         return doc, doc["carriers"], carrier_columns(rows)
     if carrier_id is None:

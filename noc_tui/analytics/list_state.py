@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from noc_tui.store.alarms import Alarm
 from noc_tui.store.poll_status import PollInfo
 
 # A carrier's row as exported (CLI and dashboard alike): the metric keys of the
@@ -34,8 +35,8 @@ class DashboardState:
 @dataclass(frozen=True)
 class ListSnapshot:
     """What the carrier list screen shows for one window: the dashboard state, and when
-    it is ready the rows (each with its health and alarms) and the poll status; or why
-    the list could not be read."""
+    it is ready the rows (each with its health and open alarms), the poll status and
+    the open alarms; or why the list could not be read."""
 
     state: DashboardState
     window: str
@@ -44,3 +45,5 @@ class ListSnapshot:
     poll: PollInfo | None = None
     error: str | None = None
     mark: tuple[Any, ...] | None = None  # views.data_mark of the state read
+    alarms: list[Alarm] = field(default_factory=list)  # open now, newest first
+    alarm_mark: int = 0  # the newest alarm's id: what is new since the last look

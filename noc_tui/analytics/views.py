@@ -23,6 +23,8 @@ from noc_tui.analytics.metrics import (
 )
 from noc_tui.records.timefmt import HOUR_MS, ms_to_iso
 from noc_tui.settings_view import source_missing
+from noc_tui.store.alarms import Alarm, alarms_mark, open_alarms
+from noc_tui.store.alarms import last_id as last_alarm_id
 from noc_tui.store.cache import Cache, migrate_file
 from noc_tui.store.destinations import Routing
 from noc_tui.store.destinations import load as load_routing
@@ -128,44 +130,51 @@ def list_snapshot(cache_path: Path, settings: Settings, config_path: Path | None
         try:
             if cache is None:  # it could not open a moment ago, yet reads now
                 cache = Cache(cache_path, settings.metrics, readonly=True)
-            # One read transaction: the rows, their as-of, the poll status and the mark
-            # all describe the same committed state, whatever a poll commits meanwhile.
+            # One read transaction: the rows, their as-of, the poll status, the open
+            # alarms and the mark all describe the same committed state, whatever a
+            # poll commits meanwhile.
             with cache.snapshot():
                 as_of, rows, _ = carrier_list(cache, WINDOWS[window], now_ms)
                 poll = read_poll_info(cache)
                 mark = data_mark(cache)
                 routing = load_routing(cache.conn)
+                opened = open_alarms(cache.conn)
+                alarm_mark = last_alarm_id(cache.conn)
         except Exception as exc:
             return ListSnapshot(state, window, error=str(exc))
     finally:
         if cache is not None:
             cache.close()
     known = poll is None or poll.failures_recorded is not False
-    return ListSnapshot(state, window, as_of, with_health(rows, settings, routing, known),
-                        poll, mark=mark)
+    return ListSnapshot(state, window, as_of,
+                        with_health(rows, settings, routing, known, opened=opened), poll,
+                        mark=mark, alarms=opened, alarm_mark=alarm_mark)
 
 
 def data_mark(cache: Cache) -> tuple[Any, ...]:
     """What changes whenever an import or poll changed what the screens show: the
-    precomputed windows (each refresh counts) and the last poll run's state. A
-    dashboard compares it with the mark of the list it shows to notice others' polls."""
+    precomputed windows (each refresh counts), the last poll run's state and the
+    alarms (raised, cleared, acknowledged). A dashboard compares it with the mark of
+    the list it shows to notice others' polls."""
     meta = dict(cache.conn.execute(
         "SELECT key, value FROM meta WHERE key IN ('metrics_serial', 'metrics_now_ms')"))
     run = cache.conn.execute(
         "SELECT id, status, ended_at FROM poll_runs ORDER BY id DESC LIMIT 1").fetchone()
     return (meta.get("metrics_serial"), meta.get("metrics_now_ms"),
-            tuple(run) if run else None)
+            tuple(run) if run else None, alarms_mark(cache.conn))
 
 
 def with_health(rows: list[dict[str, Any]], settings: Settings,
                 routing: dict[str, Routing] | None = None,
-                failures_known: bool = True) -> list[dict[str, Any]]:
-    """The carrier list's rows with their health and alarms, as the list shows them
-    (in place); every screen that shows a carrier's state takes it from here.
+                failures_known: bool = True, *, opened: list[Alarm]) -> list[dict[str, Any]]:
+    """The carrier list's rows with their health and open alarms, as the list shows
+    them (in place); every screen that shows a carrier's state takes it from here.
     `routing`: the switch's live state of each carrier's gateways (store.destinations).
     Without the failed attempts (`failures_known` False) the failure figures are
-    unknown, and so is the health of a carrier that is neither down nor a FAS suspect."""
+    unknown, and so is the health of a carrier that is neither down nor a FAS suspect.
+    `opened`: the cache's open alarms (store.alarms.open_alarms)."""
     hs, al = settings.health, settings.alarms
+    mark_alarms(rows, opened)
     for r in rows:
         route = (routing or {}).get(r["id"])
         if route is not None:
@@ -176,7 +185,6 @@ def with_health(rows: list[dict[str, Any]], settings: Settings,
         r["health"] = health(r, hs, al.halt_violations)
         if not failures_known and r["health"] not in ("down", "suspect"):
             r["health"] = "unknown"
-        r["alarms"] = alarms(r, al)
     return rows
 
 
@@ -187,6 +195,21 @@ def unknown_failures(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[
         for key in keys:
             r[key] = None
     return rows
+
+
+def mark_alarms(rows: list[dict[str, Any]], opened: list[Alarm]) -> None:
+    """Each carrier row's open alarms, kind -> what crossed (as last judged): "alarms"
+    those that want attention, "alarms_silenced" those acknowledged. They are the
+    cache's (judged over alarms.window at the last poll or import), whatever window the
+    row's figures are of: a window switch neither raises nor clears one."""
+    by_carrier: dict[str, list[Alarm]] = {}
+    for a in opened:
+        if a.subject_kind == "carrier":
+            by_carrier.setdefault(a.subject_id, []).append(a)
+    for r in rows:
+        mine = by_carrier.get(r["id"], ())
+        r["alarms"] = {a.kind: a.last_message for a in mine if not a.silenced}
+        r["alarms_silenced"] = {a.kind: a.last_message for a in mine if a.silenced}
 
 
 def health(row: dict[str, Any], hs: HealthSettings, halt_violations: int = 1) -> str:

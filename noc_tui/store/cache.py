@@ -250,6 +250,22 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS attempts_dst ON attempts (dst, ts);
     CREATE INDEX IF NOT EXISTS attempts_cli ON attempts (cli, ts);
     """,
+    # 13: alarms (store/alarms.py): one row per crossing of a threshold by a carrier (or
+    # a trunk group), from when it crossed to when it cleared, with its acknowledgement
+    # and how its notification went. At most one open row per subject and kind: the
+    # index makes "fires once per crossing" hold whoever evaluates (poll or import).
+    # Self-contained: a table of its own (IF NOT EXISTS, as migration 12).
+    """
+    CREATE TABLE IF NOT EXISTS alarms (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, subject_kind TEXT NOT NULL,
+        subject_id TEXT NOT NULL, subject_name TEXT, kind TEXT NOT NULL,
+        over TEXT NOT NULL, raised_at INTEGER NOT NULL, message TEXT NOT NULL,
+        updated_at INTEGER NOT NULL, last_message TEXT NOT NULL, cleared_at INTEGER,
+        acked_at INTEGER, delivery TEXT);
+    CREATE UNIQUE INDEX IF NOT EXISTS alarms_open ON alarms (subject_kind, subject_id, kind)
+        WHERE cleared_at IS NULL;
+    CREATE INDEX IF NOT EXISTS alarms_raised ON alarms (raised_at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # meta: the cache holds every attempt that starts at or after this instant (ms); the

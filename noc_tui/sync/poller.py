@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from noc_tui.alerts.delivery import Notifier, events, report_and_wait
+from noc_tui.analytics.alarms import AlarmChanges, judge_alarms
 from noc_tui.analytics.inbound import refresh_standard_windows as refresh_inbound_windows
 from noc_tui.analytics.metrics import refresh_standard_windows
 from noc_tui.records.attempt_parser import AttemptParser, ParsedAttempts, item_texts
@@ -123,6 +125,7 @@ class PollResult:
     # first time.
     new_attempts: int = 0
     new_quarantined: int = 0
+    alarms: AlarmChanges | None = None  # raised and cleared by this poll
 
     @property
     def ok(self) -> bool:
@@ -487,6 +490,8 @@ class Poller:
         self.interval_s = parse_duration(settings.poll.interval)
         self.keep_ms = parse_duration(settings.cache.keep_attempts) * 1000
         self.deadline_s = parse_duration(settings.poll.deadline)
+        # Sends the alarms a poll raises (alarms.command, alarms.webhook_url).
+        self.notifier = Notifier(settings.alarms, self.cache_path)
 
     def status(self) -> PollStatus:
         with Cache(self.cache_path, self.settings.metrics, readonly=True) as cache:
@@ -574,6 +579,7 @@ class Poller:
         run = _Run(cache, run_id, on_progress, deadline)
         status, error_kind, error = "ok", None, None
         notes: list[str] = []
+        changes = AlarmChanges()
         try:
             live = getattr(client, "destinations", None)
             gateways = live() if live is not None else None
@@ -605,6 +611,11 @@ class Poller:
             now = now_ms()
             refresh_standard_windows(cache, now)
             refresh_inbound_windows(cache, now)
+            changes = judge_alarms(cache, self.settings.alarms)
+            # Sent in the notifier's thread: the poll (and a dashboard) never waits,
+            # and they are on their way before the prune.
+            self.notifier.submit(events(changes.raised, changes.cleared,
+                                        self.settings.alarms.notify_cleared))
             prune(cache, now_ms(), self.keep_ms)
         except SourceError as exc:
             status, error_kind, error = "failed", exc.kind, exc.message
@@ -623,7 +634,8 @@ class Poller:
                           run.taken, run.attempts, run.quarantined, run.pages,
                           client.requests_made, error_kind, error, tuple(notes),
                           getattr(client, "failures_recorded", None),
-                          new_attempts=run.new_attempts, new_quarantined=run.new_quarantined)
+                          new_attempts=run.new_attempts, new_quarantined=run.new_quarantined,
+                          alarms=changes)
 
     def _attempts(self, run: _Run, client: Source, since: int, until: int,
                   cancel: threading.Event) -> None:
@@ -776,8 +788,9 @@ def run_poll_command(
     except TimeFormatError as exc:
         say(str(exc))
         return EXIT_NOT_RUN
+    poller = Poller(settings, cache_path, url=url, token=token)
     try:
-        result = Poller(settings, cache_path, url=url, token=token).poll_once(
+        result = poller.poll_once(
             since_ms=since_ms, until_ms=until_ms,
             # cron logs get the one-line summary only, a terminal also the bar
             on_progress=ProgressBar(out) if out.isatty() else None)
@@ -802,6 +815,9 @@ def run_poll_command(
     say(f"ok: {counts}{notes}")
     if result.failures_recorded is False:
         say(NO_FAILURES)
+    if result.alarms:
+        report_and_wait(poller.notifier,
+                        events(result.alarms.raised, result.alarms.cleared), say)
     if result.quarantined:
         say(f"{result.quarantined:,} records quarantined (the switch served them invalid): "
             "see them with noc-tui quarantine list")

@@ -43,7 +43,7 @@ from noc_tui.ui.startup import (
 from noc_tui.ui.themes import DEFAULT_THEME, HEALTH_DEFAULTS, NO_COLOR_HEALTH, load_themes
 from noc_tui.ui.widgets import HeaderBar
 
-MAX_ALARM_TOASTS = 5  # per poll; more crossings are summed up in one more toast
+MAX_ALARM_TOASTS = 5  # per reload; more crossings are summed up in one more toast
 # The collector, held from the start (startup.py), resumes this long after the first
 # frame of the carrier list: its first collections then walk everything startup made
 # (a generation-2 one took 22-31 ms at 2,000 carriers), so they wait for the screen to
@@ -74,6 +74,7 @@ class NocApp(App[int]):
         # From any screen, also over a filter box (priority): Input's own ctrl+f, delete
         # the word on the right, is the one thing given up.
         Binding("ctrl+f", "search", "Search calls", id="app.search", priority=True),
+        Binding("exclamation_mark", "alarms", "Alarms", id="app.alarms"),
     ]
 
     def __init__(
@@ -112,8 +113,8 @@ class NocApp(App[int]):
         self.carrier_names: dict[str, str] = {}
         self.carrier_rows: dict[str, dict[str, Any]] = {}
         self._carrier_screen: Any = None  # the reused CarrierScreen, once opened
-        self.alarm_state: dict[str, set[str]] | None = None
-        self._alarm_window = self.window
+        self._rows_window = self.window  # the window carrier_rows are of
+        self._alarm_mark: int | None = None  # the newest alarm already said
         self._errors_shown: set[str] = set()
         self._watch_interval_s = watch_interval_s
         self._watch_mark: tuple[Any, ...] | None = None  # the mark a reload was asked for
@@ -286,8 +287,7 @@ class NocApp(App[int]):
 
     def list_rows(self) -> dict[str, dict[str, Any]] | None:
         """The carrier list's rows by id, if that list is of the current window."""
-        if self.carrier_rows and self.alarm_state is not None and \
-                self._alarm_window == self.window:
+        if self.carrier_rows and self._rows_window == self.window:
             return self.carrier_rows
         return None
 
@@ -302,6 +302,7 @@ class NocApp(App[int]):
             self._watch_cache()
         self.carrier_names = {r["id"]: r.get("name") or r["id"] for r in msg.rows}
         self.carrier_rows = {r["id"]: r for r in msg.rows}
+        self._rows_window = msg.window
         self._process_alarms(msg)
         self.update_headers()
         for screen in self.screen_stack:
@@ -323,28 +324,24 @@ class NocApp(App[int]):
             self._scheduled_poll()
 
     def _process_alarms(self, msg: ListLoaded) -> None:
-        current = {r["id"]: set(r.get("alarms") or ()) for r in msg.rows}
-        first = self.alarm_state is None or self._alarm_window != msg.window
-        previous = self.alarm_state or {}
-        self.alarm_state = current
-        self._alarm_window = msg.window
-        if first:
-            n = sum(1 for kinds in current.values() if kinds)
-            if n:
-                self.notify(f"{n} carrier{'s' if n != 1 else ''} in alarm ({msg.window} window)",
+        """Say the alarms raised since the last look, each once, naming its carrier and
+        what crossed. They are the cache's (a poll or an import judged them): a
+        redraw, a reload or a window switch raises none."""
+        seen, self._alarm_mark = self._alarm_mark, max(msg.alarm_mark, self._alarm_mark or 0)
+        wanting = [a for a in msg.alarms if not a.silenced]
+        if seen is None:  # the first look: what is open, in one line
+            if wanting:
+                n = len(wanting)
+                self.notify(f"{n} alarm{'s' if n != 1 else ''} open (! lists them)",
                             title="Alarms", severity="warning", timeout=8, markup=False)
             return
-        crossings: list[tuple[str, str]] = []
-        for cid, kinds in current.items():
-            for kind in sorted(kinds - previous.get(cid, set())):
-                crossings.append((cid, kind))
-        for cid, kind in crossings[:MAX_ALARM_TOASTS]:
-            row = self.carrier_rows[cid]
-            name = fmt.clean(row.get("name") or cid)
-            self.notify(f"{name}: {row['alarms'][kind]}", title="Alarm", severity="error",
-                        timeout=30, markup=False)
-        if len(crossings) > MAX_ALARM_TOASTS:
-            self.notify(f"and {len(crossings) - MAX_ALARM_TOASTS} more alarm crossings",
+        new = sorted((a for a in wanting if a.id > seen), key=lambda a: a.id)
+        for a in new[:MAX_ALARM_TOASTS]:
+            self.notify(fmt.clean(f"{a.subject}: {a.last_message}"),
+                        title=f"Alarm ({a.subject_kind})", severity="error", timeout=30,
+                        markup=False)
+        if len(new) > MAX_ALARM_TOASTS:
+            self.notify(f"and {len(new) - MAX_ALARM_TOASTS} more alarms (! lists them)",
                         title="Alarm", severity="error", timeout=30, markup=False)
 
     def first_frame_shown(self) -> None:
@@ -440,6 +437,16 @@ class NocApp(App[int]):
 
     def action_search(self) -> None:
         self.open_search()
+
+    def show_alarms(self) -> None:
+        """The alarm screen: open alarms, then past ones."""
+        from noc_tui.ui.alarm_screen import AlarmScreen
+
+        if not isinstance(self.screen, AlarmScreen):
+            self.push_screen(AlarmScreen())
+
+    def action_alarms(self) -> None:
+        self.show_alarms()
 
     def list_screen(self) -> Screen | None:
         from noc_tui.ui.carrier_list import CarrierListScreen

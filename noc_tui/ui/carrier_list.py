@@ -213,7 +213,7 @@ class CarrierListScreen(Screen):
         if snap.error is not None:
             return LoadFailed("carrier list", snap.error)
         return ListLoaded(snap.state, snap.window, snap.as_of_ms, snap.rows, snap.poll,
-                          generation, snap.mark)
+                          generation, snap.mark, snap.alarms, snap.alarm_mark)
 
     def on_list_loaded(self, msg: ListLoaded) -> None:
         if msg.window != self.noc.window:
@@ -315,7 +315,10 @@ class CarrierListScreen(Screen):
         for c in cols:
             k = c.key
             if k == "alarm":
-                out.append(Text("!" if r.get("alarms") else "", style="bold " + style_of("down")))
+                # An acknowledged alarm keeps a quiet mark until it clears.
+                out.append(Text("!", style="bold " + style_of("down")) if r.get("alarms")
+                           else Text("·", style="dim") if r.get("alarms_silenced")
+                           else Text(""))
             elif k == "health":
                 out.append(Text(HEALTH_LABEL[h], style="bold " + hstyle))
             elif k == "name":

@@ -49,6 +49,8 @@ def palette_commands(app: PaletteHost) -> list[PaletteCommand]:
                      True))
     cmds.append(("search: find a call", "Calls by dialled number, CLI or Call-ID, all "
                  "carriers (ctrl+f)", app.open_search, True))
+    cmds.append(("alarms: show", "Open alarms, then past ones; acknowledge with a (!)",
+                 app.show_alarms, True))
     cmds.append(("help: keys", "Every key of this screen", app.action_help, True))
     for cid, name in app.carrier_names.items():
         label = clean(name) if name and name != cid else ""

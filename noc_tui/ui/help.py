@@ -29,15 +29,17 @@ TABLE_KEYS = (("Enter", "open the row (a carrier, a call, a number's calls)"),
 
 def _bindings_by_group(app: App) -> dict[str, list[Binding]]:
     """Every binding of the dashboard, by the group keymap.BINDING_IDS names."""
+    from noc_tui.ui.alarm_screen import AlarmScreen
     from noc_tui.ui.call_screen import CallScreen
     from noc_tui.ui.carrier.screen import CarrierScreen
     from noc_tui.ui.carrier_list import CarrierListScreen
     from noc_tui.ui.export import ExportDialog
     from noc_tui.ui.number_calls import NumberCallsScreen
+    from noc_tui.ui.search_screen import SearchScreen
     from noc_tui.ui.widgets import NavTable
 
     owners: list[Any] = [type(app), NavTable, CarrierListScreen, CarrierScreen, CallScreen,
-                         NumberCallsScreen, ExportDialog, HelpScreen]
+                         NumberCallsScreen, ExportDialog, HelpScreen, AlarmScreen, SearchScreen]
     found: dict[str, Binding] = {}
     for owner in owners:
         for b in owner.BINDINGS:
@@ -67,7 +69,8 @@ def screen_group(screen: Screen) -> str:
     """The group of keys of the screen help was opened on."""
     name = type(screen).__name__
     return {"CarrierListScreen": "carrier list", "CarrierScreen": "carrier",
-            "CallScreen": "call", "NumberCallsScreen": "calls to a number"}.get(
+            "CallScreen": "call", "NumberCallsScreen": "calls to a number",
+            "AlarmScreen": "alarms", "SearchScreen": "search"}.get(
         name, "everywhere")
 
 

@@ -79,6 +79,14 @@ class Host(Protocol):
         """The search screen (calls by number, CLI or Call-ID), searching `query`."""
         ...
 
+    def show_alarms(self) -> None:
+        """The alarm screen: open alarms, then past ones."""
+        ...
+
+    def data_changed(self) -> None:
+        """The cache changed (a poll, an acknowledgement): every screen reloads."""
+        ...
+
     def copy_call_id(self, call_id: str | None) -> None: ...
 
 

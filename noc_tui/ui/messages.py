@@ -6,7 +6,7 @@ Workers only read the cache and compute; they hand results over with post_messag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -27,6 +27,8 @@ class ListLoaded(Message):
     poll: PollInfo | None
     generation: int
     mark: tuple[Any, ...] | None = None  # the cache's data mark when the list was read
+    alarms: list[Any] = field(default_factory=list)  # open alarms (store.alarms.Alarm)
+    alarm_mark: int = 0  # the newest alarm's id
 
 
 @dataclass
@@ -75,3 +77,17 @@ class SearchDone(Message):
 
     asked: int
     result: Any
+
+
+@dataclass
+class AlarmsLoaded(Message):
+    """The alarm screen's rows: open alarms, then past ones (store.alarms.Alarm)."""
+
+    alarms: list[Any]
+
+
+@dataclass
+class AlarmAcked(Message):
+    alarm_id: int
+    subject: str
+    done: bool  # False: it had cleared or been acknowledged meanwhile

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.widgets import TabPane
 
 from noc_tui.analytics.views import WINDOWS, carrier_list, with_health
+from noc_tui.store.alarms import open_alarms
 from noc_tui.store.destinations import load as load_routing
 from noc_tui.store.poll_status import failures_recorded
 from noc_tui.ui.widgets import NavTable, Note
@@ -29,7 +30,8 @@ def carrier_row(cache: Cache, app: Host, carrier_id: str) -> dict[str, Any] | No
     mine = [r for r in all_rows if r["id"] == carrier_id]
     routing = load_routing(cache.conn, carrier_id)
     known = failures_recorded(cache) is not False
-    return with_health(mine, app.settings, routing, known)[0] if mine else None
+    return with_health(mine, app.settings, routing, known,
+                       opened=open_alarms(cache.conn))[0] if mine else None
 
 
 class CarrierPart(TabPane):
