@@ -205,8 +205,8 @@ async def test_number_keys_switch_tabs_and_failover_filters(cache_path: Path, tm
             await pilot.press("t")
             await settle(pilot)
             assert screen.period == period
-        # prefix filter of the rates grid
-        await pilot.press("slash")
+        # prefix filter of the rates grid: `/` on its tab
+        await pilot.press("2", "slash")
         await settle(pilot)
         await pilot.press("4", "4", "7")
         await settle(pilot)
@@ -604,9 +604,11 @@ async def test_reused_carrier_screen_shows_only_the_new_carrier(cache_path: Path
         app.open_carrier("misroute")
         await settle(pilot)
         first = app.screen
-        await pilot.press("slash", "4", "4", "enter", "t", "6", "h")
+        await pilot.press("2", "slash", "4", "4", "enter", "5", "t", "6", "h", "4", "slash",
+                          "5", "0", "3", "enter")
         await settle(pilot)
         assert first.rate_prefix == "44" and first.halt_only  # type: ignore[attr-defined]
+        assert table(app, "#t-failures").filter_text == "503"
         await pilot.press("escape")
         await settle(pilot)
         app.open_carrier("tier1")
@@ -615,6 +617,7 @@ async def test_reused_carrier_screen_shows_only_the_new_carrier(cache_path: Path
         assert screen is first and screen.carrier_id == "tier1"
         assert screen.current_part() == "contacts" and screen.period == "live"
         assert screen.rate_prefix == "" and not screen.halt_only and screen.direction == "out"
+        assert table(app, "#t-failures").filter_text == ""  # no filter of the first one
         text = screen_text(app)
         assert "Tier One Telecom" in text and "Misrouted Switch Co" not in text
         from noc_tui.analytics.views import contacts, rates

@@ -139,3 +139,64 @@ async def test_search_text_never_becomes_markup(cache_path: Path, tmp_path: Path
         await settle(pilot)
         assert app.is_running and isinstance(app.screen, SearchScreen)
         assert "[@click=app.quit]x\\x1b[31m" in screen_text(app)
+
+
+async def test_slash_filters_the_table_in_view_on_every_tab(cache_path: Path,
+                                                            tmp_path: Path) -> None:
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_carrier("misroute")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CarrierScreen)
+        # A value each tab's table holds in some rows but not all.
+        for key, part, needle in (("1", "contacts", "commercial"), ("4", "failures", "486"),
+                                  ("5", "summary", "T2"), ("6", "failover", "Busy")):
+            await pilot.press(key)
+            await settle(pilot)
+            t = screen.query_one(f"#t-{part}", NavTable)
+            before = len([r for r in t.export_rows()[1] if r])
+            await pilot.press("slash", *needle, "enter")
+            await settle(pilot)
+            assert screen.current_part() == part  # never another tab
+            rows = [r for r in t.export_rows()[1] if r]
+            assert rows and len(rows) < before, (part, len(rows), before)
+            assert all(any(needle in str(v) for v in r.values()) for r in rows), part
+            assert screen.query_one("#tab-filter").has_class("-on")  # the filter stays shown
+        # The rate grid's `/` is its number prefix, on its own tab.
+        await pilot.press("2", "slash", "4", "4", "7", "enter")
+        await settle(pilot)
+        assert screen.current_part() == "rates" and screen.rate_prefix == "447"
+        # Each tab keeps its own filter; Esc in the box clears it.
+        await pilot.press("4")
+        await settle(pilot)
+        failures = screen.query_one("#t-failures", NavTable)
+        assert failures.filter_text == "486"
+        assert screen.query_one("#tab-filter").value == "486"
+        await pilot.press("slash", "escape")
+        await settle(pilot)
+        assert failures.filter_text == "" and screen.current_part() == "failures"
+        assert not screen.query_one("#tab-filter").has_class("-on")
+        assert len(failures.export_rows()[1]) == failures.rows_given
+
+
+async def test_a_tab_s_keys_never_switch_tabs(cache_path: Path, tmp_path: Path) -> None:
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_carrier("misroute")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CarrierScreen)
+        for key in ("t", "i", "h", "f", "right_square_bracket"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert screen.current_part() == "contacts", key
+        assert (screen.period, screen.direction, screen.halt_only) == ("live", "out", False)
+        footer = screen_text(app).splitlines()[-1]
+        assert "Period" not in footer and "Out/In" not in footer  # not offered here
+        await pilot.press("6", "i")  # on their tab they work
+        await settle(pilot)
+        assert screen.current_part() == "failover" and screen.direction == "in"
+        assert "Out/In" in screen_text(app).splitlines()[-1]

@@ -59,7 +59,7 @@ VIEWS = {
     "carriers_filtered": ("slash", "c h e", "enter"),
     "carrier_contacts": ("carrier:tier1",),
     "carrier_rates": ("carrier:tier1", "2"),
-    "carrier_rates_prefix": ("carrier:tier1", "slash", "4 4 7", "enter"),
+    "carrier_rates_prefix": ("carrier:tier1", "2", "slash", "4 4 7", "enter"),
     "carrier_consistency": ("carrier:nf404", "3"),
     "carrier_failures": ("carrier:down", "4"),
     "carrier_summary_live": ("carrier:tier1", "5"),

@@ -40,6 +40,9 @@ from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import LoadFailed, PartLoaded
 from noc_tui.ui.widgets import HeaderBar, KeyHints, NavTable
 
+# Actions that act on one tab only (check_action).
+TAB_ONLY = {"cycle_period": "summary", "toggle_direction": "failover",
+            "toggle_halt": "failover", "toggle_fas": "failover", "page": "failover"}
 TAB_KEYS = {"1": "contacts", "2": "rates", "3": "consistency", "4": "failures",
             "5": "summary", "6": "failover"}
 # Enter on a carrier holds the first paint until the head has arrived (a few ms at
@@ -55,7 +58,7 @@ class CarrierScreen(Screen):
         Binding("escape,q", "back", "Back", id="carrier.back"),
         *(Binding(k, f"tab('{v}')", v.title(), show=False, id=f"carrier.tab_{v}")
           for k, v in TAB_KEYS.items()),
-        Binding("slash", "filter", "Prefix filter", id="carrier.filter"),
+        Binding("slash", "filter", "Filter", id="carrier.filter"),
         Binding("w", "cycle_window", "Window", id="carrier.window"),
         Binding("t", "cycle_period", "Period", id="carrier.period"),
         Binding("i", "toggle_direction", "Out/In", id="carrier.direction"),
@@ -69,6 +72,8 @@ class CarrierScreen(Screen):
     ]
 
     DEFAULT_CSS = """
+    CarrierScreen #tab-filter { dock: bottom; display: none; }
+    CarrierScreen #tab-filter.-on { display: block; }
     CarrierScreen #outer { height: 1fr; }
     CarrierScreen TabbedContent ContentSwitcher { height: 1fr; }
     CarrierScreen TabPane { padding: 0; height: 1fr; }
@@ -138,6 +143,8 @@ class CarrierScreen(Screen):
                 yield from (parts[p] for p in ("contacts", "rates", "consistency", "failures",
                                                "summary"))
             yield parts["failover"]
+        yield Input(placeholder="filter this tab's rows (Enter keeps it, Esc clears)",
+                    id="tab-filter")
         yield KeyHints()
 
     def _fit_width(self) -> None:
@@ -209,6 +216,7 @@ class CarrierScreen(Screen):
             part.reset()
         self.query_one("#outer", TabbedContent).active = "main"
         self.query_one("#parts", TabbedContent).active = "contacts"
+        self._show_tab_filter("contacts")
         self.hold_paint()
         self.load_part("head")
         self.query_one("#t-contacts").focus()
@@ -223,6 +231,15 @@ class CarrierScreen(Screen):
         current = self.current_part()
         if current != "contacts":
             self.load_part(current)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A key that acts on one tab works only on that tab: it never switches tabs
+        # behind the operator's back. Elsewhere it is disabled (None): help still
+        # lists it, the footer leaves it out.
+        tab = TAB_ONLY.get(action)
+        if tab is None or not self.is_mounted or self.current_part() == tab:
+            return True
+        return None
 
     def current_part(self) -> str:
         outer = self.query_one("#outer", TabbedContent).active
@@ -287,6 +304,8 @@ class CarrierScreen(Screen):
     @on(TabbedContent.TabActivated)
     async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         part = self.current_part()
+        self.refresh_bindings()  # the keys of this tab (check_action)
+        self._show_tab_filter(part)
         for name, other in self.tab_parts.items():
             if name != part:
                 other.end_look()
@@ -308,6 +327,11 @@ class CarrierScreen(Screen):
         if self.rates.prefix_focused:
             self.rates.leave_prefix()
             return
+        box = self.query_one("#tab-filter", Input)
+        if box.has_focus:  # Esc in the filter box clears it
+            box.value = ""
+            self._leave_tab_filter()
+            return
         self.app.pop_screen()
 
     def action_tab(self, part: str) -> None:
@@ -321,9 +345,48 @@ class CarrierScreen(Screen):
             self.query_one("#t-contacts").focus()
 
     async def action_filter(self) -> None:
-        self.action_tab("rates")
-        await self.ensure_part("rates")
-        self.rates.enter_prefix()
+        """`/` filters the table of the tab shown (the rate grid: by number prefix)."""
+        part = self.current_part()
+        if part == "rates":
+            await self.ensure_part("rates")
+            self.rates.enter_prefix()
+            return
+        table = self._tab_table(part)
+        if table is None:
+            self.app.bell()
+            return
+        box = self.query_one("#tab-filter", Input)
+        with box.prevent(Input.Changed):
+            box.value = table.filter_text
+        box.add_class("-on")
+        box.focus()
+
+    def _tab_table(self, part: str) -> NavTable | None:
+        tables = self.query(f"#t-{part}").results(NavTable)
+        return next(iter(tables), None)
+
+    def _show_tab_filter(self, part: str) -> None:
+        """The filter box shows the filter of the tab shown: each tab keeps its own."""
+        box = self.query_one("#tab-filter", Input)
+        table = self._tab_table(part) if part != "rates" else None
+        text = table.filter_text if table is not None else ""
+        with box.prevent(Input.Changed):
+            box.value = text
+        box.set_class(bool(text), "-on")
+
+    @on(Input.Changed, "#tab-filter")
+    def _tab_filter_changed(self, event: Input.Changed) -> None:
+        table = self._tab_table(self.current_part())
+        if table is not None:
+            table.set_filter(event.value)
+
+    @on(Input.Submitted, "#tab-filter")
+    def _leave_tab_filter(self) -> None:
+        box = self.query_one("#tab-filter", Input)
+        box.set_class(bool(box.value), "-on")  # stays in view while it filters
+        table = self._tab_table(self.current_part())
+        if table is not None:
+            table.focus()
 
     @on(Input.Changed, "#rate-prefix")
     def _prefix_changed(self, event: Input.Changed) -> None:
@@ -331,12 +394,10 @@ class CarrierScreen(Screen):
         self.load_part("rates")
 
     async def action_cycle_period(self) -> None:
-        self.action_tab("summary")
         await self.ensure_part("summary")
         self.summary.cycle_period()
 
     async def _reload_failover(self, cursor: str | None = "top") -> None:
-        self.action_tab("failover")
         await self.ensure_part("failover")
         self.failover.page_cursor = cursor
         self.load_part("failover")

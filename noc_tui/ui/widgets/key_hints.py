@@ -59,7 +59,7 @@ class KeyHints(Static):
         seen: set[str] = set()
         for active in self.screen.active_bindings.values():
             b = active.binding
-            if not b.show or not b.description or b.action in seen:
+            if not b.show or not b.description or not active.enabled or b.action in seen:
                 continue
             seen.add(b.action)
             hints.append((b.id or "", Content.assemble(

@@ -60,6 +60,16 @@ def _number_widths(cols: tuple[Col, ...], rows: Sequence[Row3]) -> tuple[Col, ..
                  for i, c in enumerate(cols))
 
 
+def _matches(row: tuple[str, Cells, dict[str, Any]], needle: str) -> bool:
+    """Whether a row holds `needle` (casefolded): in its raw values, or in its cells'
+    text when they are built already."""
+    _, cells, raw = row
+    values = [str(v) for v in raw.values() if v is not None]
+    if not callable(cells):
+        values += [c.plain if hasattr(c, "plain") else str(c) for c in cells]
+    return any(needle in v.casefold() for v in values)
+
+
 def _cell_differs(old: Any, new: Any) -> bool:
     """Text equality compares only characters and spans: the base style (a health
     colour) and the layout (a number turning right-aligned) are compared here too."""
@@ -146,6 +156,9 @@ class NavTable(DataTable):
         self.sort_key: str | None = sort  # the column sorted by, worst first; None: as given
         self.sort_flipped = False
         self.picking = False  # the sort key was pressed: the next letter picks a column
+
+        self.filter_text = ""  # rows shown hold it (set_filter)
+        self.rows_given = 0  # rows the last sync gave, before the filter
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -339,11 +352,21 @@ class NavTable(DataTable):
         """Show rows (key, cells, raw) in this order (or sorted, once the operator sorts
         a table that sorts its own rows), in the columns that fit. Cells are a list, or
         a function that builds them: such rows are built only when painted (long tables).
+        Only the rows holding the filter's text are shown (`set_filter`).
         raw_columns: the keys of the raw data to export (default: the column keys)."""
         self._spec = tuple(cols)
         self._rows_in = rows
         self._raw_in = raw_columns
+        self.rows_given = len(rows)
         self._show()
+
+    def set_filter(self, text: str) -> None:
+        """Show only the rows holding `text` (any value, case ignored); "" shows all."""
+        if text == self.filter_text:
+            return
+        self.filter_text = text
+        if self._spec:
+            self._show()
 
     def _avail_width(self, n_rows: int) -> int:
         """The cells the columns may take: the table's width (the screen's before the
@@ -356,6 +379,9 @@ class NavTable(DataTable):
 
     def _show(self) -> None:
         cols, rows = self._spec, self._rows_in
+        if self.filter_text:
+            needle = self.filter_text.casefold()
+            rows = [r for r in rows if _matches(r, needle)]
         col = self._sorted_col()
         if col is not None and self.sorts_rows:
             field, desc = col.sort_field, descending(col, self.sort_flipped)
@@ -480,7 +506,10 @@ class NavTable(DataTable):
         self.check_idle()
 
     def reset(self) -> None:
-        """No rows (the columns stay): a reused screen shows nothing stale."""
+        """No rows (the columns stay) and no filter: a reused screen shows nothing
+        stale."""
+        self.filter_text = ""
+        self.rows_given = 0
         self.clear()
         self._order = []
         self._cells = {}
