@@ -101,7 +101,7 @@ async def test_pinned_columns_at_every_width_and_figures_whole(cache_path: Path,
                 if key in shown and row.get("attempts"):
                     assert f"{row[key]:,}" in line, (key, line)
             assert "…" not in line[name_end:], line  # no figure is cut
-        width = {80: 6, 120: 2, 200: 0}[size[0]]  # columns that did not fit
+        width = {80: 8, 120: 3, 200: 0}[size[0]]  # columns that did not fit
         assert (f"{width} more column" in text) == bool(width)
 
 

@@ -18,7 +18,7 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Static
 from noc_tui.analytics.list_state import CARRIER_COLUMNS
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.host import Host, host
-from noc_tui.ui.messages import ListLoaded, LoadFailed
+from noc_tui.ui.messages import ListLoaded, LoadFailed, TrendsLoaded
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 from noc_tui.ui.widgets.table_sort import descending, natural_key, sort_items
 
@@ -32,7 +32,8 @@ HEALTH_LABEL = {"down": "DOWN", "suspect": "SUSP", "degraded": "DEGR", "unknown"
 
 # The columns in the order shown. Always in view (pinned): the alarm mark, health, the
 # name, ASR, consecutive failures (CF), halt violations and FAS. The others as the width
-# allows, by rank: Att, FO out, NER, PDD, then the whole name (past 16 characters),
+# allows, by rank: Att, the answered calls of the last 24 h (a trend), FO out, NER,
+# PDD, then the whole name (past 16 characters),
 # then ACD, FO in, Consist, Routing (when the switch reports it), Status, ID (README
 # lists the same order); left/right
 # page through those that do not fit. Figures'
@@ -42,6 +43,8 @@ LIST_COLS = (
     Col("alarm", "!", 1, pin=True),
     Col("health", "Hlth", 4, pin=True, sort="asc", hotkey="h"),
     Col("name", "Carrier", 12, pin=True, grow=28, grow_rank=3, sort="asc", hotkey="n"),
+    # A picture, not a figure: not sorted by; after Att in rank (ties go in this order).
+    Col("trend", "Answered 24h", 12, rank=1),
     Col("id", "ID", 10, rank=9, grow=4, sort="asc", hotkey="x"),
     Col("status", "Status", 8, rank=8, sort="asc", hotkey="u"),
     Col("attempts", "Att", 3, rank=0, sort="desc", hotkey="t"),
@@ -63,6 +66,24 @@ EXPORT_COLS = CARRIER_COLUMNS
 # After Status when the switch reports live routing state (Kamailio's dispatcher).
 ROUTING_COL = Col("routing", "Routing", 7, rank=7, sort="asc", hotkey="g")
 COLS_BY_KEY = {c.key: c for c in (*LIST_COLS, ROUTING_COL)}
+
+SPARK = " ▁▂▃▄▅▆▇█"
+
+
+def trend_cell(slices: list[tuple[int, int]] | None, width: int, style: str) -> Text:
+    """Answered calls per slice of the last 24 hours (oldest first) as block heights,
+    scaled to the carrier's own busiest slice, `width` characters (slices merged to
+    fit): traffic that stops and calls that stop connecting both show as a fall. A
+    slice with calls and none answered is a dot; one with no calls is blank."""
+    if not slices:
+        return Text("")
+    per = max(1, -(-len(slices) // width))
+    merged = [(sum(a for a, _ in slices[i:i + per]), sum(c for _, c in slices[i:i + per]))
+              for i in range(0, len(slices), per)]
+    top = max(c for _, c in merged) or 1
+    return Text("".join(" " if not a else "·" if not c else SPARK[max(1, round(c / top * 8))]
+                        for a, c in merged), style=style, no_wrap=True, end="")
+
 
 
 def _sort_value(row: dict[str, Any], key: str) -> Any:
@@ -161,6 +182,7 @@ class CarrierListScreen(Screen):
         self.loaded = False
         self.state_kind = "loading"
 
+        self.trends: dict[str, list[tuple[int, int]]] = {}  # id -> the last 24 h
     @property
     def noc(self) -> Host:
         return host(self)
@@ -230,8 +252,28 @@ class CarrierListScreen(Screen):
             switch.current = "carriers"
             self.rows = msg.rows
             self.render_rows()
+            # The trend column comes after the first frame, in a read of its own.
+            self.load_trends(msg.as_of_ms if msg.as_of_ms is not None else self.noc.now())
         self.loaded = True
         self.call_after_refresh(self.noc.first_frame_shown)
+
+    @work(thread=True, exclusive=True, group="trends")
+    def load_trends(self, now_ms: int) -> None:
+        from noc_tui.analytics.trends import list_trends
+
+        try:
+            with self.noc.reader() as cache:
+                trends = list_trends(cache, now_ms)
+        except Exception as exc:
+            self.post_message(LoadFailed("carrier trends", str(exc)))
+            return
+        self.post_message(TrendsLoaded(trends))
+
+    def on_trends_loaded(self, msg: TrendsLoaded) -> None:
+        if msg.trends != self.trends:
+            self.trends = msg.trends
+            if self.rows:
+                self.render_rows()
 
     def on_load_failed(self, msg: LoadFailed) -> None:
         self.noc.load_failed(msg)
@@ -265,7 +307,8 @@ class CarrierListScreen(Screen):
         # the first frame of 2,000 carriers does not wait for 32,000 of them. They are
         # built for every column; the table picks those that fit its width.
         cells = self._cells
-        table.sync(cols, [(r["id"], partial(cells, r, cols, style_of), r)
+        trends = self.trends
+        table.sync(cols, [(r["id"], partial(cells, r, cols, style_of, trends.get(r["id"])), r)
                           for r in shown], export)
         self._render_title(len(shown))
 
@@ -306,8 +349,8 @@ class CarrierListScreen(Screen):
             self._render_title(len(self.query_one("#carriers", NavTable).raw))
 
     @staticmethod
-    def _cells(r: dict[str, Any], cols: tuple[Col, ...],
-               style_of: Callable[[str], str]) -> list[Any]:
+    def _cells(r: dict[str, Any], cols: tuple[Col, ...], style_of: Callable[[str], str],
+               trend: list[tuple[int, int]] | None = None) -> list[Any]:
         h = r.get("health", "fine")
         hstyle = style_of(h)
         idle = not r.get("attempts")
@@ -330,6 +373,8 @@ class CarrierListScreen(Screen):
                                    else ""))
             elif k == "status":
                 out.append(fmt.lit(r.get(k) or fmt.DASH))  # unknown, not blank
+            elif k == "trend":
+                out.append(trend_cell(trend, c.width or 12, hstyle if h != "fine" else ""))
             elif k == "attempts":
                 out.append(fmt.num("no calls") if idle else fmt.num(fmt.count(r[k])))
             elif idle and k not in ("consecutive_failures",):

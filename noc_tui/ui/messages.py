@@ -91,3 +91,10 @@ class AlarmAcked(Message):
     alarm_id: int
     subject: str
     done: bool  # False: it had cleared or been acknowledged meanwhile
+
+
+@dataclass
+class TrendsLoaded(Message):
+    """Every carrier's last 24 hours for the list's trend column (analytics.trends)."""
+
+    trends: dict[str, list[tuple[int, int]]]

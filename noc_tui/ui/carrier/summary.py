@@ -1,4 +1,5 @@
-"""Tab 5 of the carrier screen: the carrier's figures per hour (live), day or month."""
+"""Tab 5 of the carrier screen: the carrier's figures per hour (live), day or month, and
+for the live and daily periods a chart of attempts, ASR and failovers on a time axis."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from textual import on
 from textual.widgets import Tab, Tabs
 
 from noc_tui.analytics.metrics import PERIODS
+from noc_tui.analytics.trends import STEPS, Trend, carrier_trend
 from noc_tui.analytics.views import summaries
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.carrier.part import CarrierPart
+from noc_tui.ui.host import host
 from noc_tui.ui.widgets import Col, NavTable
+from noc_tui.ui.widgets.time_chart import ChartSeries, TimeChart
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -37,24 +41,32 @@ class SummaryPane(CarrierPart):
     PART = "summary"
     LABEL = "5 Summary"
 
-    DEFAULT_CSS = "SummaryPane #period { height: 2; }"
+    DEFAULT_CSS = """
+    SummaryPane #period { height: 2; }
+    SummaryPane #trend-chart { height: 4; }
+    SummaryPane #trend-chart.-none { display: none; }
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.period = "live"
         self.by_period: dict[str, list[dict[str, Any]]] = {}  # all three read at once
         self.currency: str | None = None  # the carrier's: cost is shown to its cents
+        self.trends: dict[str, Trend] = {}  # live and daily, read with them
 
     def widgets(self) -> list[Widget]:
         return [Tabs(Tab("Live", id="live"), Tab("Daily", id="daily"),
                      Tab("Monthly", id="monthly"), id="period"),
-                NavTable(id="t-summary", sort="start")]
+                TimeChart(id="trend-chart"), NavTable(id="t-summary", sort="start")]
 
     def reset(self) -> None:
         super().reset()
         self.period = "live"
         self.by_period = {}
         self.currency = None
+        self.trends = {}
+        for chart in self.query(TimeChart):
+            chart.clear()
         for tabs in self.query("#period").results(Tabs):
             with tabs.prevent(Tabs.TabActivated):
                 tabs.active = "live"
@@ -73,15 +85,48 @@ class SummaryPane(CarrierPart):
     def read(self, cache: Cache, app: Host, carrier_id: str) -> dict[str, Any]:
         from noc_tui.analytics.export import carrier_currency
 
-        return {"periods": summaries(cache, carrier_id, app.now()),
-                "currency": carrier_currency(cache, carrier_id)}
+        now = app.now()
+        return {"periods": summaries(cache, carrier_id, now),
+                "currency": carrier_currency(cache, carrier_id),
+                "trends": {p: carrier_trend(cache, carrier_id, p, now) for p in STEPS}}
 
     def show_data(self, data: dict[str, Any]) -> None:
         self.by_period = data["periods"]
         self.currency = data["currency"]
+        self.trends = data["trends"]
         self._render_rows()
 
+    def on_resize(self) -> None:
+        self._fit_chart()
+
+    def _fit_chart(self) -> None:
+        # Three series, one row each and the axis at 80x24; more rows as the terminal
+        # grows (the table keeps the rest).
+        height = self.app.size.height
+        rows = 1 if height < 30 else 2 if height < 46 else 3
+        for chart in self.query(TimeChart):
+            chart.styles.height = 3 * rows + 1
+
+    def _render_chart(self) -> None:
+        chart = self.query_one("#trend-chart", TimeChart)
+        trend = self.trends.get(self.period)
+        chart.set_class(trend is None, "-none")  # monthly: the table alone
+        if trend is None:
+            return
+        self._fit_chart()
+        app = host(self)
+        per = "hour" if trend.period == "live" else "day"
+        chart.show(trend.starts, trend.step_ms, [
+            ChartSeries("Attempts", trend.attempts, self.app.current_theme.primary or "",
+                        fmt.count),
+            ChartSeries("ASR", trend.asr, app.health_style("fine"), lambda x: f"{x:.0%}",
+                        top=1.0, floor=True),
+            ChartSeries("Failovers", trend.failovers, app.health_style("degraded"),
+                        fmt.count),
+        ], f"per {per}, UTC")
+
     def _render_rows(self) -> None:
+        self._render_chart()
         rows = self.by_period.get(self.period, [])
         cut = {"live": 16, "daily": 10, "monthly": 7}[self.period]
         cells = [(r["start"], [
