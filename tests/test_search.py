@@ -118,3 +118,38 @@ def test_the_indexes_come_with_the_migration_of_an_older_cache(tmp_path: Path) -
         c.ingest("carriers", CARRIERS)
         c.ingest("attempts", ATTS)
         assert len(find_calls(c.conn, "442079460000").matches) == 4
+
+
+def test_deliveries_of_the_trunk_groups_are_found_beside_the_calls(cache) -> None:
+    from tests.inbound_data import att as delivery
+    from tests.inbound_data import group
+
+    cache.ingest("trunk_groups", [group("g1")])
+    cache.ingest("deliveries", [
+        delivery("dl-1", 1, 486, number="442079460000", caller="15550009",
+                 at="2026-11-01T11:45:00Z"),
+        delivery("dl-1", 2, 200, "trunk2", number="442079460000", caller="15550009",
+                 at="2026-11-01T11:45:02Z"),
+        delivery("dl-2", 1, 200, number="3370000", caller="442079460000",
+                 at="2026-10-01T00:00:00Z")])
+    result = find_calls(cache.conn, "+44 20 7946 0000")
+    # A number the carriers' calls dialled and a DID called, newest first together.
+    assert [(m.kind, m.key) for m in result.matches] == [
+        ("delivery", "dl-1"), ("call", "other"), ("call", "new"), ("call", "mid"),
+        ("call", "old"), ("delivery", "dl-2")]
+    d1 = result.matches[0]
+    assert (d1.subject_kind, d1.subject_id, d1.subject_name) == ("trunk group", "g1",
+                                                                 "Group g1")
+    assert (d1.number, d1.cli, d1.code, d1.attempts, d1.matched) == (
+        "442079460000", "15550009", 200, 2, "number")
+    assert d1.outcome == "answered_failover"
+    assert result.matches[-1].matched == "CLI"  # dl-2's caller
+    [m] = find_calls(cache.conn, "dl-2").matches
+    assert (m.kind, m.matched) == ("delivery", "Call-ID")
+    [m] = find_calls(cache.conn, "15550009").matches
+    assert m.key == "dl-1"
+    for table, column in (("deliveries", "did"), ("delivery_attempts", "caller")):
+        plan = " ".join(r[-1] for r in cache.conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT delivery_id, ts FROM {table} WHERE {column} = ? "
+            "ORDER BY ts DESC LIMIT 9", ("x",)))
+        assert "USING INDEX" in plan and "SCAN" not in plan, plan

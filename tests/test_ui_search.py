@@ -200,3 +200,33 @@ async def test_a_tab_s_keys_never_switch_tabs(cache_path: Path, tmp_path: Path) 
         await settle(pilot)
         assert screen.current_part() == "failover" and screen.direction == "in"
         assert "Out/In" in screen_text(app).splitlines()[-1]
+
+
+async def test_a_delivery_of_a_trunk_group_is_found_and_said(cache_path: Path,
+                                                             tmp_path: Path) -> None:
+    import shutil
+
+    from noc_tui.store.cache import Cache
+    from tests.inbound_data import att as delivery
+    from tests.inbound_data import group
+
+    path = tmp_path / "cache.db"
+    shutil.copy(cache_path, path)
+    with Cache(path) as cache:
+        cache.ingest("trunk_groups", [group("g1")])
+        cache.ingest("deliveries", [delivery("dl-9", 1, 404, number="44000105",
+                                             caller="4479", at="2026-11-01T11:59:00Z")])
+    app = make_app(path, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_search("44000105")
+        await settle(pilot)
+        rows = results(app)
+        assert rows[0]["kind"] == "delivery" and rows[0]["call_id"] == "dl-9"  # newest
+        assert {r["kind"] for r in rows[1:]} == {"call"}
+        assert "TG Group g1" in screen_text(app)
+        await pilot.press("enter", "enter")  # from the box to the matches, then open
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)  # no delivery screen: it is said
+        said = [n.message for n in app._notifications if n.title == "Delivery"]
+        assert said and "trunk group g1" in said[0] and "export deliveries" in said[0]

@@ -1,11 +1,11 @@
 """Finding calls anywhere in the cache: by dialled number, CLI or Call-ID, across every
-carrier, newest first.
+carrier and trunk group, newest first.
 
 Each kind of record searched is a SearchSource: it finds its matches for the terms by
-index seeks (the attempts' key and migration 12's indexes), never by a scan, and says
-what each match opens. Calls (the carriers' attempts) are the one source today;
-inbound deliveries of the trunk groups are another source beside it, with the same
-Match shape (subject_kind "trunk group").
+index seeks (the records' keys and migration 12's indexes), never by a scan, and says
+what each match opens. Two sources: calls (the carriers' attempts: number, CLI,
+Call-ID) and inbound deliveries (the trunk groups': DID, caller, delivery id), in one
+Match shape.
 """
 
 from __future__ import annotations
@@ -49,17 +49,18 @@ def search_terms(query: str) -> SearchTerms | None:
 class Match:
     """One call (or, from another source, one delivery) that matched."""
 
-    kind: str  # "call": opens the call screen
-    key: str  # what opens it: the call id
+    kind: str  # "call" (opens the call screen) or "delivery"
+    key: str  # what opens it: the call id, or the delivery id
     ts: int  # when it started (its first attempt), epoch ms
     number: str  # dialled
     cli: str | None
-    subject_kind: str  # "carrier" (or "trunk group")
-    subject_id: str  # where it ended: the last attempt's carrier
+    subject_kind: str  # "carrier" or "trunk group"
+    subject_id: str  # where it ended: the last attempt's carrier; the trunk group
     subject_name: str | None
     code: int  # the last attempt's SIP code
     attempts: int
     matched: str  # "number", "CLI", "Call-ID", each with " prefix" for a prefix match
+    outcome: str | None = None  # a delivery's: answered_first_try, lost, ...
 
 
 @dataclass(frozen=True)
@@ -126,22 +127,7 @@ class CallSource:
     @staticmethod
     def _seek(conn: sqlite3.Connection, column: str, value: str, limit: int,
               prefix: bool) -> tuple[list[tuple[str, int]], bool]:
-        """(call id, ts) of attempts whose `column` matches, newest first, and whether
-        more matched than were read."""
-        if not prefix:
-            order = "ORDER BY ts DESC" if column != "call_id" else ""
-            rows = conn.execute(
-                f"SELECT call_id, ts FROM attempts WHERE {column} = ? {order} LIMIT ?",
-                (value, limit + 1)).fetchall()
-            return rows[:limit], len(rows) > limit
-        # A range of the index, read in its order (bounded), then newest first.
-        rows = conn.execute(
-            f"SELECT call_id, ts FROM attempts WHERE {column} >= ? AND {column} < ? "
-            f"ORDER BY {column} LIMIT ?", (value, _prefix_end(value), PREFIX_SCAN + 1),
-        ).fetchall()
-        more = len(rows) > PREFIX_SCAN
-        rows = sorted(rows[:PREFIX_SCAN], key=lambda r: r[1], reverse=True)
-        return rows[:limit], more or len(rows) > limit
+        return _seek(conn, "attempts", "call_id", column, value, limit, prefix)
 
     @staticmethod
     def _calls(conn: sqlite3.Connection, call_ids: list[str]) -> dict[str, Match]:
@@ -166,7 +152,71 @@ class CallSource:
         return out
 
 
-SOURCES: tuple[SearchSource, ...] = (CallSource(),)
+def _seek(conn: sqlite3.Connection, table: str, key: str, column: str, value: str,
+          limit: int, prefix: bool) -> tuple[list[tuple[str, int]], bool]:
+    """(key, ts) of the rows of `table` whose `column` matches (by its index), newest
+    first, and whether more matched than were read."""
+    if not prefix:
+        order = "ORDER BY ts DESC" if column != key else ""
+        rows = conn.execute(
+            f"SELECT {key}, ts FROM {table} WHERE {column} = ? {order} LIMIT ?",
+            (value, limit + 1)).fetchall()
+        return rows[:limit], len(rows) > limit
+    # A range of the index, read in its order (bounded), then newest first.
+    rows = conn.execute(
+        f"SELECT {key}, ts FROM {table} WHERE {column} >= ? AND {column} < ? "
+        f"ORDER BY {column} LIMIT ?", (value, _prefix_end(value), PREFIX_SCAN + 1),
+    ).fetchall()
+    more = len(rows) > PREFIX_SCAN
+    rows = sorted(rows[:PREFIX_SCAN], key=lambda r: r[1], reverse=True)
+    return rows[:limit], more or len(rows) > limit
+
+
+class DeliverySource:
+    """Inbound deliveries (issue 15): by the DID called, the caller, the delivery id."""
+
+    def find(self, conn: sqlite3.Connection, terms: SearchTerms, limit: int,
+             prefix: bool) -> tuple[list[Match], bool]:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'deliveries'"
+                        ).fetchone() is None:
+            return [], False  # a cache from before inbound delivery
+        found: dict[str, tuple[int, str]] = {}
+        cut = False
+        seeks = [("delivery_attempts", "caller", terms.text, "CLI"),
+                 ("deliveries", "delivery_id", terms.text, "Call-ID")]
+        if terms.digits is not None:
+            seeks.insert(0, ("deliveries", "did", terms.digits, "number"))
+            if terms.digits != terms.text:
+                seeks.insert(2, ("delivery_attempts", "caller", terms.digits, "CLI"))
+        for table, column, value, label in seeks:
+            rows, more = _seek(conn, table, "delivery_id", column, value, limit * 4, prefix)
+            cut = cut or more
+            tag = f"{label} prefix" if prefix else label
+            for key, ts in rows:
+                if key not in found or found[key][0] < ts:
+                    found[key] = (ts, found.get(key, (0, tag))[1])
+        newest = sorted(found, key=lambda k: found[k][0], reverse=True)
+        if len(newest) > limit:
+            cut, newest = True, newest[:limit]
+        matches = []
+        for i in range(0, len(newest), 500):
+            chunk = newest[i:i + 500]
+            for row in conn.execute(
+                    "SELECT d.delivery_id, d.ts, d.did, d.trunk_group_id, g.name, d.attempts, "
+                    "d.outcome, (SELECT caller FROM delivery_attempts a WHERE a.delivery_id = "
+                    "d.delivery_id ORDER BY seq LIMIT 1), (SELECT sip_code FROM "
+                    "delivery_attempts a WHERE a.delivery_id = d.delivery_id ORDER BY seq "
+                    "DESC LIMIT 1) FROM deliveries d LEFT JOIN trunk_groups g ON "
+                    f"g.id = d.trunk_group_id WHERE d.delivery_id IN "
+                    f"({','.join('?' * len(chunk))})", chunk):
+                key, ts, did, gid, name, n, outcome, caller, code = row
+                matches.append(Match("delivery", key, ts, did, caller, "trunk group", gid,
+                                     name, code or 0, n, found[key][1], outcome))
+        matches.sort(key=lambda m: m.ts, reverse=True)
+        return matches, cut
+
+
+SOURCES: tuple[SearchSource, ...] = (CallSource(), DeliverySource())
 
 
 def find_calls(conn: sqlite3.Connection, query: str, limit: int = DEFAULT_LIMIT,

@@ -243,12 +243,15 @@ MIGRATIONS: list[str] = [
     CREATE INDEX failovers_in_carrier ON failovers_in (carrier_id, ts, call_id, fail_ts);
     """,
     # 12: search (analytics/search.py): a call found by its dialled number or its CLI,
-    # newest first, by an index seek instead of a scan (the Call-ID has its key).
-    # Self-contained: two indexes on attempts, nothing else (IF NOT EXISTS: a test may
-    # run later migrations again on a cache made at the current schema).
+    # and an inbound delivery by its DID or its caller, newest first, by an index seek
+    # instead of a scan (the Call-ID and the delivery id have their keys).
+    # Self-contained: indexes only (IF NOT EXISTS: a test may run later migrations
+    # again on a cache made at the current schema).
     """
     CREATE INDEX IF NOT EXISTS attempts_dst ON attempts (dst, ts);
     CREATE INDEX IF NOT EXISTS attempts_cli ON attempts (cli, ts);
+    CREATE INDEX IF NOT EXISTS deliveries_did ON deliveries (did, ts);
+    CREATE INDEX IF NOT EXISTS delivery_attempts_caller ON delivery_attempts (caller, ts);
     """,
     # 13: alarms (store/alarms.py): one row per crossing of a threshold by a carrier (or
     # a trunk group), from when it crossed to when it cleared, with its acknowledgement

@@ -1,5 +1,6 @@
 """The search screen (ctrl+f or the palette, from any screen): calls found by dialled
-number, CLI or Call-ID across every carrier, newest first; Enter opens the call."""
+number, CLI or Call-ID across every carrier, and inbound deliveries by DID, caller or
+delivery id across every trunk group, newest first; Enter opens the call."""
 
 from __future__ import annotations
 
@@ -23,14 +24,14 @@ from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 TYPING_PAUSE_S = 0.3
 
 SEARCH_COLS = (Col("started", "Started (UTC)", 19), Col("number", "Number", 14),
-               Col("cli", "CLI", 14), Col("code", "Code", 4), Col("carrier", "Carrier", 18),
+               Col("cli", "CLI", 14), Col("code", "Code", 4), Col("carrier", "Carrier / TG", 18),
                Col("attempts", "Att", 3), Col("matched", "Matched", 10),
                Col("call_id", "Call-ID", 24))
 COMPACT_COLS = (Col("started", "Started (UTC)", 14), Col("number", "Number", 13),
-                Col("code", "Code", 4), Col("carrier", "Carrier", 14),
+                Col("code", "Code", 4), Col("carrier", "Carrier/TG", 14),
                 Col("call_id", "Call-ID", 20))
-EXPORT_COLS = ["started_at", "number", "cli", "code", "carrier_id", "carrier_name",
-               "attempts", "matched", "call_id"]
+EXPORT_COLS = ["kind", "started_at", "number", "cli", "code", "carrier_id", "carrier_name",
+               "attempts", "matched", "call_id", "outcome"]
 
 
 def when(ts_ms: int, compact: bool = False) -> str:
@@ -184,15 +185,19 @@ class SearchScreen(Screen):
         rows = []
         for m in result.matches:
             ok = 200 <= m.code <= 299
-            raw = {"started_at": ms_to_iso(m.ts), "number": m.number, "cli": m.cli,
-                   "code": m.code, "carrier_id": m.subject_id, "carrier_name": m.subject_name,
-                   "attempts": m.attempts, "matched": m.matched, "call_id": m.key,
-                   "kind": m.kind}
+            # A delivery's trunk group stands where a call's carrier does.
+            raw = {"kind": m.kind, "started_at": ms_to_iso(m.ts), "number": m.number,
+                   "cli": m.cli, "code": m.code, "carrier_id": m.subject_id,
+                   "carrier_name": m.subject_name, "attempts": m.attempts,
+                   "matched": m.matched, "call_id": m.key, "outcome": m.outcome}
+            where = m.subject_name or m.subject_id
+            if m.subject_kind == "trunk group":
+                where = f"TG {where}"
             by_key = {
                 "started": fmt.lit(when(m.ts, compact)), "number": fmt.lit(m.number),
                 "cli": fmt.lit(m.cli), "call_id": fmt.lit(m.key),
                 "code": fmt.num(str(m.code), hs("fine") if ok else ""),
-                "carrier": fmt.lit(m.subject_name or m.subject_id),
+                "carrier": fmt.lit(where),
                 "attempts": fmt.num(str(m.attempts)), "matched": fmt.lit(m.matched, "dim"),
             }
             rows.append((f"{m.kind}\x00{m.key}", [by_key[c.key] for c in cols], raw))
@@ -209,6 +214,14 @@ class SearchScreen(Screen):
         raw = self.query_one("#t-search", NavTable).cursor_raw()
         if raw and raw.get("kind") == "call":
             self.noc.open_call(raw["call_id"])
+        elif raw and raw.get("kind") == "delivery":
+            # No delivery screen in the dashboard yet: say where its attempts are.
+            self.notify(fmt.clean(
+                f"Delivery {raw['call_id']} to {raw['number']} on trunk group "
+                f"{raw['carrier_id']}: {raw.get('outcome') or 'no outcome'}, "
+                f"{raw['attempts']} attempt(s). The dashboard has no delivery screen yet: "
+                f"noc-tui export deliveries --trunk-group {raw['carrier_id']} lists them."),
+                title="Delivery", timeout=12, markup=False)
 
     def action_back(self) -> None:
         self.app.pop_screen()
