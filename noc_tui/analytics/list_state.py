@@ -47,3 +47,6 @@ class ListSnapshot:
     mark: tuple[Any, ...] | None = None  # views.data_mark of the state read
     alarms: list[Alarm] = field(default_factory=list)  # open now, newest first
     alarm_mark: int = 0  # the newest alarm's id: what is new since the last look
+    # Each carrier's (attempts, answered) in 2-hour slices of the last 24 hours
+    # (analytics.trends.list_trends), for the list's trend column.
+    trends: dict[str, list[tuple[int, int]]] = field(default_factory=dict)

@@ -21,6 +21,7 @@ from noc_tui.analytics.metrics import (
     halt_set,
     stored_metrics,
 )
+from noc_tui.analytics.trends import list_trends
 from noc_tui.records.timefmt import HOUR_MS, ms_to_iso
 from noc_tui.settings_view import source_missing
 from noc_tui.store.alarms import Alarm, alarms_mark, open_alarms
@@ -140,6 +141,10 @@ def list_snapshot(cache_path: Path, settings: Settings, config_path: Path | None
                 routing = load_routing(cache.conn)
                 opened = open_alarms(cache.conn)
                 alarm_mark = last_alarm_id(cache.conn)
+                # Read here, with the list: at start-up in the forked child, while the
+                # dashboard imports Textual (a second read after the first frame
+                # competed with its paint).
+                trends = list_trends(cache, as_of)
         except Exception as exc:
             return ListSnapshot(state, window, error=str(exc))
     finally:
@@ -148,7 +153,7 @@ def list_snapshot(cache_path: Path, settings: Settings, config_path: Path | None
     known = poll is None or poll.failures_recorded is not False
     return ListSnapshot(state, window, as_of,
                         with_health(rows, settings, routing, known, opened=opened), poll,
-                        mark=mark, alarms=opened, alarm_mark=alarm_mark)
+                        mark=mark, alarms=opened, alarm_mark=alarm_mark, trends=trends)
 
 
 def data_mark(cache: Cache) -> tuple[Any, ...]:

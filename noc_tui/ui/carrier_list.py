@@ -18,7 +18,7 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Static
 from noc_tui.analytics.list_state import CARRIER_COLUMNS
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.host import Host, host
-from noc_tui.ui.messages import ListLoaded, LoadFailed, TrendsLoaded
+from noc_tui.ui.messages import ListLoaded, LoadFailed
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 from noc_tui.ui.widgets.table_sort import descending, natural_key, sort_items
 
@@ -235,7 +235,7 @@ class CarrierListScreen(Screen):
         if snap.error is not None:
             return LoadFailed("carrier list", snap.error)
         return ListLoaded(snap.state, snap.window, snap.as_of_ms, snap.rows, snap.poll,
-                          generation, snap.mark, snap.alarms, snap.alarm_mark)
+                          generation, snap.mark, snap.alarms, snap.alarm_mark, snap.trends)
 
     def on_list_loaded(self, msg: ListLoaded) -> None:
         if msg.window != self.noc.window:
@@ -251,29 +251,10 @@ class CarrierListScreen(Screen):
         else:
             switch.current = "carriers"
             self.rows = msg.rows
+            self.trends = msg.trends
             self.render_rows()
-            # The trend column comes after the first frame, in a read of its own.
-            self.load_trends(msg.as_of_ms if msg.as_of_ms is not None else self.noc.now())
         self.loaded = True
         self.call_after_refresh(self.noc.first_frame_shown)
-
-    @work(thread=True, exclusive=True, group="trends")
-    def load_trends(self, now_ms: int) -> None:
-        from noc_tui.analytics.trends import list_trends
-
-        try:
-            with self.noc.reader() as cache:
-                trends = list_trends(cache, now_ms)
-        except Exception as exc:
-            self.post_message(LoadFailed("carrier trends", str(exc)))
-            return
-        self.post_message(TrendsLoaded(trends))
-
-    def on_trends_loaded(self, msg: TrendsLoaded) -> None:
-        if msg.trends != self.trends:
-            self.trends = msg.trends
-            if self.rows:
-                self.render_rows()
 
     def on_load_failed(self, msg: LoadFailed) -> None:
         self.noc.load_failed(msg)

@@ -29,6 +29,7 @@ class ListLoaded(Message):
     mark: tuple[Any, ...] | None = None  # the cache's data mark when the list was read
     alarms: list[Any] = field(default_factory=list)  # open alarms (store.alarms.Alarm)
     alarm_mark: int = 0  # the newest alarm's id
+    trends: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # trend column
 
 
 @dataclass
@@ -91,10 +92,3 @@ class AlarmAcked(Message):
     alarm_id: int
     subject: str
     done: bool  # False: it had cleared or been acknowledged meanwhile
-
-
-@dataclass
-class TrendsLoaded(Message):
-    """Every carrier's last 24 hours for the list's trend column (analytics.trends)."""
-
-    trends: dict[str, list[tuple[int, int]]]
