@@ -21,7 +21,7 @@ from noc_tui.ui.messages import LoadFailed, SearchDone
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 
 # Typing searches once it pauses this long: a search per keystroke would queue reads.
-TYPING_PAUSE_S = 0.3
+TYPING_PAUSE_S = 0.15
 
 SEARCH_COLS = (Col("started", "Started (UTC)", 19), Col("number", "Number", 14),
                Col("cli", "CLI", 14), Col("code", "Code", 4), Col("carrier", "Carrier / TG", 18),
@@ -97,6 +97,8 @@ class SearchScreen(Screen):
         if self._typing is not None:
             self._typing.stop()
         value = event.value
+        if value == self.query_text:
+            return  # the box showing what was searched (its first value, set_query)
         self._typing = self.set_timer(TYPING_PAUSE_S, lambda: self.search(value))
 
     @on(Input.Submitted, "#search-box")
@@ -118,6 +120,9 @@ class SearchScreen(Screen):
 
     def search(self, query: str) -> None:
         """Search in a worker; SearchDone brings the matches back."""
+        if self._typing is not None:  # this search replaces one still waiting
+            self._typing.stop()
+            self._typing = None
         self.query_text = query
         self._asked += 1
         asked = self._asked
