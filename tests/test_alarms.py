@@ -344,3 +344,22 @@ def test_poll_raises_the_alarms_once_and_sends_them(tmp_path: Path, hooks: list[
         assert "ALARM" not in out2.getvalue() and len(hook.bodies) == len(lines)
     finally:
         sw.stop()
+
+
+def test_poll_follow_says_each_alarm_its_poll_raised(cache: Cache) -> None:
+    from noc_tui.sync.follow import Tally, _took
+    from noc_tui.sync.poller import PollResult
+
+    cache.ingest("attempts", fail_run("A", NOW - 40 * MIN, 6))
+    changes = judge(cache, NOW)
+    result = PollResult(1, "ok", "http://127.0.0.1", 0, 1, 0, 1000, 6, 6, 0, 1, 1,
+                        new_attempts=6, alarms=changes)
+    lines: list[str] = []
+    _took(result, Tally(), lines.append)
+    assert [ln.split(" ", 1)[1] for ln in lines[:1]] == [
+        "ALARM carrier Alpha <!channel> Telecom (A): 6 consecutive failures (alarm at 5) "
+        "[1h]"]
+    assert "+6 attempts" in lines[1]
+    quiet: list[str] = []  # a poll that brings nothing and raises nothing says nothing
+    _took(PollResult(2, "ok", "u", 0, 1, 0, 1, 0, 0, 0, 1, 1), Tally(), quiet.append)
+    assert quiet == []

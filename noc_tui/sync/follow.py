@@ -31,6 +31,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING
 
+from noc_tui.alerts.delivery import event_text, events
 from noc_tui.records.printable import printable_lines
 from noc_tui.records.timefmt import ms_to_iso, now_ms, parse_duration
 from noc_tui.settings_view import default_config_path
@@ -219,6 +220,13 @@ def _took(result: PollResult, tally: Tally, say: Callable[[str], None]) -> None:
              f"poll{'s' if tally.failures_in_row != 1 else ''}: ") if tally.failures_in_row else ""
     tally.failures_in_row = 0
     tally.last_failed = False
+    # Each alarm this poll raised or cleared, once (they are sent by the poller's
+    # notifier meanwhile, and their delivery noted on the alarm screen).
+    changes = result.alarms
+    said = [event_text(ev) for ev in events(changes.raised, changes.cleared)] if changes \
+        else []
+    for line in said:
+        say(f"{ms_to_iso(now_ms())} {line}")
     if not (again or result.new_attempts or result.new_quarantined):
         return
     news = f"+{result.new_attempts:,} attempts"
