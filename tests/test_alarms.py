@@ -363,3 +363,31 @@ def test_poll_follow_says_each_alarm_its_poll_raised(cache: Cache) -> None:
     quiet: list[str] = []  # a poll that brings nothing and raises nothing says nothing
     _took(PollResult(2, "ok", "u", 0, 1, 0, 1, 0, 0, 0, 1, 1), Tally(), quiet.append)
     assert quiet == []
+
+
+def test_a_webhook_that_hangs_is_not_waited_for_again_and_again(
+        cache: Cache, hooks: list[Hook]) -> None:
+    import dataclasses
+
+    a = raised_alarm(cache)
+    hang = make_hook(hooks, hang_s=10)
+    s = sender(hang.url(), timeout_s=0.3, retries=2)
+    evs = [AlarmEvent(RAISED, dataclasses.replace(a, id=a.id + i)) for i in range(3)]
+    notifier = Notifier(s.al, cache.path, sender=s)
+    t = time.monotonic()
+    notifier.submit(evs)
+    assert notifier.wait(notifier.worst_case_s(3) + 2)
+    took = time.monotonic() - t
+    # The first alarm gets every try; once the webhook has failed them all, the next
+    # ones get one try each: about 5 timeouts, not 9.
+    assert [d.tries for d in notifier.outcomes] == [3, 1, 1]
+    assert not any(d.ok for d in notifier.outcomes)
+    assert took < 0.3 * 7, took
+    assert notifier.worst_case_s(3) < 0.3 * 6
+    # The webhook is back: the next alarm goes through at its one try.
+    hang.hang_s = 0
+    hang.release.set()
+    [d] = s.send(AlarmEvent(RAISED, a))
+    assert d.ok and d.tries == 1
+    [d] = s.send(AlarmEvent(CLEARED, a))  # and it is no longer counted as down
+    assert d.ok and d.tries == 1

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 RAISED, CLEARED = "raised", "cleared"
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 5.0
+DOWN_FOR_S = 60.0  # after failing every try, a target gets one try an alarm this long
 STDERR_SHOWN = 200  # characters of a failed command's error output kept in its note
 USER_AGENT = "noc-tui alarms"
 
@@ -140,6 +141,7 @@ class Sender:
         key = al.pagerduty_routing_key
         self.routing_key = key.get_secret_value() if key else None
         self.shown_url = redact_url(url) if url else None
+        self._down_until: dict[str, float] = {}  # target -> until when it counts as down
         # What never appears in an error: the URL, its path and query, the key.
         self.secrets = [s for s in (url, url.split("://", 1)[-1].partition("/")[2]
                                      if url else None, self.routing_key) if s]
@@ -160,14 +162,21 @@ class Sender:
                       attempt: Callable[[AlarmEvent], tuple[str | None, bool]]) -> Delivery:
         error: str | None = None
         tries = 0
-        for i in range(self.al.retries + 1):
+        # A target that has just failed every try gets one try per alarm for a while:
+        # twenty alarms into a hanging webhook must not keep a poll for twenty times
+        # every retry (it is back at the first alarm that goes through).
+        down = time.monotonic() < self._down_until.get(target, 0.0)
+        for i in range(1 if down else self.al.retries + 1):
             tries += 1
             error, retry = attempt(ev)
             if error is None:
+                self._down_until.pop(target, None)
                 return Delivery(ev.alarm.id, ev.event, target, True, tries)
-            if not retry or i == self.al.retries:
+            if not retry or down or i == self.al.retries:
                 break
             self.sleep(min(BACKOFF_CAP_S, self.backoff_base_s * 2 ** i))
+        if retry:
+            self._down_until[target] = time.monotonic() + DOWN_FOR_S
         return Delivery(ev.alarm.id, ev.event, target, False, tries,
                         _scrub(error or "failed", self.secrets))
 
@@ -255,12 +264,14 @@ class Notifier:
         return True
 
     def worst_case_s(self, n: int) -> float:
-        """How long n alarms take to send at most (every try timing out)."""
+        """How long n alarms take to send at most (every try timing out): the first
+        with every retry, the others one try each (the target counts as down)."""
         al = self.sender.al
         targets = bool(al.command) + bool(self.sender.url)
         backoff = sum(min(BACKOFF_CAP_S, self.sender.backoff_base_s * 2 ** i)
                       for i in range(al.retries))
-        return n * targets * ((al.retries + 1) * al.timeout_s + backoff)
+        first = (al.retries + 1) * al.timeout_s + backoff
+        return targets * (first + max(0, n - 1) * al.timeout_s) if n else 0.0
 
     def _work(self) -> None:
         while True:
