@@ -25,17 +25,10 @@ FULL_COLS = (Col("state", "State", 7), Col("raised", "Raised (UTC)", 19),
              Col("what", "What crossed", 40), Col("now", "Last judged", 30),
              Col("delivery", "Sent", 24))
 MEDIUM_COLS = FULL_COLS[:5]
-COMPACT_COLS = (Col("state", "State", 7), Col("raised", "Raised (UTC)", 14),
-                Col("subject", "Carrier", 16), Col("what", "What crossed", 34))
+COMPACT_COLS = (Col("state", "State", 7), Col("raised", "Raised (UTC)", 19),
+                Col("subject", "Carrier", 14), Col("what", "What crossed", 30))
 EXPORT_COLS = ["id", "state", "subject_kind", "subject_id", "subject_name", "kind", "window",
                "raised_at", "message", "last_message", "cleared_at", "acked_at", "delivery"]
-
-
-def when(ts_ms: int | None, compact: bool = False) -> str:
-    if ts_ms is None:
-        return ""
-    text = ms_to_iso(ts_ms)[:19].replace("T", " ")
-    return text[5:] if compact else text
 
 
 def state_of(alarm: Any) -> str:
@@ -123,7 +116,6 @@ class AlarmScreen(Screen):
                         "(silenced until it clears), Enter opens its carrier.")
         self.query_one("#alarm-info", Note).update(info)
         cols = COMPACT_COLS if width < 100 else MEDIUM_COLS if width < 180 else FULL_COLS
-        compact = width < 100
         hs = self.noc.health_style
         rows = []
         for a in alarms:
@@ -131,8 +123,8 @@ class AlarmScreen(Screen):
             st = {"OPEN": "bold " + hs("down"), "acked": hs("suspect"), "cleared": "dim"}[state]
             body = "dim" if state == "cleared" else ""
             by_key = {
-                "state": Text(state, style=st), "raised": fmt.lit(when(a.raised_at, compact)),
-                "cleared": fmt.lit(when(a.cleared_at)),
+                "state": Text(state, style=st), "raised": fmt.lit(fmt.when(a.raised_at)),
+                "cleared": fmt.lit(fmt.when(a.cleared_at)),
                 "subject": fmt.lit(a.subject if a.subject_kind == "carrier"
                                    else f"{a.subject_kind} {a.subject}", body),
                 "what": fmt.lit(f"{a.message} ({a.over})", body),

@@ -27,17 +27,11 @@ SEARCH_COLS = (Col("started", "Started (UTC)", 19), Col("number", "Number", 14),
                Col("cli", "CLI", 14), Col("code", "Code", 4), Col("carrier", "Carrier / TG", 18),
                Col("attempts", "Att", 3), Col("matched", "Matched", 10),
                Col("call_id", "Call-ID", 24))
-COMPACT_COLS = (Col("started", "Started (UTC)", 14), Col("number", "Number", 13),
-                Col("code", "Code", 4), Col("carrier", "Carrier/TG", 14),
-                Col("call_id", "Call-ID", 20))
+COMPACT_COLS = (Col("started", "Started (UTC)", 19), Col("number", "Number", 12),
+                Col("code", "Code", 4), Col("carrier", "Carrier/TG", 13),
+                Col("call_id", "Call-ID", 16))
 EXPORT_COLS = ["kind", "started_at", "number", "cli", "code", "carrier_id", "carrier_name",
                "attempts", "matched", "call_id", "outcome"]
-
-
-def when(ts_ms: int, compact: bool = False) -> str:
-    """'2026-11-01 11:59:58' (UTC, as the column says); '11-01 11:59:58' compact."""
-    text = ms_to_iso(ts_ms)[:19].replace("T", " ")
-    return text[5:] if compact else text
 
 
 class SearchScreen(Screen):
@@ -199,7 +193,7 @@ class SearchScreen(Screen):
             if m.subject_kind == "trunk group":
                 where = f"TG {where}"
             by_key = {
-                "started": fmt.lit(when(m.ts, compact)), "number": fmt.lit(m.number),
+                "started": fmt.lit(fmt.when(m.ts)), "number": fmt.lit(m.number),
                 "cli": fmt.lit(m.cli), "call_id": fmt.lit(m.key),
                 "code": fmt.num(str(m.code), hs("fine") if ok else ""),
                 "carrier": fmt.lit(where),
