@@ -95,8 +95,7 @@ class CallSource:
              prefix: bool) -> tuple[list[Match], bool]:
         # Attempts per field, newest first by its index (call_id: by its key, then
         # ordered here). A call has a few attempts, so 8 a call finds `limit` calls.
-        found: dict[str, tuple[int, str]] = {}  # call id -> (latest ts seen, field)
-        cut = False
+        seeks: list[_Seek] = []
         for column, label in self.FIELDS:
             value = terms.digits if column == "dst" else terms.text
             if value is None:
@@ -105,32 +104,16 @@ class CallSource:
                 values = [terms.text, terms.digits]  # as typed and as digits
             else:
                 values = [value]
-            for v in values:
-                rows, more = self._seek(conn, column, v, limit * 8, prefix)
-                cut = cut or more
-                tag = f"{label} prefix" if prefix else label
-                for call_id, ts in rows:
-                    if call_id not in found or found[call_id][0] < ts:
-                        found[call_id] = (ts, found.get(call_id, (0, tag))[1])
-        newest = sorted(found, key=lambda c: found[c][0], reverse=True)
-        if len(newest) > limit:
-            cut = True
-            newest = newest[:limit]
-        calls = self._calls(conn, newest)
+            seeks += [("attempts", "call_id", column, v, label, limit * 8) for v in values]
+        newest, matched, cut = _newest(conn, seeks, limit, prefix)
+        calls = self._calls(conn, newest, matched)
         matches = [m for c in newest if (m := calls.get(c)) is not None]
-        matches = [Match(m.kind, m.key, m.ts, m.number, m.cli, m.subject_kind,
-                         m.subject_id, m.subject_name, m.code, m.attempts,
-                         found[m.key][1]) for m in matches]
         matches.sort(key=lambda m: m.ts, reverse=True)
         return matches, cut
 
     @staticmethod
-    def _seek(conn: sqlite3.Connection, column: str, value: str, limit: int,
-              prefix: bool) -> tuple[list[tuple[str, int]], bool]:
-        return _seek(conn, "attempts", "call_id", column, value, limit, prefix)
-
-    @staticmethod
-    def _calls(conn: sqlite3.Connection, call_ids: list[str]) -> dict[str, Match]:
+    def _calls(conn: sqlite3.Connection, call_ids: list[str], matched: dict[str, str]
+               ) -> dict[str, Match]:
         """Each call as a Match: its first attempt's time and number, its last
         attempt's carrier and code (by the attempts' key)."""
         out: dict[str, Match] = {}
@@ -148,7 +131,7 @@ class CallSource:
                 first, last = atts[0], atts[-1]
                 out[call_id] = Match("call", call_id, min(a[2] for a in atts), first[3],
                                      first[4], "carrier", last[5], last[7], last[6],
-                                     len(atts), "")
+                                     len(atts), matched[call_id])
         return out
 
 
@@ -172,6 +155,30 @@ def _seek(conn: sqlite3.Connection, table: str, key: str, column: str, value: st
     return rows[:limit], more or len(rows) > limit
 
 
+
+# One seek: (table, its key column, the column searched, the value, what a match on it is
+# called, how many index entries to read).
+_Seek = tuple[str, str, str, str, str, int]
+
+
+def _newest(conn: sqlite3.Connection, seeks: list[_Seek], limit: int, prefix: bool
+            ) -> tuple[list[str], dict[str, str], bool]:
+    """The keys the seeks found, newest first by their latest row (at most `limit`);
+    what each matched on (the first seek that found it); whether more matched."""
+    found: dict[str, tuple[int, str]] = {}  # key -> (latest ts seen, what matched)
+    cut = False
+    for table, key, column, value, label, reads in seeks:
+        rows, more = _seek(conn, table, key, column, value, reads, prefix)
+        cut = cut or more
+        tag = f"{label} prefix" if prefix else label
+        for k, ts in rows:
+            if k not in found or found[k][0] < ts:
+                found[k] = (ts, found.get(k, (0, tag))[1])
+    newest = sorted(found, key=lambda k: found[k][0], reverse=True)
+    if len(newest) > limit:
+        cut, newest = True, newest[:limit]
+    return newest, {k: found[k][1] for k in newest}, cut
+
 class DeliverySource:
     """Inbound deliveries (issue 15): by the DID called, the caller, the delivery id."""
 
@@ -180,24 +187,16 @@ class DeliverySource:
         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'deliveries'"
                         ).fetchone() is None:
             return [], False  # a cache from before inbound delivery
-        found: dict[str, tuple[int, str]] = {}
-        cut = False
-        seeks = [("delivery_attempts", "caller", terms.text, "CLI"),
-                 ("deliveries", "delivery_id", terms.text, "Call-ID")]
+        seeks: list[_Seek] = [
+            ("delivery_attempts", "delivery_id", "caller", terms.text, "CLI", limit * 4),
+            ("deliveries", "delivery_id", "delivery_id", terms.text, "Call-ID", limit * 4)]
         if terms.digits is not None:
-            seeks.insert(0, ("deliveries", "did", terms.digits, "number"))
+            seeks.insert(0, ("deliveries", "delivery_id", "did", terms.digits, "number",
+                             limit * 4))
             if terms.digits != terms.text:
-                seeks.insert(2, ("delivery_attempts", "caller", terms.digits, "CLI"))
-        for table, column, value, label in seeks:
-            rows, more = _seek(conn, table, "delivery_id", column, value, limit * 4, prefix)
-            cut = cut or more
-            tag = f"{label} prefix" if prefix else label
-            for key, ts in rows:
-                if key not in found or found[key][0] < ts:
-                    found[key] = (ts, found.get(key, (0, tag))[1])
-        newest = sorted(found, key=lambda k: found[k][0], reverse=True)
-        if len(newest) > limit:
-            cut, newest = True, newest[:limit]
+                seeks.insert(2, ("delivery_attempts", "delivery_id", "caller", terms.digits,
+                                 "CLI", limit * 4))
+        newest, matched, cut = _newest(conn, seeks, limit, prefix)
         matches = []
         for i in range(0, len(newest), 500):
             chunk = newest[i:i + 500]
@@ -211,7 +210,7 @@ class DeliverySource:
                     f"({','.join('?' * len(chunk))})", chunk):
                 key, ts, did, gid, name, n, outcome, caller, code = row
                 matches.append(Match("delivery", key, ts, did, caller, "trunk group", gid,
-                                     name, code or 0, n, found[key][1], outcome))
+                                     name, code or 0, n, matched[key], outcome))
         matches.sort(key=lambda m: m.ts, reverse=True)
         return matches, cut
 
