@@ -32,7 +32,6 @@ from types import FrameType
 from typing import IO, TYPE_CHECKING
 
 from noc_tui.alerts.delivery import event_text, events
-from noc_tui.records.printable import printable_lines
 from noc_tui.records.timefmt import ms_to_iso, now_ms, parse_duration
 from noc_tui.settings_view import default_config_path
 from noc_tui.store.cache import CacheError
@@ -46,6 +45,7 @@ from noc_tui.sync.poller import (
     Poller,
     PollLocked,
     PollResult,
+    speaker,
 )
 
 if TYPE_CHECKING:
@@ -128,11 +128,7 @@ def run_follow_command(
 ) -> int:
     """`noc-tui poll --follow`: polls until SIGINT or SIGTERM; see the module's doc."""
 
-    def say(text: str) -> None:
-        # The switch's error text and file names: escaped for the terminal or the log.
-        out.write(f"noc-tui poll: {printable_lines(text)}\n")
-        out.flush()
-
+    say = speaker(out)
     poller = Poller(settings, cache_path, url=url, token=token)
     tally = Tally()
     with _stop_signals():

@@ -754,6 +754,17 @@ class ProgressBar:
             self.out.flush()
 
 
+def speaker(out: IO[str]) -> Callable[[str], None]:
+    """How `noc-tui poll` (and --follow) speaks on `out`: one line a message, its text
+    (the switch's error text, file names) escaped for the terminal or the log."""
+
+    def say(text: str) -> None:
+        out.write(f"noc-tui poll: {printable_lines(text)}\n")
+        out.flush()
+
+    return say
+
+
 def run_poll_command(
     settings: Settings,
     cache_path: str | Path,
@@ -767,11 +778,7 @@ def run_poll_command(
     """`noc-tui poll`: one poll, a one-line summary or a clear error; the exit status is
     0 everything taken, 1 records quarantined, 2 the poll could not run or failed."""
 
-    def say(text: str) -> None:
-        # The switch's error text, file names: escaped for the terminal.
-        out.write(f"noc-tui poll: {printable_lines(text)}\n")
-        out.flush()
-
+    say = speaker(out)
     where = config_path or default_config_path()
     if settings.source.kind == "apiv1" and not (url or settings.source.url):
         say(f"no switch URL configured: set source.url in {where} "
