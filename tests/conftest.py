@@ -21,23 +21,24 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(var)
 
 
+# A scripted switch's answer to one request: (status, headers, body).
+Script = Callable[[BaseHTTPRequestHandler], tuple[int, dict[str, str], bytes]]
+
+
 @pytest.fixture
-def json_switch() -> Iterator[Callable[[dict[str, bytes]], str]]:
-    """A switch on loopback that answers each path (query ignored) with a fixed JSON
-    body, 404 otherwise: for pages the demo switch never serves. Gives its URL."""
+def scripted() -> Iterator[Callable[[Script], str]]:
     servers: list[ThreadingHTTPServer] = []
 
-    def start(bodies: dict[str, bytes]) -> str:
+    def start(script: Script) -> str:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
                 pass
 
             def do_GET(self) -> None:
-                body = bodies.get(self.path.split("?", 1)[0])
-                status = 200 if body is not None else 404
-                body = body if body is not None else b'{"error": "unknown path"}'
+                status, headers, body = script(self)
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                for k, v in headers.items():
+                    self.send_header(k, v)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -52,6 +53,23 @@ def json_switch() -> Iterator[Callable[[dict[str, bytes]], str]]:
     for srv in servers:
         srv.shutdown()
         srv.server_close()
+
+
+@pytest.fixture
+def json_switch(scripted: Callable[[Script], str]) -> Callable[[dict[str, bytes]], str]:
+    """A switch on loopback that answers each path (query ignored) with a fixed JSON
+    body, 404 otherwise: for pages the demo switch never serves. Gives its URL."""
+
+    def start(bodies: dict[str, bytes]) -> str:
+        def script(h: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+            body = bodies.get(h.path.split("?", 1)[0])
+            if body is None:
+                return 404, {"Content-Type": "application/json"}, b'{"error": "unknown path"}'
+            return 200, {"Content-Type": "application/json"}, body
+
+        return scripted(script)
+
+    return start
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -31,6 +32,9 @@ from noc_tui.sources.base import (
     SourceError,
 )
 from noc_tui.sources.http import retry_after as _retry_after
+
+if TYPE_CHECKING:
+    from tests.conftest import Script
 
 T0 = now_ms() // HOUR_MS * HOUR_MS - HOUR_MS
 FAST = {"backoff_base_s": 0.005, "backoff_cap_s": 0.02}
@@ -175,40 +179,7 @@ def test_bad_url_rejected_and_credentials_hidden() -> None:
     client.close()
 
 
-# -- a scripted server for what the demo switch does not do ---------------------------
-
-
-Script = Callable[[BaseHTTPRequestHandler], tuple[int, dict[str, str], bytes]]
-
-
-@pytest.fixture
-def scripted() -> Iterator[Callable[[Script], str]]:
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(script: Script) -> str:
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                status, headers, body = script(self)
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        servers.append(srv)
-        return f"http://127.0.0.1:{srv.server_address[1]}"
-
-    yield start
-    for srv in servers:
-        srv.shutdown()
-        srv.server_close()
+# -- a scripted server for what the demo switch does not do: tests/conftest.py ------
 
 
 def test_basic_auth(scripted: Callable[[Script], str]) -> None:
