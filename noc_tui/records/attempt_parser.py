@@ -272,10 +272,7 @@ class AttemptParser:
         # A line like `{...},{...}` would count twice inside the array.
         if len(items) != len(lines):
             return self._one_by_one(lines, where)
-        try:
-            parsed = self._store(items, [], lines, where, colons=colons, loose=loose)
-        except OverflowError:  # a number over 64 bits somewhere: record by record
-            return self._one_by_one(lines, where)
+        parsed = self._store(items, [], lines, where, colons=colons, loose=loose)
         assert parsed is not None  # with the texts at hand, every item finds its path
         return parsed
 
@@ -286,7 +283,7 @@ class AttemptParser:
             items, loose = _decode_many(raw)
             parsed = self._store(items, [], None, where, colons=_colons(bytes(raw)),
                                  loose=loose)
-        except (msgspec.ValidationError, OverflowError):  # OverflowError: over 64 bits
+        except msgspec.ValidationError:
             parsed = None
         except msgspec.DecodeError:
             return self._one_by_one(item_texts(body), where)
@@ -306,12 +303,7 @@ class AttemptParser:
                 positions.append(i)
             except ValueError:  # msgspec.DecodeError, or bytes that are not UTF-8
                 odd.append((i, text))
-        try:
-            parsed = self._store(items, odd, texts, where, positions, loose=True)
-        except OverflowError:
-            # A number over 64 bits, which SQLite cannot hold: all through pydantic,
-            # which finds and words it (formats), rarely enough to be worth no more.
-            parsed = self._store([], list(enumerate(texts)), texts, where, [], loose=True)
+        parsed = self._store(items, odd, texts, where, positions, loose=True)
         assert parsed is not None  # with the texts at hand, every item finds its path
         return parsed
 
