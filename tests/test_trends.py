@@ -78,6 +78,18 @@ def test_the_chart_draws_scales_no_data_and_a_time_axis() -> None:
     assert "18h" in text[4] and "11-01" in text[4]  # midnight names its day
 
 
+def test_a_one_row_chart_gives_its_scale_not_a_value() -> None:
+    """At 80x24 each series has one row: its gutter says the top of the scale ("≤"),
+    so a carrier at ASR 0% never reads "ASR 100%", and a big count is not cut."""
+    starts = [iso_to_ms("2026-10-31T18:00:00Z") + i * HOUR_MS for i in range(12)]
+    text = chart_text(starts, HOUR_MS, [
+        ChartSeries("Attempts", [1_234_567.0] * 12, "", lambda x: f"{x:,.0f}", short="Att"),
+        ChartSeries("ASR", [0.0] * 12, "", lambda x: f"{x:.0%}", top=1.0, floor=True)],
+        "per hour, UTC", 15 + 24, 3).plain.splitlines()
+    assert text[0].startswith("Att ≤1,234,567 ")
+    assert text[1].startswith("ASR ≤100% ")
+
+
 async def test_the_summary_tab_charts_live_and_daily_and_the_list_a_trend(
         cache_path: Path, tmp_path: Path) -> None:
     from noc_tui.ui.app import NocApp
@@ -101,7 +113,8 @@ async def test_the_summary_tab_charts_live_and_daily_and_the_list_a_trend(
         await pilot.press("5")
         await settle(pilot)
         text = screen_text(app)
-        for label in ("Attempts", "ASR", "Failovers", "per hour, UTC"):
+        # At 80x24 each series has one row: its short label and the top of its scale.
+        for label in ("Att ≤", "ASR ≤100%", "FO ≤", "per hour, UTC"):
             assert label in text, label
         await pilot.press("t")
         await settle(pilot)
@@ -109,5 +122,5 @@ async def test_the_summary_tab_charts_live_and_daily_and_the_list_a_trend(
         await pilot.press("t")
         await settle(pilot)
         text = screen_text(app)
-        assert "Failovers" not in text and "per day" not in text  # monthly: the table
+        assert "FO ≤" not in text and "per day" not in text  # monthly: the table
         assert not app.screen.query_one("#trend-chart").display

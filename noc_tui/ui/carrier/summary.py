@@ -118,11 +118,11 @@ class SummaryPane(CarrierPart):
         per = "hour" if trend.period == "live" else "day"
         chart.show(trend.starts, trend.step_ms, [
             ChartSeries("Attempts", trend.attempts, self.app.current_theme.primary or "",
-                        fmt.count),
+                        fmt.count, short="Att"),
             ChartSeries("ASR", trend.asr, app.health_style("fine"), lambda x: f"{x:.0%}",
                         top=1.0, floor=True),
             ChartSeries("Failovers", trend.failovers, app.health_style("degraded"),
-                        fmt.count),
+                        fmt.count, short="FO"),
         ], f"per {per}, UTC")
 
     def _render_rows(self) -> None:

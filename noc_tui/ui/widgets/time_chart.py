@@ -33,6 +33,7 @@ class ChartSeries:
     scale: Callable[[float], str]  # writes the top of the scale ("1,234", "100%")
     top: float | None = None  # a fixed top (ASR: 1.0); None: the largest value
     floor: bool = False  # any value shows at least an eighth (ASR 0% is not "no calls")
+    short: str | None = None  # the label where the scale shares its row ("Att ≤1,234")
 
 
 class TimeChart(Widget):
@@ -79,7 +80,9 @@ def chart_text(starts: list[int], step_ms: int, series: list[ChartSeries], axis_
                    for v in s.values]
         for r in range(rows):
             if rows == 1:
-                gutter = f"{s.label} {s.scale(top)}"
+                # "≤" as on two rows: the top of the scale, never read as a value (a
+                # carrier at 0% showed "ASR 100%"); the short label leaves it room.
+                gutter = f"{s.short or s.label} ≤{s.scale(top)}"
             else:
                 gutter = s.label if r == 0 else f"≤{s.scale(top)}" if r == 1 else ""
             line = Text(gutter[:GUTTER - 1].ljust(GUTTER), style="bold" if r == 0 else "dim",
