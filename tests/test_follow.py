@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -66,6 +66,14 @@ class Follower:
                 left = deadline - time.monotonic()
                 assert left > 0 and self.proc.poll() is None, \
                     f"no line matching {pattern!r}; said:\n" + "\n".join(self.lines)
+                self._seen.wait(min(left, 0.2))
+
+    def wait_until(self, ok: Callable[[], bool], timeout_s: float = 5.0) -> None:
+        """Until ok() holds, re-checked as lines arrive; gives up quietly after timeout_s
+        (the caller asserts what it needs)."""
+        deadline = time.monotonic() + timeout_s
+        with self._seen:
+            while not ok() and (left := deadline - time.monotonic()) > 0:
                 self._seen.wait(min(left, 0.2))
 
     def signal(self, sig: int) -> tuple[int, float]:
@@ -120,6 +128,20 @@ def _config(tmp_path: Path, url: str, page_limit: int = 200) -> Path:
     return path
 
 
+def _wait_for_poll_started_after(path: Path, ms: int, timeout_s: float = 10.0) -> None:
+    """Until a poll that started at or after `ms` (wall clock) has ended well."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with Cache(path, readonly=True) as cache:
+            done = cache.conn.execute(
+                "SELECT count(*) FROM poll_runs WHERE started_at >= ? AND status = 'ok'",
+                (ms,)).fetchone()[0]
+        if done:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no poll started after {ms} ended ok within {timeout_s} s")
+
+
 def _attempts(path: Path) -> int:
     with Cache(path, readonly=True) as cache:
         return int(cache.counts()["attempts"])
@@ -144,12 +166,18 @@ def test_follow_takes_new_attempts_poll_after_poll_and_stops_on_sigterm(
     assert first > 0 and f.new_attempts() == first
     for step in (1, 2):
         said = len(f.lines)
+        moved_ms = time.time_ns() // 1_000_000
         clock.ms += 20 * MINUTE_MS  # 20 minutes of calls end: the switch publishes them
         f.wait_for(NEW.pattern, after=said)
+        # A poll under way when the clock moved may have passed the place of some new
+        # calls (they are behind its cursor); the next poll's overlap brings them. Judge
+        # the cache once a poll that began after the move has ended.
+        _wait_for_poll_started_after(cache, moved_ms)
         assert _attempts(cache) > first
         first = _attempts(cache)
         # What each poll said it brought adds up to what the cache holds, and the cache
         # holds exactly what the switch serves: none lost, none twice.
+        f.wait_until(lambda: f.new_attempts() == first)
         assert f.new_attempts() == first, step
         assert_exact(sw, cache)
     time.sleep(1.5)  # polls that bring nothing say nothing
