@@ -89,7 +89,8 @@ def legend(settings: Any, window: str) -> list[tuple[str, str]]:
         ("Hlth", f"DOWN CF >= {hs.down_consecutive_failures}; SUSP FAS or Halt >= "
                  f"{al.halt_violations}; DEGR ASR < {_pct(hs.degraded_asr)} (>= "
                  f"{hs.degraded_min_attempts} att) or CF >= "
-                 f"{hs.degraded_consecutive_failures}; else ok"),
+                 f"{hs.degraded_consecutive_failures}; — unknown (no failed attempts "
+                 "in the records); else ok"),
         ("Att", f"attempts in the {window} window (each carrier tried for a call)"),
         ("ASR", "answer-seizure ratio: attempts answered 2xx / attempts"),
         ("ACD", "average call duration: seconds of the answered attempts / answered"),
