@@ -177,7 +177,7 @@ def test_follow_takes_new_attempts_poll_after_poll_and_stops_on_sigterm(
         first = _attempts(cache)
         # What each poll said it brought adds up to what the cache holds, and the cache
         # holds exactly what the switch serves: none lost, none twice.
-        f.wait_until(lambda: f.new_attempts() == first)
+        f.wait_until(lambda want=first: f.new_attempts() == want)
         assert f.new_attempts() == first, step
         assert_exact(sw, cache)
     time.sleep(1.5)  # polls that bring nothing say nothing
