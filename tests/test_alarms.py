@@ -23,6 +23,7 @@ from noc_tui.alerts.delivery import (
     AlarmEvent,
     Notifier,
     Sender,
+    drain_at_quit,
     event_text,
     redact_url,
     webhook_body,
@@ -391,3 +392,38 @@ def test_a_webhook_that_hangs_is_not_waited_for_again_and_again(
     assert d.ok and d.tries == 1
     [d] = s.send(AlarmEvent(CLEARED, a))  # and it is no longer counted as down
     assert d.ok and d.tries == 1
+
+
+def test_quitting_sends_what_is_queued_and_names_what_could_not_go(
+        cache: Cache, hooks: list[Hook]) -> None:
+    a = raised_alarm(cache)
+    said: list[str] = []
+    # A webhook that answers slowly: what the dashboard queued just before quitting
+    # still goes out, and the operator is told it is being sent.
+    slow = make_hook(hooks, hang_s=0.4)
+    notifier = Notifier(sender(slow.url(), timeout_s=2.0).al, cache.path,
+                        sender=sender(slow.url(), timeout_s=2.0))
+    notifier.submit([AlarmEvent(RAISED, a), AlarmEvent(CLEARED, a)])
+    assert len(notifier.untried()) >= 1
+    drain_at_quit(notifier, said.append, limit_s=5.0)
+    assert said == ["sending 2 alarms raised before quitting (at most 5 s)"]
+    assert notifier.untried() == [] and len(slow.bodies) == 2
+    assert all(d.ok for d in notifier.outcomes)
+    # A webhook that hangs past the bound: the alarm is named as not sent, the wait
+    # stays bounded, and the URL's secret is not in anything said.
+    said.clear()
+    hang = make_hook(hooks, hang_s=10)
+    s = sender(hang.url(), timeout_s=3.0, retries=0)
+    stuck = Notifier(s.al, cache.path, sender=s)
+    stuck.submit([AlarmEvent(RAISED, a)])
+    t = time.monotonic()
+    drain_at_quit(stuck, said.append, limit_s=0.5)
+    assert time.monotonic() - t < 1.5
+    assert said[0] == "sending 1 alarm raised before quitting (at most 0.5 s)"
+    assert said[-1] == (f"not sent, time ran out: #{a.id} (raised); the alarms screen "
+                        "lists them")
+    assert not any("SECRET" in line for line in said)
+    # Nothing queued: nothing said.
+    said.clear()
+    drain_at_quit(Notifier(s.al, cache.path, sender=s), said.append)
+    assert said == []

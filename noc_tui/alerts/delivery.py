@@ -233,6 +233,7 @@ class Notifier:
         self._queue: queue.Queue[AlarmEvent | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._untried: list[AlarmEvent] = []  # submitted, not yet tried: said at quit
 
     @property
     def enabled(self) -> bool:
@@ -249,9 +250,16 @@ class Notifier:
                 self._thread = threading.Thread(target=self._work, name="alarm-delivery",
                                                 daemon=True)
                 self._thread.start()
+        with self._lock:
+            self._untried.extend(evs)
         for ev in evs:
             self._queue.put(ev)
         return len(evs)
+
+    def untried(self) -> list[AlarmEvent]:
+        """What was submitted and not yet tried, oldest first."""
+        with self._lock:
+            return list(self._untried)
 
     def wait(self, timeout_s: float) -> bool:
         """Wait until everything submitted was tried (headless use); False if time ran
@@ -289,6 +297,9 @@ class Notifier:
                     ev.alarm.id if ev else 0, ev.event if ev else "", "?", False, 0,
                     _scrub(f"{type(exc).__name__}: {exc}", self.sender.secrets)))
             finally:
+                if ev is not None:
+                    with self._lock:
+                        self._untried.remove(ev)
                 self._queue.task_done()
 
     def _note(self, outcome: Delivery) -> None:
@@ -304,6 +315,28 @@ class Notifier:
             if self._thread is not None and self._thread.is_alive():
                 self._queue.put(None)
 
+
+
+def drain_at_quit(notifier: Notifier, say: Callable[[str], None],
+                  limit_s: float = 10.0) -> None:
+    """After the dashboard closed: alarms it raised and had not sent yet get up to
+    `limit_s` to go out (the operator quitting is no reason to lose a page), and
+    whatever did not go is named, so nobody believes it reached anyone."""
+    left = notifier.untried()
+    if not left or not notifier.enabled:
+        return
+    bound = min(limit_s, notifier.worst_case_s(len(left)) + 1.0)
+    say(f"sending {len(left)} alarm{'s' if len(left) != 1 else ''} raised before quitting "
+        f"(at most {bound:.3g} s)")
+    tried_before = len(notifier.outcomes)
+    notifier.wait(bound)
+    for d in notifier.outcomes[tried_before:]:
+        if not d.ok:
+            say(f"alarm #{d.alarm_id} ({d.event}) not delivered: {d.error}")
+    unsent = notifier.untried()
+    if unsent:
+        ids = ", ".join(f"#{ev.alarm.id} ({ev.event})" for ev in unsent)
+        say(f"not sent, time ran out: {ids}; the alarms screen lists them")
 
 
 def report_and_wait(notifier: Notifier, evs: list[AlarmEvent],

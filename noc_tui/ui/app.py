@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -645,7 +646,24 @@ def run_app(app: NocApp) -> int:
         result = app.run()
     finally:
         terminal.set_graceful(None)
+        _send_what_is_left(app)
     return result if isinstance(result, int) else (app.return_code or 0)
+
+
+def _send_what_is_left(app: NocApp) -> None:
+    """The terminal is back: alarms the dashboard's polls raised but had not sent yet
+    go now, said on stderr (lost quietly with the process otherwise)."""
+    notifier = getattr(app.polls.poller, "notifier", None)
+    if notifier is None:
+        return
+    from noc_tui.alerts.delivery import drain_at_quit
+
+    def say(text: str) -> None:
+        sys.stderr.write(f"noc-tui: {printable_lines(text)}\n")
+        sys.stderr.flush()
+
+    with contextlib.suppress(OSError, KeyboardInterrupt):  # a hung-up terminal: no one to tell
+        drain_at_quit(notifier, say)
 
 
 def run_dashboard(
