@@ -304,6 +304,12 @@ class AlarmSettings(_Section):
     asr_min_attempts: int = Field(50, ge=1)
     halt_violations: int = Field(1, ge=1)
     fas_suspect: bool = True
+    # A trunk group's: registered on no edge (its customer's PBX gets no call); lost
+    # deliveries; the share of deliveries taken at the first try, once enough came in.
+    trunk_unregistered: bool = True
+    trunk_lost_deliveries: int = Field(5, ge=1)
+    trunk_first_try_floor: float = Field(0.50, ge=0, le=1)
+    trunk_first_try_min_offered: int = Field(20, ge=1)
     window: Literal["1h", "24h", "7d"] = "1h"
     # Run for every alarm raised (and cleared): an argument list, no shell; the alarm
     # as JSON on its standard input and in NOC_TUI_ALARM_* variables.

@@ -427,3 +427,51 @@ def test_quitting_sends_what_is_queued_and_names_what_could_not_go(
     said.clear()
     drain_at_quit(Notifier(s.al, cache.path, sender=s), said.append)
     assert said == []
+
+
+def test_trunk_groups_raise_their_own_alarms_once_and_clear(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from noc_tui.cli import main
+    from tests.inbound_data import att as delivery
+    from tests.inbound_data import group, reg, write_jsonl
+
+    data = tmp_path / "data"
+    write_jsonl(data / "trunk_groups.jsonl", [
+        group("g1", name="Acme [bold]PBX\x1b[2J"), group("g2"), group("g3")])
+    write_jsonl(data / "registrations.jsonl", [
+        reg("g2", "trunk1", "2026-11-01T08:00:00Z"), reg("g3", "trunk1", "2026-11-01T08:00:00Z"),
+        reg("g3", "trunk2", "2026-11-01T08:00:00Z")])
+    # g2: six deliveries, each lost at its only attempt (a 500 from the PBX, trunk2 never
+    # tried: the chain ends); g3: six answered at the first try.
+    write_jsonl(data / "deliveries.jsonl", [
+        delivery(f"{gid}-{i}", 1, code, gid=gid, at=f"2026-11-01T11:0{i}:00Z")
+        for gid, code in (("g2", 500), ("g3", 200)) for i in range(6)])
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[alarms]\nwindow = \"24h\"\ntrunk_lost_deliveries = 6\n"
+                   "trunk_first_try_min_offered = 6\n")
+    db = tmp_path / "c.db"
+    base = ["--config", str(cfg), "--cache", str(db), "import", str(data)]
+    main([*base, "--now", "2026-11-01T12:00:00Z"])
+    said = capsys.readouterr().err
+    with Cache(db, readonly=True) as c:
+        opened = {(a.subject_id, a.kind): a for a in open_alarms(c.conn, "trunk group")}
+    assert set(opened) == {("g1", "unregistered"), ("g2", "lost_deliveries"),
+                           ("g2", "first_try_floor")}
+    assert opened[("g1", "unregistered")].message == \
+        "registered on no edge (trunk1, trunk2)"
+    assert opened[("g2", "lost_deliveries")].message == "6 deliveries lost (alarm at 6)"
+    assert opened[("g2", "first_try_floor")].message == \
+        "first try 0% of 6 deliveries, below the floor of 50%"
+    # Said once each, naming the trunk group; its name's escape sequence stays inert.
+    assert said.count("ALARM trunk group") == 3
+    assert "ALARM trunk group Acme [bold]PBX\\x1b[2J (g1): registered on no edge" in said
+    assert "\x1b" not in said
+    # The same records again, a day later: the lost deliveries left the window, those
+    # alarms clear; g1 is still registered nowhere: not raised again.
+    main([*base, "--now", "2026-11-02T12:00:00Z"])
+    said = capsys.readouterr().err
+    assert "ALARM trunk group" not in said
+    assert said.count("CLEARED trunk group Group g2 (g2)") == 2
+    with Cache(db, readonly=True) as c:
+        assert [(a.subject_id, a.kind) for a in open_alarms(c.conn, "trunk group")] == \
+            [("g1", "unregistered")]

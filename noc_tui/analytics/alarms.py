@@ -10,8 +10,9 @@ carriers' ("trunk group"), recorded the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from noc_tui.analytics.inbound import stored_trunk_groups
 from noc_tui.analytics.metrics import stored_metrics
 from noc_tui.analytics.views import WINDOWS, alarms
 from noc_tui.store.alarms import Alarm, record
@@ -30,15 +31,41 @@ class AlarmChanges:
         return bool(self.raised or self.cleared)
 
 
+def trunk_group_alarms(row: dict[str, Any], al: AlarmSettings) -> dict[str, str]:
+    """Alarm kind -> reason in words, for every threshold a trunk group's row of the
+    trunk-group list is across."""
+    out: dict[str, str] = {}
+    registered = row.get("registered") or {}
+    if al.trunk_unregistered and registered and not any(registered.values()):
+        out["unregistered"] = f"registered on no edge ({', '.join(registered)})"
+    lost = row.get("lost") or 0
+    if lost >= al.trunk_lost_deliveries:
+        out["lost_deliveries"] = (f"{lost} deliveries lost (alarm at "
+                                  f"{al.trunk_lost_deliveries})")
+    rate = row.get("first_try_rate")
+    counted = (row.get("offered") or 0) - (row.get("abandoned") or 0)
+    if rate is not None and counted >= al.trunk_first_try_min_offered \
+            and rate < al.trunk_first_try_floor:
+        out["first_try_floor"] = (f"first try {rate:.0%} of {counted} deliveries, below the "
+                                  f"floor of {al.trunk_first_try_floor:.0%}")
+    return out
+
+
 def judge_alarms(cache: Cache, al: AlarmSettings) -> AlarmChanges:
-    """Record the carriers' crossings at the stored figures' time; nothing when no
-    figures are stored yet."""
-    stored = stored_metrics(cache, WINDOWS[al.window])
-    if stored is None:
-        return AlarmChanges()
-    at, rows = stored
-    across = {(r["id"], kind): why for r in rows for kind, why in alarms(r, al).items()}
-    names = {r["id"]: r.get("name") for r in rows}
-    with cache.transaction() as conn:
-        raised, cleared = record(conn, "carrier", across, names, al.window, at)
-    return AlarmChanges(raised, cleared)
+    """Record the carriers' and the trunk groups' crossings at the stored figures' time;
+    nothing for a side whose figures are not stored yet."""
+    changes = AlarmChanges()
+    window_s = WINDOWS[al.window]
+    for kind, stored, judge in (("carrier", stored_metrics(cache, window_s), alarms),
+                                ("trunk group", stored_trunk_groups(cache, window_s),
+                                 trunk_group_alarms)):
+        if stored is None:
+            continue
+        at, rows = stored
+        across = {(r["id"], k): why for r in rows for k, why in judge(r, al).items()}
+        names = {r["id"]: r.get("name") for r in rows}
+        with cache.transaction() as conn:
+            raised, cleared = record(conn, kind, across, names, al.window, at)
+        changes.raised += raised
+        changes.cleared += cleared
+    return changes
