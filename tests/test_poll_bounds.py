@@ -12,6 +12,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -217,8 +218,25 @@ def _contact(i: int, notes: str) -> dict[str, Any]:
             "notes": notes}
 
 
+def _carriers(n: int, name_chars: int, per_page: int) -> Any:
+    """A switch listing n carriers, `per_page` a page by cursor, each name about
+    `name_chars` long; empty pages for the other listings."""
+    def respond(h: BaseHTTPRequestHandler) -> None:
+        url = urlsplit(h.path)
+        if not url.path.endswith("/carriers"):
+            empty_page(h)
+            return
+        start = int(parse_qs(url.query).get("cursor", ["0"])[0])
+        end = min(n, start + per_page)
+        send(h, 200, page([{"id": f"C{i:06d}", "name": f"carrier {i} " + "n" * name_chars}
+                           for i in range(start, end)], str(end) if end < n else None))
+
+    return respond
+
+
 # Each just under the 64 MB limit: what a valid page of that size costs is bounded, and
-# so are the tricks that would make the poll build far more than the page.
+# so are the tricks that would make the poll build far more than the page. Then what
+# the switch may send in many pages: every carrier is in each stored window's list.
 PAGES = {
     "gzip-bomb": lambda: gzip_bomb(member_mb=100),
     "gzip-members": lambda: gzip_bomb(member_mb=1, members=1024),  # 1 GB expanded
@@ -230,14 +248,24 @@ PAGES = {
         [_contact(i, "x" * 12_000) for i in range(5000)])),
     "one-huge-record": lambda: _only("attempts", page(
         [_attempt(0, "x" * 60_000_000), _attempt(1, "ok")])),
+    "50k-carriers": lambda: _carriers(50_000, 0, 5000),  # 192 MB before the lists streamed
+    "long-names": lambda: _carriers(5000, 12_000, 2500),  # 60 MB of names; 303 MB before
 }
+CARRIERS = {"50k-carriers": 50_000, "long-names": 5000}
 
 
 @pytest.mark.parametrize("case", list(PAGES))
 def test_peak_memory_of_a_poll_stays_under_150_mb(tmp_path: Path, case: str) -> None:
+    db = tmp_path / "c.db"
     with serving(PAGES[case]()) as url:
-        got = _poll_in_a_child(url, tmp_path / "c.db")
-    if case.startswith("big-"):
+        got = _poll_in_a_child(url, db)
+    if case in CARRIERS:
+        n = CARRIERS[case]
+        assert got["status"] == "ok" and got["taken"] == n, got
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT window_s, count(*) FROM window_metrics GROUP BY 1 "
+                                "ORDER BY 1").fetchall() == [(3600, n), (86400, n), (604800, n)]
+    elif case.startswith("big-"):
         assert got["status"] == "ok" and got["taken"] == 5000, got
     elif case == "one-huge-record":
         assert got["status"] == "ok" and (got["taken"], got["quarantined"]) == (1, 1), got

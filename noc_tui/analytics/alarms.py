@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from noc_tui.analytics.inbound import stored_trunk_groups
-from noc_tui.analytics.metrics import stored_metrics
+from noc_tui.analytics.metrics import stored_rows
 from noc_tui.analytics.views import WINDOWS, alarms
 from noc_tui.store.alarms import Alarm, record
 
@@ -56,14 +56,20 @@ def judge_alarms(cache: Cache, al: AlarmSettings) -> AlarmChanges:
     nothing for a side whose figures are not stored yet."""
     changes = AlarmChanges()
     window_s = WINDOWS[al.window]
-    for kind, stored, judge in (("carrier", stored_metrics(cache, window_s), alarms),
+    for kind, stored, judge in (("carrier", stored_rows(cache, window_s), alarms),
                                 ("trunk group", stored_trunk_groups(cache, window_s),
                                  trunk_group_alarms)):
         if stored is None:
             continue
         at, rows = stored
-        across = {(r["id"], k): why for r in rows for k, why in judge(r, al).items()}
-        names = {r["id"]: r.get("name") for r in rows}
+        across: dict[tuple[str, str], str] = {}
+        names: dict[str, str | None] = {}
+        # A row at a time, the names of the subjects across only: the whole list of
+        # 50,000 carriers took a poll past its 150 MB.
+        for r in rows:
+            for k, why in judge(r, al).items():
+                across[(r["id"], k)] = why
+                names[r["id"]] = r.get("name")
         with cache.transaction() as conn:
             raised, cleared = record(conn, kind, across, names, al.window, at)
         changes.raised += raised

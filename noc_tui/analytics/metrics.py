@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -380,12 +380,19 @@ def _failovers(
 # -- the carrier list -------------------------------------------------------------------
 
 
-def _carrier_rows(cache: Cache) -> list[tuple[str, str | None, str | None, str | None]]:
+def _carrier_rows(cache: Cache) -> Iterator[tuple[str, str | None, str | None]]:
+    """(id, name, status) of every carrier, known or only seen in attempts, in id order:
+    a cursor, so that a refresh never holds every carrier's name at once."""
     return cache.conn.execute(
-        "SELECT id, name, status, halt_codes FROM carriers UNION ALL "
-        "SELECT id, NULL, NULL, NULL FROM attempt_carriers "
+        "SELECT id, name, status FROM carriers UNION ALL "
+        "SELECT id, NULL, NULL FROM attempt_carriers "
         "WHERE id NOT IN (SELECT id FROM carriers) ORDER BY 1"
-    ).fetchall()
+    )
+
+
+def _carrier_ids(cache: Cache) -> list[str]:
+    return [cid for (cid,) in cache.conn.execute(
+        "SELECT id FROM carriers UNION SELECT id FROM attempt_carriers")]
 
 
 def carrier_metrics(
@@ -397,19 +404,26 @@ def carrier_metrics(
 
     `failures` may pass consecutive failures already counted for this now (they do not
     depend on the window), `consistency` the figures of a refresh's consistency pass."""
+    if failures is None:
+        failures = {cid: consecutive_failures(cache, cid, now_ms)[0]
+                    for cid in _carrier_ids(cache)}
+    return list(_window_rows(cache, now_ms, window_s, settings, failures, consistency))
+
+
+def _window_rows(
+    cache: Cache, now_ms: int, window_s: int, settings: MetricSettings | None,
+    failures: dict[str, int], consistency: dict[str, tuple[int, int, int]] | None,
+) -> Iterator[dict[str, Any]]:
+    """The rows of carrier_metrics one at a time, in id order: a refresh stores each as
+    it comes, so its memory does not grow with the number of carriers."""
     st = _settings(cache, settings)
     start, end = _window(now_ms, window_s)
-    carriers = _carrier_rows(cache)
-    if failures is None:
-        failures = {cid: consecutive_failures(cache, cid, now_ms)[0] for cid, *_ in carriers}
-    halts = {cid: halt_set(hc, st) for cid, _n, _s, hc in carriers}
     sums = _sums(cache, start, end)
     cons = _consistency(cache, start, end) if consistency is None else consistency
-    fo = _failovers(cache, start, end, halts, st)
+    fo = _failovers(cache, start, end, _halt_map(cache, st), st)
     tot_att = sum(v["attempts"] for v in sums.values())
     tot_404 = sum(v["n404"] for v in sums.values())
-    result = []
-    for cid, name, status, _hc in carriers:
+    for cid, name, status in _carrier_rows(cache):
         sm = sums.get(cid, _ZERO)
         b = _basic(sm, st)
         comparable, inconsistent, unalloc = cons.get(cid, (0, 0, 0))
@@ -436,8 +450,7 @@ def carrier_metrics(
             fas_flags=flags,
             fas_suspect=len(flags) >= st.fas_min_flags,
         )
-        result.append({k: row[k] for k in CARRIER_KEYS})
-    return result
+        yield {k: row[k] for k in CARRIER_KEYS}
 
 
 def refresh_standard_windows(cache: Cache, now_ms: int) -> None:
@@ -454,38 +467,47 @@ def refresh_standard_windows(cache: Cache, now_ms: int) -> None:
 
 
 def _refresh(cache: Cache, now_ms: int) -> None:
-    failures = {cid: consecutive_failures(cache, cid, now_ms)[0]
-                for cid, *_ in _carrier_rows(cache)}
-    cache.conn.execute("DROP TABLE IF EXISTS temp.numbers")
-    computed = {
-        w: carrier_metrics(cache, now_ms, w, failures=failures,
-                           consistency=_consistency_pass(cache, now_ms, w))
-        for w in STANDARD_WINDOWS
-    }
+    conn = cache.conn
+    failures = {cid: consecutive_failures(cache, cid, now_ms)[0] for cid in _carrier_ids(cache)}
+    conn.execute("DROP TABLE IF EXISTS temp.numbers")
+    conn.execute("DROP TABLE IF EXISTS temp.metrics")
+    conn.execute("CREATE TEMP TABLE metrics AS SELECT * FROM main.window_metrics WHERE 0")
+    # One window at a time, each row stored as it is made, in temp tables (a file, no
+    # lock on the cache): with 50,000 carriers, the three windows' rows held at once
+    # took the poll past its 150 MB.
+    for w in STANDARD_WINDOWS:
+        rows = _window_rows(cache, now_ms, w, None, failures,
+                            _consistency_pass(cache, now_ms, w))
+        conn.executemany("INSERT INTO temp.metrics VALUES (?, ?, ?)",
+                         ((w, r["id"], json.dumps(r)) for r in rows))
     with cache.transaction() as conn:
         conn.execute("DELETE FROM window_metrics")
         conn.execute("DELETE FROM window_numbers")
-        for w, rows in computed.items():
-            conn.executemany(
-                "INSERT INTO window_metrics VALUES (?, ?, ?)",
-                [(w, r["id"], json.dumps(r)) for r in rows],
-            )
+        conn.execute("INSERT INTO main.window_metrics SELECT * FROM temp.metrics")
         conn.execute("INSERT INTO main.window_numbers SELECT * FROM temp.numbers")
         cache.set_meta("metrics_now_ms", str(now_ms))
         # Counts refreshes: a dashboard notices a new one even at the same now.
         conn.execute("INSERT INTO meta VALUES ('metrics_serial', '1') ON CONFLICT (key) "
                      "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
-    cache.conn.execute("DROP TABLE temp.numbers")
+    conn.execute("DROP TABLE temp.numbers")
+    conn.execute("DROP TABLE temp.metrics")
 
 
 def stored_metrics(cache: Cache, window_s: int) -> tuple[int, list[dict[str, Any]]] | None:
     """The precomputed carrier list for a standard window: (its now, rows), or None."""
+    stored = stored_rows(cache, window_s)
+    return None if stored is None else (stored[0], list(stored[1]))
+
+
+def stored_rows(cache: Cache, window_s: int
+                ) -> tuple[int, Iterator[dict[str, Any]]] | None:
+    """The same, its rows read one at a time in id order (memory of one row)."""
     now = cache.meta("metrics_now_ms")
     if now is None:
         return None
-    rows = [json.loads(d) for (d,) in cache.conn.execute(
-        "SELECT data FROM window_metrics WHERE window_s = ? ORDER BY carrier_id", (window_s,))]
-    return int(now), rows
+    rows = cache.conn.execute(
+        "SELECT data FROM window_metrics WHERE window_s = ? ORDER BY carrier_id", (window_s,))
+    return int(now), (json.loads(d) for (d,) in rows)
 
 
 # -- summary ----------------------------------------------------------------------------
