@@ -1,11 +1,16 @@
 """End-to-end poll throughput: demo switch (its own process) -> HTTP -> poller -> cache.
 
 Run by hand:  .venv/bin/python bench/bench_poll.py [--attempts 1000000]
+              .venv/bin/python bench/bench_poll.py --carriers 50000 [--name-chars 0]
 
 Three processes: the demo switch (started and stopped by PID), the poller (a child of
 this script, so resource.getrusage's maxrss is the poller's own peak and nothing else),
 and this script, which then measures the raw-insert baseline on the same rows: a plain
 sqlite3 executemany into a bare table. Prints a markdown table.
+
+With --carriers N, a loopback server in this process lists N carriers instead (pages of
+--page-limit, names of about --name-chars characters, no attempts): the poller's peak
+with many carriers, which the stored windows' refresh and the alarms read at its end.
 """
 
 from __future__ import annotations
@@ -20,8 +25,13 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -68,6 +78,73 @@ def _poller_main(url: str, cache: str, page_limit: int, prefetch: bool) -> None:
     print(json.dumps({"status": result.status, "error": result.error,
                       "attempts": result.attempts, "pages": result.pages,
                       "seconds": elapsed, "maxrss_mb": rss_kb / 1024, "marks": marks}))
+
+
+@contextmanager
+def _carrier_switch(n: int, name_chars: int, per_page: int) -> Iterator[str]:
+    """A loopback switch listing n carriers by cursor, every other listing empty."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            items: list[dict[str, str]] = []
+            cursor = None
+            if url.path.endswith("/carriers"):
+                start = int(parse_qs(url.query).get("cursor", ["0"])[0])
+                end = min(n, start + per_page)
+                items = [{"id": f"C{i:06d}", "name": f"carrier {i} " + "n" * name_chars}
+                         for i in range(start, end)]
+                cursor = str(end) if end < n else None
+            body = json.dumps({"items": items, "next_cursor": cursor}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=5)
+
+
+def _carriers_main(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-poll-"))
+    cache = tmp / "cache.db"
+    with _carrier_switch(args.carriers, args.name_chars, args.page_limit) as url:
+        out = subprocess.run(
+            [sys.executable, __file__, "--_poller", url, str(cache), str(args.page_limit),
+             "0" if args.no_prefetch else "1"],
+            cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+        )
+    if out.returncode != 0:
+        raise SystemExit(f"poller failed:\n{out.stderr}")
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    if res["status"] != "ok":
+        raise SystemExit(f"poll failed: {res['error']}")
+    marks = res["marks"]
+    names = f"names {args.name_chars:,} characters longer" if args.name_chars else "short names"
+    print(f"{args.carriers:,} carriers ({names}), pages of {args.page_limit:,}: poll "
+          f"{res['seconds']:.2f} s (metrics refresh and alarms "
+          f"{res['seconds'] - marks.get('attempts_s', 0):.2f} s)")
+    print("peak RSS (MB) when each phase began: "
+          + ", ".join(f"{k} {v:.0f}" for k, v in marks.items() if k != "attempts_s"))
+    print(f"poller peak {res['maxrss_mb']:.0f} MB: target < 150 MB "
+          f"({'met' if res['maxrss_mb'] < 150 else 'MISSED'})")
+    if not args.keep:
+        for p in sorted(tmp.iterdir()):
+            p.unlink()
+        tmp.rmdir()
 
 
 def _start_switch(calls_per_min: float, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -127,6 +204,8 @@ def main() -> None:
     ap.add_argument("--page-limit", type=int, default=5000)
     ap.add_argument("--no-prefetch", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the temp folder")
+    ap.add_argument("--carriers", type=int, help="list this many carriers instead")
+    ap.add_argument("--name-chars", type=int, default=0, help="with --carriers")
     ap.add_argument("--_switch", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--_poller", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -136,6 +215,9 @@ def main() -> None:
     if args._poller:
         url, cache, limit, prefetch = args._poller
         _poller_main(url, cache, int(limit), prefetch == "1")
+        return
+    if args.carriers:
+        _carriers_main(args)
         return
 
     cpm = args.attempts / ATTEMPTS_PER_CPM_35D
