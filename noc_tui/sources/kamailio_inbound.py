@@ -195,15 +195,16 @@ def reconcile(groups: Sequence[str], latest: dict[tuple[str, str], tuple[str, fl
             contact = live.get((gid, edge))
             if contact is not None and not logged_up:
                 modified = _number(contact.get("Last-Modified"))
-                left = _number(contact.get("Expires"))  # "permanent" for a static one
                 if modified is None:
                     continue
-                expires = round(now_s + left - modified) if left is not None else None
                 # Last-Modified is whole seconds: never before the logged event it undoes.
                 at = max(modified, ev[1] + 0.001) if ev is not None else modified
                 out.append({"trunk_group_id": gid, "edge": edge, "at": _time(at),
                             "event": "registered", "contact": contact.get("Address"),
-                            "expires_s": expires})
+                            # ul.dump gives the seconds left, not the expiry granted:
+                            # none, rather than one that differs from poll to poll. Its
+                            # end comes as an event (logged, or the case below).
+                            "expires_s": None})
             elif contact is None and logged_up and ev is not None:
                 at = started_s if started_s is not None and started_s > ev[1] \
                     else ev[1] + 0.001
