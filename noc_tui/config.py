@@ -97,8 +97,9 @@ class KamailioSettings(_Section):
     """A Kamailio running integrations/kamailio/kamailio.cfg (its README.md)."""
 
     # Where its accounting is read: "db" (acc, missed_calls and acc_cdrs tables at
-    # db_url) or "mqueue" (acc_json events fetched over JSON-RPC, kept in `spool`).
-    accounting: Literal["db", "mqueue"] = "db"
+    # db_url) or "mqueue" (acc_json events fetched over JSON-RPC, kept in `spool`);
+    # "none": no carrier side (a Kamailio delivering inbound calls only).
+    accounting: Literal["db", "mqueue", "none"] = "db"
     # As kamailio.cfg's ACC_DB_URL: "sqlite:////var/lib/kamailio/acc.db" (four slashes
     # for an absolute path; opened read-only) or "postgres://user:password@host/db".
     db_url: str | None = None
@@ -113,6 +114,12 @@ class KamailioSettings(_Section):
     # An answered call with no CDR this long after its answer is taken without its
     # duration (as kamailio.cfg's dialog default_timeout, which ends such calls).
     max_call: str = "4h"
+    # The inbound side (integrations/kamailio/inbound.cfg, a Kamailio of its own): the
+    # database of its INBOUND_DB (the URL after "db=>"; its trunk groups, DIDs,
+    # attempts and registration events) and its JSON-RPC URL (ul.dump). Unset: no
+    # inbound records.
+    inbound_db_url: str | None = None
+    inbound_jsonrpc_url: str | None = None
 
     _v_dur = field_validator("max_call")(_check_duration)
 

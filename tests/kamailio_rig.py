@@ -28,7 +28,9 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "integrations" / "kamailio"
 CONFIG = INTEGRATION / "kamailio.cfg"
+INBOUND_CONFIG = INTEGRATION / "inbound.cfg"
 SQLITE_SCHEMA = INTEGRATION / "schema" / "sqlite.sql"
+INBOUND_SQLITE_SCHEMA = INTEGRATION / "schema" / "inbound-sqlite.sql"
 POSTGRES_SCHEMA = INTEGRATION / "schema" / "postgres.sql"
 INSTALL_DEPS = INTEGRATION / "install-deps.sh"
 LOOPBACK = "127.0.0.1"
@@ -39,7 +41,7 @@ LOOPBACK = "127.0.0.1"
 def _missing() -> list[str]:
     missing = [b for b in ("kamailio", "sipp", "sqlite3") if shutil.which(b) is None]
     for module in ("db_sqlite", "db_postgres", "acc_json", "dispatcher", "jsonrpcs", "xhttp",
-                   "mqueue"):
+                   "mqueue", "sqlops", "usrloc", "registrar"):
         if not glob.glob(f"/usr/lib/*/kamailio/modules/{module}.so"):
             missing.append(f"kamailio module {module}")
     return missing
@@ -464,6 +466,169 @@ class Rig:
             return []
         return [ln for ln in self.kamailio.output().splitlines() if " ERROR: " in ln]
 
+
+
+# -- the inbound side (inbound.cfg) ------------------------------------------------------
+
+# A PBX that answers 100 Trying and nothing more: a CANCEL gets its 200, the INVITE never
+# a final reply (tm ends the branch itself). (Its 487 would need the INVITE's Vias, which
+# SIPp cannot copy: its header search gives the first Via only.)
+HUNG_PBX = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="100 only">
+  <recv request="INVITE" crlf="true"/>
+""" + _reply(100, "Trying", tag=False) + """  <recv request="CANCEL"/>
+""" + _reply(200, "OK", tag=False) + """</scenario>
+"""
+
+# A PBX registering: -key aor NAME -key cport PORT -key exp SECONDS. Plain Call-ID:
+# SIPp matches the 200 by its own [call_id] (kamailio-inbound reference, traps).
+REGISTER = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="PBX REGISTER">
+  <send retrans="500"><![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[aor]@[remote_ip]:[remote_port]>;tag=[pid]reg[call_number]
+To: <sip:[aor]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 REGISTER
+Contact: <sip:[aor]@127.0.0.1:[cport]>
+Expires: [exp]
+Max-Forwards: 70
+User-Agent: noc-tui-test-pbx-[aor]
+Content-Length: 0
+
+]]></send>
+  <recv response="200"/>
+</scenario>
+"""
+
+# A caller that hangs up (CANCEL) this long after its INVITE's first provisional reply.
+_CANCELLER = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="canceller">
+  <send retrans="500"><![CDATA[
+INVITE sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[field1]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[field0]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:caller@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="100"/>
+  <pause milliseconds="{pause_ms}"/>
+  <send><![CDATA[
+CANCEL sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+From: <sip:[field1]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[field0]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 CANCEL
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="200"/>
+  <recv response="487"/>
+  <send><![CDATA[
+ACK sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+From: <sip:[field1]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+</scenario>
+"""
+
+
+class InboundRig(Rig):
+    """Kamailio running inbound.cfg: trunk1 on `sip_port`, trunk2 on `trunk2_port`; SIPp
+    PBXs, targets and callers around it."""
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.trunk2_port = free_port()
+        self.acc_db = self.dir / "inbound.db"
+
+    def create_inbound_db(self, provisioning: str) -> Path:
+        """The schema, then the trunk groups and DIDs (SQL)."""
+        subprocess.run(["sqlite3", str(self.acc_db)],
+                       input=INBOUND_SQLITE_SCHEMA.read_text() + provisioning,
+                       text=True, check=True, capture_output=True, timeout=30)
+        return self.acc_db
+
+    def start_inbound_kamailio(self, *, number_gw: str, fr_inv_ms: int, min_expires: int = 1,
+                               ul_timer_s: int = 1, children: int = 2) -> Proc:
+        defines = {
+            "TRUNK1_PORT": str(self.sip_port), "TRUNK2_PORT": str(self.trunk2_port),
+            "HTTP_PORT": str(self.http_port), "INBOUND_DB": f'"db=>{self.acc_db_url}"',
+            "NUMBER_GW": f'"{number_gw}"', "FR_INV_TIMER": str(fr_inv_ms),
+            "MIN_EXPIRES": str(min_expires), "UL_TIMER_INTERVAL": str(ul_timer_s),
+            "CHILDREN": str(children),
+        }
+        args = ["kamailio", "-DD", "-E", "-f", str(INBOUND_CONFIG), "-Y", str(self.dir),
+                "-w", str(self.dir), "-m", "64", "-M", "8"]
+        for key, value in defines.items():
+            args += ["-A", f"{key}={value}"]
+        self.kamailio = self._start("kamailio", args)
+        self._wait_for_rpc()
+        return self.kamailio
+
+    def start_uas(self, label: str, scenario_text: str, port: int | None = None) -> int:
+        """A SIPp UAS on its own port (returned), playing the scenario for every call."""
+        port = port or free_port()
+        scenario = self.dir / f"uas_{label}.xml"
+        scenario.write_text(scenario_text)
+        proc = self._start(f"sipp_{label}", [
+            "sipp", "-sf", str(scenario), "-i", LOOPBACK, "-p", str(port), "-trace_counts",
+            "-nostdin", "-timeout", "600s", "-max_recv_loops", "10000"])
+        self.carriers[label] = Sipp(proc, scenario)
+        return port
+
+    def register(self, aor: str, contact_port: int, *, trunk2: bool = False,
+                 expires: int = 60, timeout_s: int = 10) -> None:
+        """One REGISTER of the AOR with that contact, to trunk1 or trunk2; waits for its
+        200 (RuntimeError if it does not come)."""
+        scenario = self.dir / "register.xml"
+        scenario.write_text(REGISTER)
+        port = self.trunk2_port if trunk2 else self.sip_port
+        name = f"reg_{aor}_{'t2' if trunk2 else 't1'}_{expires}"
+        proc = self._start(f"sipp_{name}", [
+            "sipp", "-sf", str(scenario), "-i", LOOPBACK, "-p", str(free_port()),
+            f"{LOOPBACK}:{port}", "-m", "1", "-key", "aor", aor, "-key", "cport",
+            str(contact_port), "-key", "exp", str(expires), "-nostdin",
+            "-timeout", f"{timeout_s}s", "-timeout_error"])
+        try:
+            rc = proc.popen.wait(timeout_s + 5)
+        except subprocess.TimeoutExpired:
+            rc = None
+        proc.stop()
+        if rc != 0:
+            raise RuntimeError(f"REGISTER {aor} to port {port} failed (sipp {rc}):\n"
+                               + proc.output()[-1500:])
+
+    def start_canceller(self, calls: list[tuple[str, str]], *, pause_ms: int,
+                        timeout_s: int, name: str = "cancels") -> Sipp:
+        """Calls (number, cli) that the caller cancels pause_ms after the 100 Trying."""
+        csv = self.dir / f"{name}.csv"
+        csv.write_text("SEQUENTIAL\n" + "".join(f"{n};{c}\n" for n, c in calls))
+        scenario = self.dir / f"caller_{name}.xml"
+        scenario.write_text(_CANCELLER.replace("{pause_ms}", str(pause_ms)))
+        proc = self._start(f"sipp_caller_{name}", [
+            "sipp", "-sf", str(scenario), "-inf", str(csv), "-i", LOOPBACK,
+            "-p", str(free_port()), f"{LOOPBACK}:{self.sip_port}", "-m", str(len(calls)),
+            "-r", "10", "-l", str(len(calls)), "-trace_counts", "-nostdin",
+            "-timeout", f"{timeout_s}s", "-max_recv_loops", "10000"])
+        return Sipp(proc, scenario)
 
 
 # -- PostgreSQL, started by the test ---------------------------------------------------

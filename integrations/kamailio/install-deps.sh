@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what the Kamailio integration and its test need, from Debian's own packages
 # (Debian 12: Kamailio 5.6.3, SIPp 3.6.1), when any of it is missing:
-#   kamailio                  core: tm, dialog, dispatcher, acc, xhttp, jsonrpcs, mqueue
+#   kamailio                  core: tm, dialog, dispatcher, acc, xhttp, jsonrpcs, mqueue,
+#                             sqlops, usrloc, registrar (inbound.cfg)
 #   kamailio-sqlite-modules   db_sqlite (accounting to an SQLite file)
 #   kamailio-extra-modules    acc_json (accounting events as JSON into an mqueue)
 #   kamailio-postgres-modules db_postgres (accounting to PostgreSQL)

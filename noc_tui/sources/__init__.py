@@ -29,6 +29,10 @@ def open_source(settings: SourceSettings, *, url: str | None = None, token: str 
     Kamailio mqueue spool) keeps it beside it."""
     # Imported here: a source's client library loads only when that source is used.
     if settings.kind == "kamailio":
+        if settings.kamailio.inbound_db_url:
+            from noc_tui.sources.kamailio_inbound import KamailioInboundSource
+
+            return KamailioInboundSource(settings, state_path=state_path, cancel=cancel)
         from noc_tui.sources.kamailio import KamailioSource
 
         return KamailioSource(settings, state_path=state_path, cancel=cancel)

@@ -235,7 +235,7 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
-def sqlite_path(url: str) -> Path:
+def sqlite_path(url: str, setting: str = f"{SETTING}.db_url") -> Path:
     """The file of an SQLite URL in Kamailio's form: sqlite://, an empty host, a slash,
     then the path, so an absolute path takes four slashes. ValueError naming the trap
     otherwise."""
@@ -246,7 +246,7 @@ def sqlite_path(url: str) -> Path:
         hint = (f"; for the absolute path {absolute} write sqlite:///{absolute} "
                 "(four slashes, as in kamailio.cfg)") if Path(absolute).exists() else \
             "; write sqlite:////absolute/path/acc.db (four slashes)"
-        raise ValueError(f"{SETTING}.db_url {url!r} names the relative path {path!r}{hint}")
+        raise ValueError(f"{setting} {url!r} names the relative path {path!r}{hint}")
     return Path(path)
 
 
@@ -255,17 +255,19 @@ def sqlite_path(url: str) -> Path:
 class _Database:
     """The accounting tables, read-only: an SQLite file or a PostgreSQL database."""
 
-    def __init__(self, url: str, connect_timeout_s: float) -> None:
+    def __init__(self, url: str, connect_timeout_s: float,
+                 setting: str = f"{SETTING}.db_url") -> None:
         self.url = url
+        self.setting = setting
         self.shown = redact_url(url)
         self.postgres = url.startswith(("postgres://", "postgresql://"))
         self._timeout = connect_timeout_s
         if url.startswith("sqlite://"):
-            self.path: Path | None = sqlite_path(url)
+            self.path: Path | None = sqlite_path(url, setting)
         elif self.postgres:
             self.path = None
         else:
-            raise ValueError(f"{SETTING}.db_url {self.shown!r}: write sqlite:////path/acc.db "
+            raise ValueError(f"{self.setting} {self.shown!r}: write sqlite:////path/acc.db "
                              "or postgres://user:password@host/database")
 
     def connect(self) -> Any:
@@ -275,15 +277,15 @@ class _Database:
 
     def _sqlite(self) -> sqlite3.Connection:
         if not self.path or not self.path.is_file():
-            raise SourceError(UNREACHABLE, f"{SETTING}.db_url: no SQLite file at {self.path} "
-                                           "(is it the ACC_DB_URL of kamailio.cfg?)")
+            raise SourceError(UNREACHABLE, f"{self.setting}: no SQLite file at {self.path} "
+                                           "(the database kamailio.cfg or inbound.cfg writes)")
         try:
             # mode=ro: never a write, never a lock that could make Kamailio lose a row.
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
                                    timeout=self._timeout, check_same_thread=False)
             conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         except sqlite3.Error as exc:
-            raise SourceError(UNREACHABLE, f"{SETTING}.db_url: cannot read {self.path}: {exc} "
+            raise SourceError(UNREACHABLE, f"{self.setting}: cannot read {self.path}: {exc} "
                                            "(noc-tui needs read access to the file and to "
                                            "its -wal and -shm files)") from None
         return conn
@@ -292,7 +294,7 @@ class _Database:
         try:
             import psycopg  # an optional extra: pip install 'noc-tui[postgres]'
         except ImportError:
-            raise SourceError(CLIENT_ERROR, f"{SETTING}.db_url is a PostgreSQL URL but the "
+            raise SourceError(CLIENT_ERROR, f"{self.setting} is a PostgreSQL URL but the "
                                             "driver is not installed: pip install "
                                             "'noc-tui[postgres]'") from None
         try:
@@ -301,7 +303,7 @@ class _Database:
         except psycopg.OperationalError as exc:
             text = str(exc).replace(self.url, self.shown).strip().splitlines()
             kind = UNAUTHORISED if "password" in str(exc) else UNREACHABLE
-            raise SourceError(kind, f"{SETTING}.db_url {self.shown}: "
+            raise SourceError(kind, f"{self.setting} {self.shown}: "
                                     f"{text[-1] if text else 'cannot connect'}") from None
         return conn
 
@@ -313,16 +315,17 @@ class _Database:
                            (table,))
         return {r[0] for r in cur.fetchall()}
 
-    def check(self, conn: Any) -> None:
-        """SourceError naming what is missing when the tables are not kamailio.cfg's."""
-        for table, needed in REQUIRED.items():
+    def check(self, conn: Any, required: dict[str, tuple[str, ...]] | None = None) -> None:
+        """SourceError naming what is missing when the tables are not kamailio.cfg's
+        (or those `required`)."""
+        for table, needed in (REQUIRED if required is None else required).items():
             have = self.columns(conn, table)
             if not have:
-                raise SourceError(BAD_DATA, f"{SETTING}.db_url {self.shown}: no table {table}: "
+                raise SourceError(BAD_DATA, f"{self.setting} {self.shown}: no table {table}: "
                                             "create the tables with integrations/kamailio/schema")
             missing = [c for c in needed if c not in have]
             if missing:
-                raise SourceError(BAD_DATA, f"{SETTING}.db_url {self.shown}: table {table} has "
+                raise SourceError(BAD_DATA, f"{self.setting} {self.shown}: table {table} has "
                                             f"no column {', '.join(missing)}: create it with "
                                             "integrations/kamailio/schema (kamailio.cfg's extra "
                                             "columns)")
@@ -336,11 +339,14 @@ class _Database:
         return (psycopg.Error,)
 
     def window(self, conn: Any, params: dict[str, float]) -> Any:
-        sql = WINDOW_SQL
+        return self.query(conn, WINDOW_SQL, params)
+
+    def query(self, conn: Any, sql: str, params: dict[str, Any]) -> Any:
+        """A cursor on `sql`, written with SQLite's :name placeholders."""
         if self.path is None:
             # psycopg's placeholders; '%' in LIKE patterns doubled.
             sql = sql.replace("%", "%%")
-            for name in ("since", "until", "max_call"):
+            for name in params:
                 sql = sql.replace(f":{name}", f"%({name})s")
         return conn.execute(sql, params)
 
@@ -497,7 +503,7 @@ class KamailioSource:
             if not k.db_url:
                 raise ValueError(f"{SETTING}.db_url is not set (accounting = \"db\")")
             self.db = _Database(k.db_url, settings.connect_timeout_s)
-        elif not k.jsonrpc_url:
+        elif k.accounting == "mqueue" and not k.jsonrpc_url:
             raise ValueError(f"{SETTING}.jsonrpc_url is not set (accounting = \"mqueue\")")
         if k.jsonrpc_url:
             self.rpc = JsonRpc(k.jsonrpc_url, settings)
@@ -524,6 +530,8 @@ class KamailioSource:
 
     @property
     def display_url(self) -> str:
+        if self.k.accounting == "none":
+            return f"kamailio {self.rpc.shown}" if self.rpc else "kamailio"
         where = (f"kamailio {self.db.shown}" if self.db is not None
                  else f"kamailio mqueue {self.rpc.shown if self.rpc else ''}")
         if self.db is not None and self.rpc is not None:
@@ -562,6 +570,8 @@ class KamailioSource:
         """Attempts published in since <= t < until, in (published, call_id, seq) order.
         A page's last_started_at is the last item's publication time: where a poll
         killed mid-window resumes."""
+        if self.k.accounting == "none":
+            return
         params = {"since": since_ms / 1000, "until": until_ms / 1000,
                   "max_call": float(self.max_call_s)}
         extra: list[Any] = []
