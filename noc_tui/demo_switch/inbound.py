@@ -74,6 +74,9 @@ class GroupSpec:
     pbx: Pbx
     quirk: str | None  # number_first | dial_plan_any: the switch's misconfiguration
     scenario: str
+    # Share of the channel limit that calls the demo does not model one by one keep
+    # busy at peak (about; drawn per slot).
+    peak_busy: float = 0.0
 
 
 DIAL_PLAN_TRIGGERS = ("not_registered_404", "no_1xx", "pbx_5xx", "channels_full_503")
@@ -88,7 +91,8 @@ GROUPS: tuple[GroupSpec, ...] = (
         0.22, ("flapping", "stable"), Pbx(fail_5xx=0.03, silent=0.02), None,
         "backup PBX then failover number, in the right order; the PBX registers on both "
         "trunks, trunk1 flaps; DIDs with and without their own number, one with its own "
-        "backup PBX; no finding (F4 only while trunk1 is down)"),
+        "backup PBX; 30 channels, never all busy; no finding (F4 only while trunk1 is "
+        "down)", peak_busy=0.4),
     GroupSpec(
         "bistro", "Bistro Lumen", "Bistro Lumen Ltd", "backup_then_number",
         ("trunk1", "trunk2"), "dr.bistro-lumen.example:5080", None, None, None, 15, None,
@@ -120,7 +124,8 @@ GROUPS: tuple[GroupSpec, ...] = (
         (("442079460801", None, None), ("442079460802", None, None)),
         0.18, ("flapping",), Pbx(fail_5xx=0.03, silent=0.03), None,
         "dial plan on the four triggers; 3 channels, full at peak (503 decided locally, "
-        "F9); not registered while trunk1 flaps, 5xx and no 1xx also go to the dial plan"),
+        "F9); not registered while trunk1 flaps, 5xx and no 1xx also go to the dial plan",
+        peak_busy=1.0),
     GroupSpec(
         "fjord", "Fjord Studios", None, "dial_plan_on_triggers", ("trunk1",), None, None,
         "dp-fjord-voicemail", ("not_registered_404", "channels_full_503"), 15, None,
@@ -334,8 +339,8 @@ class InboundSimulator:
                 p *= rand()
             # Calls in progress on the group that the demo does not model one by one:
             # the channel limit is reached at peak.
-            busy = (int(g.channel_limit * load / _PEAK * (0.75 + 0.35 * rand()))
-                    if g.channel_limit else 0)
+            busy = (int(g.channel_limit * g.peak_busy * load / _PEAK
+                        * (0.75 + 0.35 * rand())) if g.channel_limit else 0)
             hung = g.pbx.hung and random.Random(
                 f"hung{self.seed}:{gi}:{t0 // HOUR_MS}").random() < HUNG_P
             active: list[int] = []
