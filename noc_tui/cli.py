@@ -319,7 +319,10 @@ def _pruned_line(report: PruneReport, settings: Settings) -> str:
             f"{report.links:,} failover links (attempts are kept from {kept}, "
             f"cache.keep_attempts = {settings.cache.keep_attempts}), {report.rollups:,} "
             f"hourly figures (kept from {hours}), {report.quarantined:,} quarantined "
-            f"records and {report.poll_runs:,} poll runs")
+            f"records and {report.poll_runs:,} poll runs; inbound: "
+            f"{report.delivery_attempts:,} attempts of {report.deliveries:,} deliveries, "
+            f"{report.registrations:,} registration events and {report.inbound_rollups:,} "
+            "hourly figures")
 
 
 def cmd_prune(args: argparse.Namespace, settings: Settings, err: TextIO) -> int:
@@ -352,7 +355,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     from noc_tui.store.cache import Cache, cache_failure
 
     window_s = parse_duration(args.window)
-    if args.view not in INBOUND_VIEWS and window_s * 1000 > _keep_ms(settings):
+    if window_s * 1000 > _keep_ms(settings):
         raise UsageError(f"--window {args.window} is longer than the cache keeps attempts "
                          f"(cache.keep_attempts = {settings.cache.keep_attempts}): ask for "
                          "at most that, or keep attempts longer")
@@ -361,8 +364,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     if not path.exists():
         raise UsageError(f"{path}: no cache yet; run noc-tui import or noc-tui poll first")
     _about_the_cache(path, sys.stderr)
-    if args.view not in INBOUND_VIEWS:  # the inbound records are not pruned
-        _warn_if_pruned(path, settings, now - window_s * 1000, sys.stderr)
+    # Both sides are pruned to the same horizon.
+    _warn_if_pruned(path, settings, now - window_s * 1000, sys.stderr)
     if args.view in INBOUND_VIEWS:
         text = _inbound_export(args, settings, path, now, window_s)
     elif args.format in ("svg", "txt"):

@@ -23,10 +23,11 @@ from pathlib import Path
 import pytest
 
 from noc_tui.demo_switch import DemoSwitch
+from noc_tui.demo_switch.server import ApiError, Payload
 from noc_tui.store.cache import Cache, CacheError
 from noc_tui.sync.follow import FOLLOW_BACKOFF_CAP_S, backoff_s
 from noc_tui.sync.poller import poll_running, poll_status
-from tests.test_poller import T0, Clock, assert_exact
+from tests.test_poller import T0, Clock, assert_exact, assert_inbound_exact
 
 ROOT = Path(__file__).resolve().parent.parent
 MINUTE_MS = 60_000
@@ -147,6 +148,11 @@ def _attempts(path: Path) -> int:
         return int(cache.counts()["attempts"])
 
 
+def _deliveries(path: Path) -> int:
+    with Cache(path, readonly=True) as cache:
+        return int(cache.conn.execute("SELECT count(*) FROM deliveries").fetchone()[0])
+
+
 def test_backoff_doubles_up_to_the_cap() -> None:
     assert [backoff_s(1, n) for n in range(0, 4)] == [1, 2, 4, 8]
     assert backoff_s(5, 10) == FOLLOW_BACKOFF_CAP_S
@@ -164,6 +170,8 @@ def test_follow_takes_new_attempts_poll_after_poll_and_stops_on_sigterm(
     f.wait_for(NEW.pattern)
     first = _attempts(cache)
     assert first > 0 and f.new_attempts() == first
+    delivered = _deliveries(cache)
+    assert delivered > 0  # the inbound side arrives with the first poll
     for step in (1, 2):
         said = len(f.lines)
         moved_ms = time.time_ns() // 1_000_000
@@ -180,15 +188,18 @@ def test_follow_takes_new_attempts_poll_after_poll_and_stops_on_sigterm(
         f.wait_until(lambda want=first: f.new_attempts() == want)
         assert f.new_attempts() == first, step
         assert_exact(sw, cache)
+        # Deliveries ended in those 20 minutes too, and arrived with the attempts.
+        assert _deliveries(cache) > delivered, step
+        delivered = _deliveries(cache)
+        assert_inbound_exact(sw, cache)
     time.sleep(1.5)  # polls that bring nothing say nothing
     quiet = len(f.lines)
     status, took = f.signal(signal.SIGTERM)
     assert status == 0 and took < 1.0, (status, took)
     assert len(f.lines) == quiet + 1 and f.lines[-1].startswith("noc-tui poll: stopped (SIGTERM)")
-    # The demo switch serves no inbound listings: every poll notes it skipped them; the
-    # follower says so once, not at every poll.
-    notes = [ln for ln in f.lines if " note: inbound" in ln]
-    assert len(notes) == 1 and "does not serve" in notes[0]
+    # The demo switch serves the inbound listings: no poll skipped them, so nothing was
+    # said about inbound at all (a skip would be noted once: test_inbound_poll).
+    assert not [ln for ln in f.lines if "inbound" in ln or "does not serve" in ln]
     assert not poll_running(cache)
     with Cache(cache, readonly=True) as c:
         runs = c.conn.execute("SELECT count(*), sum(status = 'ok') FROM poll_runs").fetchone()
@@ -254,6 +265,31 @@ def test_follow_survives_the_switch_going_down_and_coming_back(
     status, took = f.signal(signal.SIGTERM)
     assert status == 2 and took < 1.0, (status, took)
     assert "(the last one failed)" in f.lines[-1] and "2 failed" in f.lines[-1]
+
+
+class OlderSwitch(DemoSwitch):
+    """A switch from before the inbound listings: 404 for them, as an unknown path."""
+
+    def page_trunk_groups(self, params: dict[str, str], gz: bool = False) -> Payload:
+        raise ApiError(404, "no such endpoint: /api/v1/trunk_groups")
+
+
+@pytest.mark.usefixtures("isolated_config")
+def test_follow_notes_a_skipped_inbound_side_once(
+        tmp_path: Path, switch: list[DemoSwitch], follower: list[Follower]) -> None:
+    clock = Clock(T0)
+    sw = OlderSwitch(seed=11, start_ms=T0, clock=clock, calls_per_min=2.0)
+    switch.append(sw.start())
+    cache = tmp_path / "cache.db"
+    f = Follower(_config(tmp_path, sw.url), cache)
+    follower.append(f)
+    f.wait_for(NEW.pattern)
+    said = len(f.lines)
+    clock.ms += 20 * MINUTE_MS
+    f.wait_for(NEW.pattern, after=said)  # a later poll, which skipped the same way
+    notes = [ln for ln in f.lines if " note: inbound" in ln]
+    assert len(notes) == 1 and "does not serve /trunk_groups" in notes[0]
+    assert _deliveries(cache) == 0
 
 
 @pytest.mark.usefixtures("isolated_config")

@@ -55,6 +55,9 @@ SIP_WORDS: dict[int, str] = {
 
 # -- dashboard state --------------------------------------------------------------------
 
+_DATA_TABLES = ("carriers", "attempts", "trunk_groups", "dids", "registrations",
+                "delivery_attempts")
+
 
 def dashboard_state(
     cache_path: Path, settings: Settings, config_path: Path | None,
@@ -70,7 +73,9 @@ def dashboard_state(
     )
     if not Path(cache_path).exists():
         return DashboardState("no_cache", f"No cache yet at {cache_path}.\n\n{todo}", has_source)
-    exists = "SELECT EXISTS(SELECT 1 FROM carriers) OR EXISTS(SELECT 1 FROM attempts)"
+    # Either side's records make the cache worth showing: a cache of inbound records
+    # only (trunk groups, DIDs, registrations, deliveries) is not empty.
+    exists = "SELECT " + " OR ".join(f"EXISTS(SELECT 1 FROM {t})" for t in _DATA_TABLES)
     try:
         if cache is not None:
             has_any = cache.conn.execute(exists).fetchone()[0]

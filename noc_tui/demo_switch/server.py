@@ -1,6 +1,6 @@
 """The demo switch: noc-tui switch API v1 over HTTP, served from the traffic simulator.
 
-Standard library only (ThreadingHTTPServer): the API is four GET endpoints. Attempts
+Standard library only (ThreadingHTTPServer): the API is eight GET endpoints. Attempts
 come from the switch's store (store.py): simulated and formatted once, then served by
 slicing pre-rendered JSON and pre-compressed segments.
 """
@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from noc_tui.demo_switch.faults import Faults
+from noc_tui.demo_switch.inbound import INBOUND_SHARE, InboundSimulator
 from noc_tui.demo_switch.simulator import DEFAULT_CALLS_PER_MIN, Simulator
 from noc_tui.demo_switch.store import AttemptStore, Page
 from noc_tui.records.timefmt import TimeFormatError, iso_to_ms, now_ms
@@ -43,6 +44,10 @@ ROUTES: dict[str, str] = {
     "/api/v1/contacts": "contacts",
     "/api/v1/rates": "rates",
     "/api/v1/attempts": "attempts",
+    "/api/v1/trunk_groups": "trunk_groups",
+    "/api/v1/dids": "dids",
+    "/api/v1/registrations": "registrations",
+    "/api/v1/deliveries": "deliveries",
 }
 
 
@@ -277,7 +282,8 @@ class DemoSwitch:
     is then ``http://127.0.0.1:PORT``; ``stop()`` (or leaving the ``with`` block) shuts
     the server and its threads down. ``clock`` returns now in epoch ms (tests pass a fake
     one); ``start_ms`` fixes the simulator's start (history is the 35 days before it).
-    ``faults`` (``switch.faults``) can be changed at any time.
+    ``faults`` (``switch.faults``) can be changed at any time. The inbound listings
+    (inbound.py) carry ``deliveries_per_min`` (default: a share of ``calls_per_min``).
 
     >>> with DemoSwitch(seed=1) as sw:  # doctest: +SKIP
     ...     httpx.get(sw.url + "/api/v1/carriers")
@@ -293,6 +299,7 @@ class DemoSwitch:
         clock: Callable[[], int] | None = None,
         calls_per_min: float | None = None,
         faults: Faults | None = None,
+        deliveries_per_min: float | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -304,6 +311,10 @@ class DemoSwitch:
         )
         self.faults = faults if faults is not None else Faults(seed=seed)
         self.store = AttemptStore(self.simulator)
+        # The inbound side: a tenth or so of the carrier side's volume by default.
+        self.inbound = InboundSimulator(
+            seed, self.simulator.history_start_ms,
+            deliveries_per_min or self.simulator.calls_per_min * INBOUND_SHARE, self.clock)
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         sim = self.simulator
@@ -405,11 +416,7 @@ class DemoSwitch:
         return Payload(_json({"items": items, "next_cursor": cursor}))
 
     def page_attempts(self, params: dict[str, str], gz: bool = False) -> Payload:
-        since = _time(params, "since")
-        until = _time(params, "until")
-        if until < since:
-            raise ApiError(400, "bad parameter 'until': must not be before 'since'")
-        limit = _limit(params)
+        since, until, limit = _window(params)
         after: tuple[int, str, int] | None = None
         if params.get("cursor"):
             key = decode_cursor(params["cursor"])
@@ -444,6 +451,42 @@ class DemoSwitch:
                         self._prefetched[nxt] = (now, fut)
         return payload
 
+    # The inbound listings (issue 15): small, so built per request from the simulator.
+
+    def page_trunk_groups(self, params: dict[str, str], gz: bool = False) -> Payload:
+        return _keyed_page(self.inbound.trunk_groups(), "id", params)
+
+    def page_dids(self, params: dict[str, str], gz: bool = False) -> Payload:
+        return _keyed_page(self.inbound.dids(), "did", params)
+
+    def page_registrations(self, params: dict[str, str], gz: bool = False) -> Payload:
+        since, until, limit = _window(params)
+        after: tuple[int, str, str, str] | None = None
+        if params.get("cursor"):
+            key = decode_cursor(params["cursor"])
+            if (len(key) != 4 or not isinstance(key[0], int)
+                    or not all(isinstance(k, str) for k in key[1:])):
+                raise ApiError(400, "bad parameter 'cursor': not a cursor this API returned")
+            after = (key[0], key[1], key[2], key[3])
+        inbound = self.inbound
+        events, more = inbound.registration_events(since, until, self.clock(), after, limit)
+        cursor = encode_cursor(list(events[-1][:4])) if more else None
+        return Payload(_json({"items": [inbound.event_record(e) for e in events],
+                              "next_cursor": cursor}))
+
+    def page_deliveries(self, params: dict[str, str], gz: bool = False) -> Payload:
+        since, until, limit = _window(params)
+        after: tuple[int, str, int] | None = None
+        if params.get("cursor"):
+            key = decode_cursor(params["cursor"])
+            if (len(key) != 3 or not isinstance(key[0], int) or not isinstance(key[1], str)
+                    or not isinstance(key[2], int)):
+                raise ApiError(400, "bad parameter 'cursor': not a cursor this API returned")
+            after = (key[0], key[1], key[2])
+        items, more = self.inbound.deliveries_page(since, until, self.clock(), after, limit)
+        cursor = encode_cursor(list(items[-1][0])) if more else None
+        return Payload(_json({"items": [a for _k, a in items], "next_cursor": cursor}))
+
     def _build_page(
         self, since: int, until: int, limit: int, now: int,
         after: tuple[int, str, int] | None, late: tuple[float, int], gz: bool,
@@ -456,6 +499,31 @@ class DemoSwitch:
         payload = _PagePayload(page, cursor)
         payload.encoded(gz)  # made now, so a prefetched page is ready as the client takes it
         return payload, next_after
+
+
+def _window(params: dict[str, str]) -> tuple[int, int, int]:
+    """(since, until, limit) of a listing bounded in time, checked."""
+    since = _time(params, "since")
+    until = _time(params, "until")
+    if until < since:
+        raise ApiError(400, "bad parameter 'until': must not be before 'since'")
+    return since, until, _limit(params)
+
+
+def _keyed_page(items: list[dict[str, Any]], key: str, params: dict[str, str]) -> Payload:
+    """A page of a listing ordered by a unique string field; the cursor is the last
+    item's value of it, so a page resumes after it whatever changed meanwhile."""
+    limit = _limit(params)
+    after: str | None = None
+    if params.get("cursor"):
+        got = decode_cursor(params["cursor"])
+        if len(got) != 1 or not isinstance(got[0], str):
+            raise ApiError(400, "bad parameter 'cursor': not a cursor this API returned")
+        after = got[0]
+    rest = [i for i in items if after is None or i[key] > after]
+    page = rest[:limit]
+    cursor = encode_cursor([page[-1][key]]) if len(rest) > limit else None
+    return Payload(_json({"items": page, "next_cursor": cursor}))
 
 
 def _json(obj: Any) -> bytes:

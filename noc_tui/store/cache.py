@@ -540,6 +540,12 @@ class Cache:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    def attempts_horizon(self) -> int | None:
+        """Where the records the cache keeps begin (HORIZON_KEY; None: nothing pruned
+        yet): the hours before it are closed to records not cached."""
+        kept = self.meta(HORIZON_KEY)
+        return int(kept) if kept is not None else None
+
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 

@@ -6,7 +6,9 @@ Delivery attempts are checked as whole deliveries: the records of a batch togeth
 what the cache holds of their deliveries (records.inbound.delivery_problem). A delivery
 that breaks a rule is held back until the end of the file or poll listing (an
 `InboundIngest`), since records still to come may fill its gap or replace the attempts
-that break the rule; only then are its records rejected. Every accepted change
+that break the rule; only then are its records rejected. A delivery that starts before
+the pruning horizon and is not cached is not taken (IngestReport.closed), as for the
+carriers' attempts: its closed hour may count it already. Every accepted change
 re-derives its delivery's row (outcome, via, triggers, findings) and moves the
 delivery's share of the hourly rollups from its old row to its new one, so no window
 ever scans raw attempts for a whole hour.
@@ -48,6 +50,8 @@ class Db(Protocol):
     def settings(self) -> Any: ...  # MetricSettings
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
+    def attempts_horizon(self) -> int | None: ...
 
 ROLLUP_COLS = (
     "offered", *ib.OUTCOMES, *(f"via_{k}" for k in ib.TARGET_KINDS),
@@ -254,14 +258,18 @@ def resummarise(conn: sqlite3.Connection, ids: Sequence[str], ner: frozenset[int
 
 
 def rebuild(cache: Db) -> None:
-    """Every delivery row and rollup again (the NER set changed: refused moved)."""
+    """Every delivery row and rollup again (the NER set changed: refused moved). Once
+    deliveries were pruned, each cached one's row and share of the rollups are replaced
+    instead: the rollups of the pruned ones keep their figures (docs/metrics.md, "What
+    the cache keeps")."""
     conn = cache.conn
     if conn.execute("SELECT 1 FROM delivery_attempts LIMIT 1").fetchone() is None:
         return
     with cache.transaction():
-        conn.execute("DELETE FROM deliveries")
-        conn.execute("DELETE FROM inbound_rollups")
-        conn.execute("DELETE FROM inbound_groups")
+        if cache.attempts_horizon() is None:
+            conn.execute("DELETE FROM deliveries")
+            conn.execute("DELETE FROM inbound_rollups")
+            conn.execute("DELETE FROM inbound_groups")
         ids = [r[0] for r in conn.execute("SELECT DISTINCT delivery_id FROM delivery_attempts")]
         resummarise(conn, ids, cache.settings.ner_set())
 
@@ -281,6 +289,9 @@ class InboundIngest:
         self.kind = kind
         self.pending: dict[str, list[Item]] = {}
         self.npending = 0
+        # Deliveries not taken because they start before the horizon and are not cached
+        # (their hours are closed): their later records, maybe on a later page, neither.
+        self.closed: set[str] = set()
 
     # the importer's calls
     def ingest_batch(self, kind: str, raws: list[Any], wheres: list[str]) -> IngestReport:
@@ -400,7 +411,8 @@ class InboundIngest:
         if not by_id:
             return
         ner = self.cache.settings.ner_set()
-        seq_i, code_i = _I["seq"], _I["sip_code"]
+        seq_i, code_i, ts_i = _I["seq"], _I["sip_code"], _I["ts"]
+        horizon = self.cache.attempts_horizon()
         with self.cache.transaction() as conn:
             stored: dict[str, dict[int, tuple[Any, ...]]] = {}
             for row in _rows_of(conn, "delivery_attempts", "delivery_id", list(by_id)):
@@ -410,6 +422,13 @@ class InboundIngest:
             for d, its in by_id.items():
                 new = {it.rec["seq"]: ib.to_row("deliveries", it.rec) for it in its}
                 have = stored.get(d, {})
+                if not have and (d in self.closed or (horizon is not None and min(
+                        r[ts_i] for r in new.values()) < horizon)):
+                    # Its hour's figures were closed when the deliveries there were
+                    # pruned: it may be counted there already, and cannot be told apart.
+                    self.closed.add(d)
+                    report.closed += len(its)
+                    continue
                 merged = {**have, **new}
                 if ib.delivery_problem(d, {s: r[code_i] for s, r in merged.items()}):
                     # Held to the end of the file or listing: records still to come may

@@ -8,6 +8,13 @@ figure the screens show from rollups changes. Before the attempts go, each carri
 consecutive-failure count over them is kept (failure_streaks): that count runs over
 every attempt ever cached.
 
+The inbound side (issue 15) is pruned to the same horizon: whole deliveries whose every
+attempt starts before it, with their per-delivery rows; their hourly rollups stay (13
+months, as the carriers'), and an ingest takes no delivery there that is not cached
+(store/inbound.py), so no figure counts one twice. Registration events before the horizon
+go, except each edge's latest one before it: the state as of any instant from the
+horizon on is what it was.
+
 Everything runs in short transactions (a batch of calls, a carrier's streak, a month
 of a carrier's rollups), committed one by one: a reader in WAL mode is never blocked,
 and another writer waits at most one batch.
@@ -36,6 +43,8 @@ ROLLUP_MONTHS = 13  # the monthly summary's 12 calendar months, and the one befo
 PRUNE_BATCH_CALLS = 400
 ROLLUP_BATCH_HOURS = 24 * 31  # rollup rows of one carrier one transaction deletes
 STREAK_BATCH = 500  # carriers' kept streaks one transaction writes
+PRUNE_BATCH_DELIVERIES = 1000  # deliveries one transaction deletes, with their attempts
+REGISTRATION_BATCH_EDGES = 200  # edges whose old registration events one transaction deletes
 _CONN = "sip_code BETWEEN 200 AND 299"
 
 
@@ -49,6 +58,10 @@ class PruneReport:
     rollups: int = 0
     quarantined: int = 0
     poll_runs: int = 0
+    deliveries: int = 0
+    delivery_attempts: int = 0
+    registrations: int = 0  # registration events
+    inbound_rollups: int = 0
     transactions: int = 0
     max_batch_calls: int = 0  # the most calls one transaction deleted
     max_transaction_s: float = 0.0  # the longest write transaction up to its commit
@@ -127,11 +140,18 @@ def newest_attempt(conn: sqlite3.Connection) -> int | None:
     return row[0] if row else None
 
 
+def newest_record(conn: sqlite3.Connection) -> int | None:
+    """The start of the newest cached attempt or delivery (either side), by index."""
+    marks = [newest_attempt(conn),
+             conn.execute("SELECT max(ts) FROM deliveries").fetchone()[0]]
+    return max((m for m in marks if m is not None), default=None)
+
+
 def horizons(cache: Cache, now_ms: int, keep_ms: int) -> tuple[int, int]:
     """(attempts kept from, rollups kept from), both on hour boundaries. They follow
-    the newest attempt, or now if that is earlier: importing an archive keeps its last
-    `keep` of attempts, and a record dated in the future moves nothing."""
-    newest = newest_attempt(cache.conn)
+    the newest attempt or delivery, or now if that is earlier: importing an archive
+    keeps its last `keep` of records, and a record dated in the future moves nothing."""
+    newest = newest_record(cache.conn)
     ref = now_ms if newest is None else min(now_ms, newest)
     horizon = (ref - keep_ms) // HOUR_MS * HOUR_MS
     kept = cache.meta(HORIZON_KEY)
@@ -198,6 +218,10 @@ def prune(cache: Cache, now_ms: int, keep_ms: int, *,
     cutoff = now_ms - keep_ms
     with tx.transaction() as c:
         _prune_polls(c, cutoff, report)
+    # 6. The inbound side, to the same horizon (the hours before it closed in step 1).
+    _prune_deliveries(tx, horizon, PRUNE_BATCH_DELIVERIES)
+    _prune_registrations(tx, horizon)
+    _prune_inbound_rollups(tx, rollups_from)
     return report
 
 
@@ -259,3 +283,74 @@ def _prune_polls(conn: sqlite3.Connection, cutoff: int, report: PruneReport) -> 
         "DELETE FROM poll_runs WHERE started_at < ? AND id <> (SELECT max(id) FROM "
         "poll_runs) AND id IS NOT (SELECT max(id) FROM poll_runs WHERE status = 'ok')",
         (cutoff,)).rowcount
+
+
+# -- the inbound side --------------------------------------------------------------------
+
+
+def _prune_deliveries(tx: _Writer, horizon: int, batch: int) -> None:
+    """Whole deliveries whose every attempt starts before the horizon, with their
+    per-delivery rows. Their rollups stay: the hours before the horizon are closed."""
+    report = tx.report
+    if tx.cache.conn.execute("SELECT 1 FROM deliveries WHERE ts < ? LIMIT 1",
+                             (horizon,)).fetchone() is None:
+        return
+    while True:
+        with tx.transaction() as c:
+            found = c.execute(
+                "SELECT delivery_id FROM deliveries d WHERE ts < ? AND NOT EXISTS (SELECT 1 "
+                "FROM delivery_attempts a WHERE a.delivery_id = d.delivery_id AND a.ts >= ?) "
+                "LIMIT ?", (horizon, horizon, batch)).fetchall()
+            if found:
+                report.delivery_attempts += c.executemany(
+                    "DELETE FROM delivery_attempts WHERE delivery_id = ?", found).rowcount
+                report.deliveries += c.executemany(
+                    "DELETE FROM deliveries WHERE delivery_id = ?", found).rowcount
+        if len(found) < batch:
+            return
+
+
+def _prune_registrations(tx: _Writer, horizon: int) -> None:
+    """Registration events before the horizon, but each edge's latest before it (all
+    of them at that instant: a tie is settled by the event's kind)."""
+    conn = tx.cache.conn
+    edges = conn.execute("SELECT trunk_group_id, edge FROM registration_edges").fetchall()
+    for i in range(0, len(edges), REGISTRATION_BATCH_EDGES):
+        todo = []
+        for gid, edge in edges[i:i + REGISTRATION_BATCH_EDGES]:
+            last = conn.execute(
+                "SELECT max(at) FROM registrations WHERE trunk_group_id = ? AND edge = ? "
+                "AND at < ?", (gid, edge, horizon)).fetchone()[0]
+            if last is not None and conn.execute(
+                    "SELECT 1 FROM registrations WHERE trunk_group_id = ? AND edge = ? "
+                    "AND at < ? LIMIT 1", (gid, edge, last)).fetchone() is not None:
+                todo.append((gid, edge, last))
+        if not todo:
+            continue  # most edges, most prunes: no write transaction at all
+        with tx.transaction() as c:
+            tx.report.registrations += c.executemany(
+                "DELETE FROM registrations WHERE trunk_group_id = ? AND edge = ? AND at < ?",
+                todo).rowcount
+
+
+def _prune_inbound_rollups(tx: _Writer, before: int) -> None:
+    """Inbound rollups older than the carriers' are kept, per trunk group by its key,
+    with its count of deliveries (inbound_groups: the deliveries its rollups count)
+    brought down by theirs; a group none of whose deliveries is counted any more is
+    listed no more for them (its configuration or registrations may still list it)."""
+    conn = tx.cache.conn
+    for (gid,) in conn.execute("SELECT id FROM inbound_groups").fetchall():
+        first = conn.execute("SELECT min(hour) FROM inbound_rollups WHERE trunk_group_id = ?",
+                             (gid,)).fetchone()[0]
+        if first is None or first >= before:
+            continue
+        with tx.transaction() as c:
+            offered = c.execute(
+                "SELECT coalesce(sum(offered), 0) FROM inbound_rollups WHERE "
+                "trunk_group_id = ? AND hour < ?", (gid, before)).fetchone()[0]
+            tx.report.inbound_rollups += c.execute(
+                "DELETE FROM inbound_rollups WHERE trunk_group_id = ? AND hour < ?",
+                (gid, before)).rowcount
+            c.execute("UPDATE inbound_groups SET deliveries = deliveries - ? WHERE id = ?",
+                      (offered, gid))
+            c.execute("DELETE FROM inbound_groups WHERE id = ? AND deliveries <= 0", (gid,))
