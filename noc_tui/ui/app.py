@@ -418,6 +418,25 @@ class NocApp(App[int]):
             screen.show_carrier(carrier_id)
         self.push_screen(screen)
 
+    def show_trunk_groups(self) -> None:
+        """The trunk-group list (the second top-level list): the one open, else a new
+        one over the carrier list."""
+        from noc_tui.ui.trunk_list import TrunkGroupListScreen
+
+        if isinstance(self.screen, TrunkGroupListScreen):
+            return
+        for screen in self.screen_stack:
+            if isinstance(screen, TrunkGroupListScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(TrunkGroupListScreen())
+
+    def open_trunk_group(self, trunk_group_id: str, name: str | None = None) -> None:
+        from noc_tui.ui.trunk_group.screen import TrunkGroupScreen
+
+        self.push_screen(TrunkGroupScreen(trunk_group_id, name))
+
     def open_call(self, call_id: str) -> None:
         from noc_tui.ui.call_screen import CallScreen
 
