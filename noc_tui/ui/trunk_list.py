@@ -35,15 +35,15 @@ VIA_COLS = (("trunk2", "FO t2"), ("backup_pbx", "FO bkp"), ("failover_number", "
 # first sort on a column puts the worst first.
 TRUNK_COLS = (
     Col("health", "Hlth", 4, pin=True, sort="asc", field="health_rank", hotkey="h"),
-    Col("name", "Trunk group", 12, pin=True, grow=28, grow_rank=3, sort="asc",
+    Col("name", "Trunk group", 12, pin=True, grow=28, grow_rank=4, sort="asc",
         field="sort_name", hotkey="n"),
-    Col("customer", "Customer", 10, rank=5, grow=10, sort="asc", hotkey="c"),
-    Col("policy", "Policy", 10, rank=4, sort="asc", hotkey="p"),
+    Col("customer", "Customer", 10, rank=3, grow=10, sort="asc", hotkey="c"),
+    Col("policy", "Policy", 10, rank=2, sort="asc", hotkey="p"),
     Col("registered", "Reg", 3, pin=True, sort="asc", field="reg_up", hotkey="r"),
     Col("offered", "Offered", 7, pin=True, sort="desc", hotkey="o"),
     Col("first_try_rate", "1st try", 7, pin=True, sort="asc", hotkey="f"),
     Col("delivery_rate", "Deliv", 6, rank=0, sort="asc", hotkey="d"),
-    *(Col(f"via_{k}", label, len(label), rank=2, sort="desc") for k, label in VIA_COLS),
+    *(Col(f"via_{k}", label, len(label), rank=4, sort="desc") for k, label in VIA_COLS),
     Col("lost", "Lost", 4, pin=True, sort="desc", hotkey="l"),
     Col("findings", "Findings", 8, rank=1, sort="desc", field="n_findings", hotkey="i"),
     Col("id", "ID", 8, rank=6, grow=8, sort="asc", hotkey="x"),
@@ -94,12 +94,17 @@ def data_widths(rows: list[dict[str, Any]]) -> tuple[Col, ...]:
         measured["offered"] = max(measured["offered"], len("no calls"))
     measured["registered"] = max((len(r.get("registered") or ()) for r in rows), default=0)
     measured["findings"] = max((len(findings_text(r)) for r in rows), default=0)
-    longest = max((len(r["sort_name"]) for r in rows), default=0)
+    # As shown: a control character takes four cells once escaped (\x1b).
+    longest = max((len(fmt.clean(r["sort_name"])) for r in rows), default=0)
+    customer = max((len(fmt.clean(r.get("customer") or "")) for r in rows), default=0)
     out = []
     for c in TRUNK_COLS:
         if c.key == "name":
             base = max(c.width or 0, min(longest, NAME_WIDTH))
             out.append(replace(c, width=base, grow=max(0, min(longest, 40) - base)))
+            continue
+        if c.key == "customer":
+            out.append(replace(c, grow=max(0, min(customer, 30) - (c.width or 0))))
             continue
         w = measured.get(c.key)
         out.append(c if w is None or w <= (c.width or 0) else replace(c, width=w))

@@ -3,6 +3,7 @@ evidence: the deliveries, DIDs or edges it rests on."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -22,9 +23,9 @@ if TYPE_CHECKING:
     from noc_tui.ui.host import Host
 
 FINDING_COLS = (Col("rule", "Rule", 4, pin=True, sort="asc", field="rule_no"),
+                Col("words", "What it means", 40, rank=0, grow=40, grow_rank=0),
                 Col("evidence", "Evidence", 24, pin=True, grow=30, sort="desc",
                     field="n_evidence"),
-                Col("words", "What it means", 40, rank=0, grow=40),
                 Col("name", "Name", 22, rank=1))
 SHOWN_IDS = 3  # delivery ids named in the evidence cell; the export has them all
 
@@ -65,8 +66,12 @@ class FindingsPane(CarrierPart):
         for i, f in enumerate(rows):
             raw = {**f, "rule_no": int(f["rule"][1:]), "n_evidence": len(f["delivery_ids"]),
                    "words": RULE_WORDS[f["rule"]], "name": RULE_NAMES[f["rule"]]}
-            cells.append((f"{i}", [Text(f["rule"], style="bold"), fmt.lit(evidence(f)),
-                                   Text(RULE_WORDS[f["rule"]]), Text(RULE_NAMES[f["rule"]])],
+            cells.append((f"{i}", [Text(f["rule"], style="bold"), fmt.lit(RULE_WORDS[f["rule"]]),
+                                   fmt.lit(evidence(f)), Text(RULE_NAMES[f["rule"]])],
                           raw))
-        self.query_one("#t-findings", NavTable).sync(FINDING_COLS, cells, [
+        # The words whole when the width allows (an ellipsis when it does not).
+        longest = max((len(RULE_WORDS[f["rule"]]) for f in rows), default=0)
+        cols = tuple(replace(c, grow=max(0, longest - (c.width or 0))) if c.key == "words"
+                     else c for c in FINDING_COLS)
+        self.query_one("#t-findings", NavTable).sync(cols, cells, [
             "rule", "trunk_group_id", "did", "edge", "delivery_ids"])
