@@ -204,6 +204,23 @@ async def test_a_group_s_tabs_and_a_delivery_s_chain(cache_path: Path, tmp_path:
         assert isinstance(app.screen, TrunkGroupListScreen)
 
 
+async def test_the_screen_shown_again_for_another_group_keeps_nothing_of_the_first(
+        cache_path: Path, tmp_path: Path) -> None:
+    app = make_app(cache_path, tmp_path / "exports")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "t", "down", "enter", "2", "o", "t")
+        assert app.screen.gid == "g1"
+        await press(pilot, "escape", "up", "enter")
+        screen = app.screen
+        assert isinstance(screen, TrunkGroupScreen) and screen.gid == "g2"
+        assert column(screen.query_one("#t-dids", NavTable), "did") == ["200"]
+        assert "Beta Office" in str(screen.query_one("#hb-crumb").render())
+        await press(pilot, "2")  # the default filter again, Beta's delivery only
+        assert column(screen.query_one("#t-deliveries", NavTable), "delivery_id") == ["d5"]
+        assert "trigger any" in note(app, "#deliveries-info")
+
+
 async def test_hostile_names_are_shown_literally(cache_path: Path, tmp_path: Path) -> None:
     app = make_app(cache_path, tmp_path / "exports")
     async with app.run_test(size=(200, 40)) as pilot:

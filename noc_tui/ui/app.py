@@ -114,6 +114,7 @@ class NocApp(App[int]):
         self.carrier_names: dict[str, str] = {}
         self.carrier_rows: dict[str, dict[str, Any]] = {}
         self._carrier_screen: Any = None  # the reused CarrierScreen, once opened
+        self._trunk_group_screen: Any = None  # the reused TrunkGroupScreen, once opened
         self._rows_window = self.window  # the window carrier_rows are of
         self._alarm_mark: int | None = None  # the newest alarm already said
         self._errors_shown: set[str] = set()
@@ -435,7 +436,18 @@ class NocApp(App[int]):
     def open_trunk_group(self, trunk_group_id: str, name: str | None = None) -> None:
         from noc_tui.ui.trunk_group.screen import TrunkGroupScreen
 
-        self.push_screen(TrunkGroupScreen(trunk_group_id, name))
+        # One installed screen, switched to each group (as the carrier screen): its
+        # tabs are composed once, not on every Enter.
+        screen = self._trunk_group_screen
+        if screen is None:
+            screen = self._trunk_group_screen = TrunkGroupScreen(trunk_group_id, name)
+            self.install_screen(screen, name="trunk_group")
+        elif screen in self.screen_stack:
+            self.push_screen(TrunkGroupScreen(trunk_group_id, name))
+            return
+        else:
+            screen.show_group(trunk_group_id, name)
+        self.push_screen(screen)
 
     def open_call(self, call_id: str) -> None:
         from noc_tui.ui.call_screen import CallScreen

@@ -14,7 +14,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, TabbedContent
 
 from noc_tui.analytics.trunk_group import triggers_short
@@ -24,7 +23,8 @@ from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.export import Snapshot, table_snapshot
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import LoadFailed, PartLoaded
-from noc_tui.ui.trunk_group.deliveries import DeliveriesPane
+from noc_tui.ui.reused_screen import ReusedScreen
+from noc_tui.ui.trunk_group.deliveries import DEFAULT, DeliveriesPane
 from noc_tui.ui.trunk_group.dids import DidsPane
 from noc_tui.ui.trunk_group.findings import FindingsPane
 from noc_tui.ui.trunk_group.registrations import RegistrationsPane
@@ -72,7 +72,7 @@ def head_text(facts: dict[str, Any] | None, style_of: Any) -> Text:
     return t
 
 
-class TrunkGroupScreen(Screen):
+class TrunkGroupScreen(ReusedScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "back", "Back", id="tg.back"),
         *(Binding(k, f"tab('{v}')", v.title(), show=False, id=f"tg.tab_{v}")
@@ -105,6 +105,25 @@ class TrunkGroupScreen(Screen):
         self.loaded: dict[str, int] = {}  # part -> generation it was loaded for
         self.pending: set[str] = set()
 
+    def show_group(self, gid: str, name: str | None = None) -> None:
+        """Make this (installed, not shown) screen show another group, as if new: the
+        app reuses one such screen instead of composing its tabs on every Enter."""
+        self.gid, self.name_shown = gid, name or gid
+        self.loaded, self.pending = {}, set()
+        crumb = Text("Trunk groups › ")
+        crumb.append_text(fmt.lit(self.name_shown))
+        self.query_one(HeaderBar).set_crumb(crumb)
+        self.query_one("#tg-head", Note).update("Loading…")
+        for part in self.tab_parts.values():
+            part.reset()
+        self.deliveries.outcome, self.deliveries.trigger = DEFAULT, "any"
+        tabs = self.query_one("#tg-tabs", TabbedContent)
+        with tabs.prevent(TabbedContent.TabActivated):
+            tabs.active = "dids"
+        self._show_tab_filter("dids")
+        self.load_head()
+        self.query_one("#t-dids").focus()
+
     @property
     def noc(self) -> Host:
         return host(self)
@@ -115,39 +134,46 @@ class TrunkGroupScreen(Screen):
         yield HeaderBar(crumb)
         yield Note("Loading…", id="tg-head")
         with TabbedContent(id="tg-tabs", initial="dids"):
-            yield from self.tab_parts.values()
+            for name, part in self.tab_parts.items():
+                if name == "dids":  # the first tab's table from the start: one layout
+                    with part:
+                        yield from part.widgets()
+                else:
+                    yield part
         yield Input(placeholder="filter this tab's rows (Enter keeps it, Esc clears)",
                     id="tg-filter")
         yield KeyHints()
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         self.load_head()
-        await self.tab_parts["dids"].ensure_mounted()
-        self.load_part("dids")
         self.query_one("#t-dids").focus()
 
     # -- loading -------------------------------------------------------------------------
 
     def refresh_data(self) -> None:
         self.load_head()
-        self.load_part(self.current_part())
+        if self.current_part() != "dids":
+            self.load_part(self.current_part())
 
     def load_head(self) -> None:
-        self.pending.add("head")
-        self._read_head()
+        """The head with the DIDs tab, in one read: Enter shows a complete screen."""
+        self.pending |= {"head", "dids"}
+        self._read_head(self.tab_parts["dids"])
 
     @work(thread=True, exclusive=True, group="head")
-    def _read_head(self) -> None:
+    def _read_head(self, dids: CarrierPart) -> None:
         from noc_tui.analytics.trunk_group import group_facts
 
         app, gid = self.noc, self.gid
         try:
             with app.reader() as cache:
                 facts = group_facts(cache, gid, app.now(), WINDOWS[app.window])
+                did_rows = dids.read(cache, app, gid)
         except Exception as exc:
             self.post_message(LoadFailed("trunk group head", str(exc)))
             return
         self.post_message(PartLoaded(gid, "head", facts, app.generation))
+        self.post_message(PartLoaded(gid, "dids", did_rows, app.generation))
 
     def load_part(self, part: str) -> None:
         """Read a tab for the group shown, in a worker of its own group (a newer read of
@@ -167,6 +193,8 @@ class TrunkGroupScreen(Screen):
         self.run_worker(read, name=f"load {part}", group=part, exclusive=True, thread=True)
 
     async def on_part_loaded(self, msg: PartLoaded) -> None:
+        if msg.carrier_id != self.gid:
+            return  # read for the group shown before
         self.pending.discard(msg.part)
         if msg.part == "head":
             self.query_one("#tg-head", Note).update(head_text(msg.data, self.noc.health_style))
@@ -181,8 +209,8 @@ class TrunkGroupScreen(Screen):
         self.tab_parts[msg.part].show_data(msg.data)
 
     def on_load_failed(self, msg: LoadFailed) -> None:
-        self.pending.discard(msg.what.removeprefix("trunk group ").removesuffix(" head"))
-        self.pending.discard("head")
+        part = msg.what.removeprefix("trunk group ")
+        self.pending -= {"head", "dids"} if part == "head" else {part}
         self.noc.load_failed(msg)
 
     def current_part(self) -> str:

@@ -49,6 +49,13 @@ class TrunkSummaryPane(CarrierPart):
                      Tab("Monthly", id="monthly"), id="tperiod"),
                 NavTable(id="t-summary", sort="start")]
 
+    def reset(self) -> None:
+        super().reset()
+        self.period, self.by_period = "live", {}
+        for tabs in self.query("#tperiod").results(Tabs):
+            with tabs.prevent(Tabs.TabActivated):
+                tabs.active = "live"
+
     def cycle_period(self) -> None:
         self.period = PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)]
         self.query_one("#tperiod", Tabs).active = self.period
