@@ -221,6 +221,22 @@ async def test_the_screen_shown_again_for_another_group_keeps_nothing_of_the_fir
         assert "trigger any" in note(app, "#deliveries-info")
 
 
+async def test_a_group_is_shown_as_of_the_list_it_was_opened_from(
+        cache_path: Path, tmp_path: Path) -> None:
+    """The list is the one the import computed; a month later by the wall clock, the
+    group's screen still gives the figures of that list, not an empty window."""
+    app = NocApp(ui_settings(tmp_path), cache_path, clock=lambda: FROZEN_NOW + 30 * 86_400_000,
+                 watch_interval_s=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "t")
+        assert "as of 2026-11-01 12:00" in screen_text(app)
+        await press(pilot, "down", "enter")
+        dids = app.screen.query_one("#t-dids", NavTable)
+        assert column(dids, "offered") == [3, 1]
+        assert "trunk1 ✓ trunk2 ✗" in note(app, "#tg-head")
+
+
 async def test_hostile_names_are_shown_literally(cache_path: Path, tmp_path: Path) -> None:
     app = make_app(cache_path, tmp_path / "exports")
     async with app.run_test(size=(200, 40)) as pilot:

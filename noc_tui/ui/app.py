@@ -110,6 +110,7 @@ class NocApp(App[int]):
         self.paused = False
         self.poll_info: PollInfo | None = None
         self.as_of_ms: int | None = None
+        self.inbound_as_of_ms: int | None = None  # the trunk-group list's, once loaded
         self.progress: tuple[int, int | None] | None = None
         self.carrier_names: dict[str, str] = {}
         self.carrier_rows: dict[str, dict[str, Any]] = {}

@@ -29,6 +29,7 @@ class Host(Protocol):
     config_path: Path
     window: str  # "1h", "24h" or "7d"
     as_of_ms: int | None  # the instant the carrier list's figures are of
+    inbound_as_of_ms: int | None  # the instant the trunk-group list's figures are of
     generation: int  # counts reloads of the cache: a part loaded for an older one is stale
     carrier_names: dict[str, str]  # id -> name, from the last carrier list
     carrier_rows: dict[str, dict[str, Any]]  # id -> row, from the last carrier list

@@ -60,6 +60,13 @@ EMPTY = ("No trunk groups in the cache yet.\n\nImport a folder holding trunk_gro
          "a switch that serves /api/v1/trunk_groups.")
 
 
+def inbound_now(app: Host) -> int:
+    """The instant a trunk group's figures are of: that of the list it was opened from
+    (the standard windows an import or poll computed), so the screen and the list
+    agree; now when no list was read."""
+    return app.inbound_as_of_ms if app.inbound_as_of_ms is not None else app.now()
+
+
 def reg_marks(row: dict[str, Any]) -> str:
     """One mark per edge, in the group's order: ✓ registered, ✗ not."""
     return "".join("✓" if up else "✗" for up in (row.get("registered") or {}).values())
@@ -222,6 +229,7 @@ class TrunkGroupListScreen(Screen):
             return  # a stale answer for a window the operator has left
         self.loaded = True
         self.rows, self.as_of_ms = msg.rows, msg.as_of_ms
+        self.noc.inbound_as_of_ms = msg.as_of_ms
         switch = self.query_one(ContentSwitcher)
         if not msg.rows:
             self.query_one("#trunks-empty", Note).update(fmt.block(EMPTY))

@@ -14,6 +14,7 @@ from noc_tui.records.inbound import OUTCOMES, TRIGGERS
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.host import host
+from noc_tui.ui.trunk_list import inbound_now
 from noc_tui.ui.widgets import Col, NavTable, Note
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class DeliveriesPane(CarrierPart):
                                        % len(TRIGGER_CHOICES)]
 
     def read(self, cache: Cache, app: Host, gid: str) -> dict[str, Any]:
-        now, window_s = app.now(), WINDOWS[app.window]
+        now, window_s = inbound_now(app), WINDOWS[app.window]
         picked = (("answered_failover", "lost") if self.outcome == DEFAULT
                   else (None,) if self.outcome == "all" else (self.outcome,))
         rows: list[dict[str, Any]] = []

@@ -9,6 +9,7 @@ from noc_tui.analytics.inbound import did_figures
 from noc_tui.analytics.views import WINDOWS
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.carrier.part import CarrierPart
+from noc_tui.ui.trunk_list import inbound_now
 from noc_tui.ui.widgets import Col, NavTable
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class DidsPane(CarrierPart):
         return [NavTable(id="t-dids", sort="did")]
 
     def read(self, cache: Cache, app: Host, gid: str) -> list[dict[str, Any]]:
-        return did_figures(cache, gid, app.now(), WINDOWS[app.window])
+        return did_figures(cache, gid, inbound_now(app), WINDOWS[app.window])
 
     def show_data(self, data: list[dict[str, Any]]) -> None:
         rows = [(r["did"], [fmt.lit(r["did"]), *(fmt.num(fmt.count(r[k])) for k in COUNTS[:2]),

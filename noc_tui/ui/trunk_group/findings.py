@@ -14,6 +14,7 @@ from noc_tui.analytics.views import WINDOWS
 from noc_tui.records.inbound import RULE_NAMES
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.carrier.part import CarrierPart
+from noc_tui.ui.trunk_list import inbound_now
 from noc_tui.ui.widgets import Col, NavTable, Note
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class FindingsPane(CarrierPart):
                 NavTable(id="t-findings", sort="rule")]
 
     def read(self, cache: Cache, app: Host, gid: str) -> dict[str, Any]:
-        return {"rows": findings(cache, app.now(), WINDOWS[app.window], gid),
+        return {"rows": findings(cache, inbound_now(app), WINDOWS[app.window], gid),
                 "window": app.window}
 
     def show_data(self, data: dict[str, Any]) -> None:

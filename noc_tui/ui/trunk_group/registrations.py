@@ -12,6 +12,7 @@ from noc_tui.analytics.views import WINDOWS
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.host import host
+from noc_tui.ui.trunk_list import inbound_now
 from noc_tui.ui.widgets import Col, NavTable, Note
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class RegistrationsPane(CarrierPart):
                 NavTable(id="t-registrations", sort="at")]
 
     def read(self, cache: Cache, app: Host, gid: str) -> dict[str, Any]:
-        facts = group_facts(cache, gid, app.now(), WINDOWS[app.window])
+        facts = group_facts(cache, gid, inbound_now(app), WINDOWS[app.window])
         return {"states": facts["edge_states"] if facts else [], "window": app.window,
                 "history": registration_history(cache, gid)}
 

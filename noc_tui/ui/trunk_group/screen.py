@@ -29,6 +29,7 @@ from noc_tui.ui.trunk_group.dids import DidsPane
 from noc_tui.ui.trunk_group.findings import FindingsPane
 from noc_tui.ui.trunk_group.registrations import RegistrationsPane
 from noc_tui.ui.trunk_group.summary import TrunkSummaryPane
+from noc_tui.ui.trunk_list import inbound_now
 from noc_tui.ui.widgets import HeaderBar, KeyHints, NavTable, Note
 
 TAB_KEYS = {"1": "dids", "2": "deliveries", "3": "registrations", "4": "findings",
@@ -167,7 +168,7 @@ class TrunkGroupScreen(ReusedScreen):
         app, gid = self.noc, self.gid
         try:
             with app.reader() as cache:
-                facts = group_facts(cache, gid, app.now(), WINDOWS[app.window])
+                facts = group_facts(cache, gid, inbound_now(app), WINDOWS[app.window])
                 did_rows = dids.read(cache, app, gid)
         except Exception as exc:
             self.post_message(LoadFailed("trunk group head", str(exc)))
@@ -326,5 +327,5 @@ class TrunkGroupScreen(ReusedScreen):
         rows = [r for r in rows if r]
         if not rows:
             return None
-        return table_snapshot(self.export_name(), cols, rows, self.noc.now(),
+        return table_snapshot(self.export_name(), cols, rows, inbound_now(self.noc),
                               WINDOWS[self.noc.window])

@@ -13,6 +13,7 @@ from noc_tui.analytics.metrics import PERIODS
 from noc_tui.analytics.trunk_group import SUMMARY_KEYS, summaries
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.carrier.part import CarrierPart
+from noc_tui.ui.trunk_list import inbound_now
 from noc_tui.ui.widgets import Col, NavTable
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class TrunkSummaryPane(CarrierPart):
             self._render_rows()
 
     def read(self, cache: Cache, app: Host, gid: str) -> dict[str, list[dict[str, Any]]]:
-        return summaries(cache, gid, app.now())
+        return summaries(cache, gid, inbound_now(app))
 
     def show_data(self, data: dict[str, list[dict[str, Any]]]) -> None:
         self.by_period = data
