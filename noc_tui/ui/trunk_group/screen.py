@@ -76,13 +76,13 @@ def head_text(facts: dict[str, Any] | None, style_of: Any) -> Text:
 class TrunkGroupScreen(ReusedScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "back", "Back", id="tg.back"),
-        *(Binding(k, f"tab('{v}')", v.title(), show=False, id=f"tg.tab_{v}")
-          for k, v in TAB_KEYS.items()),
+        *(Binding(k, f"tab('{v}')", "DIDs" if v == "dids" else v.title(), show=False,
+                  id=f"tg.tab_{v}") for k, v in TAB_KEYS.items()),
         Binding("slash", "filter", "Filter", id="tg.filter"),
         Binding("w", "cycle_window", "Window", id="tg.window"),
-        Binding("o", "cycle_outcome", "Outcome", id="tg.outcome"),
-        Binding("t", "cycle_trigger", "Trigger", id="tg.trigger"),
-        Binding("t", "cycle_period", "Period", id="tg.period"),
+        Binding("o", "cycle_outcome", "Outcome", id="tg.outcome"),  # on Deliveries
+        Binding("t", "cycle_trigger", "Trigger", id="tg.trigger"),  # on Deliveries
+        Binding("t", "cycle_period", "Period", id="tg.period"),  # on Summary
     ]
 
     DEFAULT_CSS = """
