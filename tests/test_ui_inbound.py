@@ -83,8 +83,11 @@ async def test_the_list_shows_each_group_worst_first_and_exports_what_is_filtere
                      "F2 F4 F9 F11"):
             assert seen in acme, (seen, acme)
         beta = next(line for line in text.splitlines() if "Beta Office" in line)
-        assert "DOWN" in beta and "✗✗" in beta
-        assert "1 down  1 degraded" in text
+        assert "DOWN" in beta and "✗✗" in beta and beta.startswith(" !")
+        assert not acme.startswith(" !")
+        assert "1 down  1 degraded  1 in alarm" in text
+        assert column(table, "alarms")[0] == {"unregistered": "registered on no edge "
+                                                              "(trunk1, trunk2)"}
 
         await press(pilot, "slash", "a c m e", "enter")
         assert column(table, "id") == ["g1"]
@@ -108,7 +111,10 @@ async def test_the_list_shows_each_group_worst_first_and_exports_what_is_filtere
                  ms_to_iso(FROZEN_NOW)]) == 0
     cli = {g["id"]: g for g in json.loads(capsys.readouterr().out)["trunk_groups"]}
     [shown] = doc["trunk_groups"]
-    assert {k: v for k, v in shown.items() if k not in ("customer", "health")} == cli["g1"]
+    assert {k: v for k, v in shown.items()
+            if k not in ("customer", "health", "alarms")} == cli["g1"]
+    # Beta Office, registered nowhere, is in alarm since the import (as judged there).
+    assert shown["alarms"] == {}
 
 
 async def test_a_group_s_tabs_and_a_delivery_s_chain(cache_path: Path, tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ VIA_COLS = (("trunk2", "FO t2"), ("backup_pbx", "FO bkp"), ("failover_number", "
 # others by rank as the width allows (left/right page through the rest). Sorting: the
 # first sort on a column puts the worst first.
 TRUNK_COLS = (
+    Col("alarm", "!", 1, pin=True),
     Col("health", "Hlth", 4, pin=True, sort="asc", field="health_rank", hotkey="h"),
     Col("name", "Trunk group", 12, pin=True, grow=28, grow_rank=4, sort="asc",
         field="sort_name", hotkey="n"),
@@ -50,14 +51,27 @@ TRUNK_COLS = (
 )
 COUNT_KEYS = ("offered", "lost", *(f"via_{k}" for k, _ in VIA_COLS))
 NAME_WIDTH = 16  # a name this long is shown whole before any optional column
-# The export: `noc-tui export trunks`' keys, with the customer and health shown.
-EXPORT_KEYS = ("id", "name", "customer", "health", "policy", "offered", "answered_first_try",
-               "answered_via", "refused", "abandoned", "lost", "first_try_rate",
-               "delivery_rate", "primary_failures", "lost_by_trigger", "registered",
-               "flaps", "findings")
+# The export: `noc-tui export trunks`' keys, with the customer, health and open alarms.
+EXPORT_KEYS = ("id", "name", "customer", "health", "alarms", "policy", "offered",
+               "answered_first_try", "answered_via", "refused", "abandoned", "lost",
+               "first_try_rate", "delivery_rate", "primary_failures", "lost_by_trigger",
+               "registered", "flaps", "findings")
 EMPTY = ("No trunk groups in the cache yet.\n\nImport a folder holding trunk_groups.*, "
          "dids.*, registrations.* and deliveries.* files (noc-tui import FOLDER), or poll "
          "a switch that serves /api/v1/trunk_groups.")
+
+
+def mark_alarms(rows: list[dict[str, Any]], opened: list[Any]) -> None:
+    """Each row's open alarms (store.alarms.Alarm of trunk groups), kind -> what
+    crossed: "alarms" those that want attention, "alarms_silenced" those acknowledged
+    (as the carrier list marks its rows)."""
+    by_group: dict[str, list[Any]] = {}
+    for a in opened:
+        by_group.setdefault(a.subject_id, []).append(a)
+    for r in rows:
+        mine = by_group.get(r["id"], ())
+        r["alarms"] = {a.kind: a.last_message for a in mine if not a.silenced}
+        r["alarms_silenced"] = {a.kind: a.last_message for a in mine if a.silenced}
 
 
 def inbound_now(app: Host) -> int:
@@ -126,7 +140,10 @@ def cells(r: dict[str, Any], style_of: Callable[[str], str]) -> list[Any]:
     out: list[Any] = []
     for c in TRUNK_COLS:
         k = c.key
-        if k == "health":
+        if k == "alarm":  # an acknowledged alarm keeps a quiet mark until it clears
+            out.append(Text("!", style="bold " + style_of("down")) if r.get("alarms")
+                       else Text("·", style="dim") if r.get("alarms_silenced") else Text(""))
+        elif k == "health":
             out.append(Text(HEALTH_LABEL[h], style="bold " + hstyle))
         elif k == "name":
             out.append(fmt.lit(r.get("name") or r["id"], style=hstyle if h != "fine" else ""))
@@ -211,6 +228,7 @@ class TrunkGroupListScreen(Screen):
         from noc_tui.analytics import inbound
         from noc_tui.analytics.trunk_group import with_health
         from noc_tui.analytics.views import WINDOWS
+        from noc_tui.store.alarms import open_alarms
 
         app = self.noc
         window, gen = app.window, app.generation
@@ -218,10 +236,12 @@ class TrunkGroupListScreen(Screen):
         try:
             with app.reader() as cache:
                 as_of, rows, _ = inbound.trunk_group_list(cache, WINDOWS[window], app.now())
+                opened = open_alarms(cache.conn, "trunk group")
         except Exception as exc:
             self.post_message(LoadFailed("trunk-group list", str(exc)))
             return
         with_health(rows, hs.degraded_first_try, hs.degraded_min_attempts)
+        mark_alarms(rows, opened)
         self.post_message(TrunkListLoaded(window, as_of, [shown_row(r) for r in rows], gen))
 
     def on_trunk_list_loaded(self, msg: TrunkListLoaded) -> None:
@@ -273,6 +293,9 @@ class TrunkGroupListScreen(Screen):
             n = sum(1 for r in self.rows if r["health"] == state)
             if n:
                 title.append(f"  {n} {state}", style="bold " + self.noc.health_style(state))
+        n_alarm = sum(1 for r in self.rows if r.get("alarms"))
+        if n_alarm:
+            title.append(f"  {n_alarm} in alarm", style="bold " + self.noc.health_style("down"))
         if self.filter_text:
             title.append("  filter: ")
             title.append_text(fmt.lit(self.filter_text, style="italic"))
