@@ -358,12 +358,15 @@ class AlarmSettings(_Section):
 
 
 class HealthSettings(_Section):
-    """Row colours of the carrier list: down, degraded, suspect, fine."""
+    """Row colours of the carrier and trunk-group lists: down, degraded, suspect, fine."""
 
     down_consecutive_failures: int = Field(100, ge=1)
     degraded_asr: float = Field(0.30, ge=0, le=1)
     degraded_min_attempts: int = Field(20, ge=1)
     degraded_consecutive_failures: int = Field(10, ge=1)
+    # The trunk-group list: a first-try rate below this (over degraded_min_attempts
+    # deliveries not abandoned) is degraded.
+    degraded_first_try: float = Field(0.90, ge=0, le=1)
 
 
 class UISettings(_Section):

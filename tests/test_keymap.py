@@ -45,11 +45,15 @@ def dashboard_binding_ids() -> set[str]:
     from noc_tui.ui.help import HelpScreen
     from noc_tui.ui.number_calls import NumberCallsScreen
     from noc_tui.ui.search_screen import SearchScreen
+    from noc_tui.ui.trunk_group.chain import DeliveryChainScreen
+    from noc_tui.ui.trunk_group.screen import TrunkGroupScreen
+    from noc_tui.ui.trunk_list import TrunkGroupListScreen
     from noc_tui.ui.widgets import NavTable
 
     ids = set()
     for owner in (NocApp, NavTable, CarrierListScreen, CarrierScreen, CallScreen,
-                  NumberCallsScreen, ExportDialog, HelpScreen, AlarmScreen, SearchScreen):
+                  NumberCallsScreen, ExportDialog, HelpScreen, AlarmScreen, SearchScreen,
+                  TrunkGroupListScreen, TrunkGroupScreen, DeliveryChainScreen):
         for b in owner.BINDINGS:
             assert isinstance(b, Binding) and b.id, (owner, b)
             ids.add(b.id)
@@ -147,7 +151,8 @@ async def test_help_lists_every_key_by_screen_a_legend_and_the_remapping(tmp_pat
         assert {r[2] for r in app.screen.rows} == set(ALL_IDS)
         groups = [line for line in body.splitlines() if line in (
             "carrier (here)", "everywhere", "tables", "carrier list", "call",
-            "calls to a number", "export dialog", "help", "search", "alarms")]
+            "calls to a number", "export dialog", "help", "search", "alarms",
+            "trunk groups", "trunk group", "delivery chain")]
         assert groups[0] == "carrier (here)" and len(groups) == len(BINDING_IDS)
         assert any(line.startswith("f9") and "app.pause" in line for line in body.splitlines())
         legend = body.split("Columns and figures", 1)[1]

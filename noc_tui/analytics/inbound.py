@@ -128,7 +128,7 @@ def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
-def _figures(sm: Counter[str]) -> dict[str, Any]:
+def figures(sm: Counter[str]) -> dict[str, Any]:
     offered, abandoned = sm["offered"], sm["abandoned"]
     first, failover = sm["answered_first_try"], sm["answered_failover"]
     return {
@@ -329,7 +329,7 @@ def _trunk_lists(cache: Cache, now_ms: int, windows: Iterable[int]
             rows.append({
                 "id": g.id, "name": g.name, "customer": g.customer, "policy": g.policy,
                 "configured": g.configured, "edges": list(g.edges),
-                **_figures(sm),
+                **figures(sm),
                 "registered": {e: edges[e].registered for e in g.edges},
                 "flaps": {e: edges[e].flaps for e in g.edges},
                 "findings": sorted(rules, key=_rule_no),

@@ -110,10 +110,12 @@ class NocApp(App[int]):
         self.paused = False
         self.poll_info: PollInfo | None = None
         self.as_of_ms: int | None = None
+        self.inbound_as_of_ms: int | None = None  # the trunk-group list's, once loaded
         self.progress: tuple[int, int | None] | None = None
         self.carrier_names: dict[str, str] = {}
         self.carrier_rows: dict[str, dict[str, Any]] = {}
         self._carrier_screen: Any = None  # the reused CarrierScreen, once opened
+        self._trunk_group_screen: Any = None  # the reused TrunkGroupScreen, once opened
         self._rows_window = self.window  # the window carrier_rows are of
         self._alarm_mark: int | None = None  # the newest alarm already said
         self._errors_shown: set[str] = set()
@@ -416,6 +418,36 @@ class NocApp(App[int]):
             return
         else:
             screen.show_carrier(carrier_id)
+        self.push_screen(screen)
+
+    def show_trunk_groups(self) -> None:
+        """The trunk-group list (the second top-level list): the one open, else a new
+        one over the carrier list."""
+        from noc_tui.ui.trunk_list import TrunkGroupListScreen
+
+        if isinstance(self.screen, TrunkGroupListScreen):
+            return
+        for screen in self.screen_stack:
+            if isinstance(screen, TrunkGroupListScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(TrunkGroupListScreen())
+
+    def open_trunk_group(self, trunk_group_id: str, name: str | None = None) -> None:
+        from noc_tui.ui.trunk_group.screen import TrunkGroupScreen
+
+        # One installed screen, switched to each group (as the carrier screen): its
+        # tabs are composed once, not on every Enter.
+        screen = self._trunk_group_screen
+        if screen is None:
+            screen = self._trunk_group_screen = TrunkGroupScreen(trunk_group_id, name)
+            self.install_screen(screen, name="trunk_group")
+        elif screen in self.screen_stack:
+            self.push_screen(TrunkGroupScreen(trunk_group_id, name))
+            return
+        else:
+            screen.show_group(trunk_group_id, name)
         self.push_screen(screen)
 
     def open_call(self, call_id: str) -> None:

@@ -159,6 +159,7 @@ class CarrierListScreen(Screen):
         Binding("2", "window('24h')", "Window 24h", show=False, id="list.window_24h"),
         Binding("3", "window('7d')", "Window 7d", show=False, id="list.window_7d"),
         Binding("a", "alarmed_first", "Alarmed first", id="list.alarmed_first"),
+        Binding("t", "trunk_groups", "Trunk groups", id="list.trunk_groups"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="list.clear_filter"),
     ]
 
@@ -415,6 +416,9 @@ class CarrierListScreen(Screen):
 
     def action_window(self, window: str) -> None:
         self.noc.set_window(window)
+
+    def action_trunk_groups(self) -> None:
+        self.noc.show_trunk_groups()
 
     def action_cycle_window(self) -> None:
         from noc_tui.analytics.views import WINDOWS

@@ -49,6 +49,8 @@ def palette_commands(app: PaletteHost) -> list[PaletteCommand]:
                      True))
     cmds.append(("search: find a call", "Calls by dialled number, CLI or Call-ID, all "
                  "carriers (ctrl+f)", app.open_search, True))
+    cmds.append(("inbound: trunk groups", "The trunk-group list: inbound delivery to "
+                 "customers' PBXs (t on the carrier list)", app.show_trunk_groups, True))
     cmds.append(("alarms: show", "Open alarms, then past ones; acknowledge with a (!)",
                  app.show_alarms, True))
     cmds.append(("help: keys", "Every key of this screen", app.action_help, True))

@@ -36,10 +36,14 @@ def _bindings_by_group(app: App) -> dict[str, list[Binding]]:
     from noc_tui.ui.export import ExportDialog
     from noc_tui.ui.number_calls import NumberCallsScreen
     from noc_tui.ui.search_screen import SearchScreen
+    from noc_tui.ui.trunk_group.chain import DeliveryChainScreen
+    from noc_tui.ui.trunk_group.screen import TrunkGroupScreen
+    from noc_tui.ui.trunk_list import TrunkGroupListScreen
     from noc_tui.ui.widgets import NavTable
 
     owners: list[Any] = [type(app), NavTable, CarrierListScreen, CarrierScreen, CallScreen,
-                         NumberCallsScreen, ExportDialog, HelpScreen, AlarmScreen, SearchScreen]
+                         NumberCallsScreen, ExportDialog, HelpScreen, AlarmScreen, SearchScreen,
+                         TrunkGroupListScreen, TrunkGroupScreen, DeliveryChainScreen]
     found: dict[str, Binding] = {}
     for owner in owners:
         for b in owner.BINDINGS:
@@ -70,7 +74,9 @@ def screen_group(screen: Screen) -> str:
     name = type(screen).__name__
     return {"CarrierListScreen": "carrier list", "CarrierScreen": "carrier",
             "CallScreen": "call", "NumberCallsScreen": "calls to a number",
-            "AlarmScreen": "alarms", "SearchScreen": "search"}.get(
+            "AlarmScreen": "alarms", "SearchScreen": "search",
+            "TrunkGroupListScreen": "trunk groups", "TrunkGroupScreen": "trunk group",
+            "DeliveryChainScreen": "delivery chain"}.get(
         name, "everywhere")
 
 
@@ -117,6 +123,20 @@ def legend(settings: Any, window: str) -> list[tuple[str, str]]:
                       f"others' 404 >= {m.fas_never_404_others_ratio:.0%}"),
         ("ANSWERS_UNALLOCATED", f"FAS flag: answered >= {m.fas_unallocated_min_numbers} "
                                 "numbers the others say do not exist"),
+        ("Hlth (trunk groups)", f"DOWN registered on no edge; DEGR a delivery lost, or "
+                                f"1st try < {_pct(hs.degraded_first_try)} (>= "
+                                f"{hs.degraded_min_attempts} deliveries); — nothing known"),
+        ("Reg", "registration per edge in the group's order: ✓ registered, ✗ not (now)"),
+        ("Offered", "deliveries whose first attempt started in the window"),
+        ("1st try", "answered on the first attempt / offered less abandoned"),
+        ("Deliv", "answered on any attempt / offered less abandoned"),
+        ("FO t2/bkp/num/dp", "answered after failover via trunk2, the backup PBX, the "
+                             "failover number, the dial plan"),
+        ("Lost", "deliveries not answered, not refused by the callee, not abandoned"),
+        ("Findings", "F1-F11: the switch did not follow the group's policy, or a risk "
+                     "(the Findings tab says each in words)"),
+        ("Sent", "sent: the INVITE went out; local: the switch decided without sending "
+                 "(404 not registered, 503 channel limit)"),
         ("new", "• marks a call that came in since you last looked at the list"),
         ("times", "every time is UTC, YYYY-MM-DD HH:MM:SS"),
         ("+s", "call time line: s after the first INVITE; ≤: before the next INVITE; "

@@ -29,6 +29,7 @@ class Host(Protocol):
     config_path: Path
     window: str  # "1h", "24h" or "7d"
     as_of_ms: int | None  # the instant the carrier list's figures are of
+    inbound_as_of_ms: int | None  # the instant the trunk-group list's figures are of
     generation: int  # counts reloads of the cache: a part loaded for an older one is stale
     carrier_names: dict[str, str]  # id -> name, from the last carrier list
     carrier_rows: dict[str, dict[str, Any]]  # id -> row, from the last carrier list
@@ -74,6 +75,12 @@ class Host(Protocol):
     def open_carrier(self, carrier_id: str) -> None: ...
 
     def open_call(self, call_id: str) -> None: ...
+
+    def show_trunk_groups(self) -> None:
+        """The trunk-group list: the one open, else a new one."""
+        ...
+
+    def open_trunk_group(self, trunk_group_id: str, name: str | None = None) -> None: ...
 
     def open_search(self, query: str | None = None) -> None:
         """The search screen (calls by number, CLI or Call-ID), searching `query`."""

@@ -92,3 +92,21 @@ class AlarmAcked(Message):
     alarm_id: int
     subject: str
     done: bool  # False: it had cleared or been acknowledged meanwhile
+
+
+@dataclass
+class TrunkListLoaded(Message):
+    """The trunk-group list for one window (analytics.inbound.trunk_group_list)."""
+
+    window: str
+    as_of_ms: int
+    rows: list[dict[str, Any]]
+    generation: int
+
+
+@dataclass
+class ChainLoaded(Message):
+    """A delivery's attempts and why its chain went as it did (None: not in the cache)."""
+
+    delivery_id: str
+    chain: dict[str, Any] | None

@@ -13,10 +13,9 @@ from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, TabbedContent, TabPane
 
 from noc_tui.analytics.export import (
@@ -38,6 +37,7 @@ from noc_tui.ui.carrier.summary import SummaryPane
 from noc_tui.ui.export import Snapshot, table_snapshot
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import LoadFailed, PartLoaded
+from noc_tui.ui.reused_screen import ReusedScreen
 from noc_tui.ui.widgets import HeaderBar, KeyHints, NavTable
 
 # Actions that act on one tab only (check_action).
@@ -53,7 +53,7 @@ HEAD_WAIT_S = 0.2
 __all__ = ["HEAD_WAIT_S", "PAGE", "TAB_KEYS", "CarrierScreen"]
 
 
-class CarrierScreen(Screen):
+class CarrierScreen(ReusedScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "back", "Back", id="carrier.back"),
         *(Binding(k, f"tab('{v}')", v.title(), show=False, id=f"carrier.tab_{v}")
@@ -82,7 +82,6 @@ class CarrierScreen(Screen):
     def __init__(self, carrier_id: str) -> None:
         super().__init__()
         self._hold: AbstractContextManager[None] | None = None
-        self._styled_for: tuple[Any, ...] | None = None
         self.head_part = CarrierHead()
         self.contacts = ContactsPane()
         self.rates = RatesPane()
@@ -177,25 +176,6 @@ class CarrierScreen(Screen):
         # Wake the paused update timer: the layout and dirty widgets are still queued
         # (a refresh() here would add a second, full repaint in the same tick).
         self.check_idle()
-
-    def _style_signature(self) -> tuple[Any, ...]:
-        app = self.app
-        # The parsed rules are a new list after any CSS change (theme, new source).
-        return (app.stylesheet.rules, app.theme, frozenset(app.classes), app.size,
-                app.ansi_color, app.app_focus)
-
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        # Textual re-applies the whole stylesheet to every node of a resumed screen
-        # (~50 ms here). Class and focus changes on this screen are applied as they
-        # happen, even while it is not shown; so re-apply only if the CSS itself, the
-        # theme or the app's classes changed since the screen was last styled.
-        # Textual calls Screen._on_screen_resume after this one (handlers run down the
-        # MRO), so only the event is changed here.
-        sig = self._style_signature()
-        if self._styled_for is not None and all(
-                a is b or a == b for a, b in zip(sig, self._styled_for, strict=True)):
-            event.refresh_styles = False
-        self._styled_for = sig
 
     def on_screen_suspend(self) -> None:
         self.release_paint()

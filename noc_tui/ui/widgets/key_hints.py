@@ -11,8 +11,10 @@ from textual.widgets import Static
 # not named here follow, in the screen's order; those that do not fit the line are left
 # out whole (never cut), and `? Help`, which lists them all, is always there.
 FIRST = (
-    "carrier.back", "call.back", "number.back", "list.filter", "table.sort", "list.window",
-    "carrier.window", "carrier.filter", "carrier.period", "carrier.direction",
+    "carrier.back", "call.back", "number.back", "trunks.back", "tg.back", "chain.back",
+    "list.filter", "trunks.filter", "tg.filter", "tg.outcome", "tg.trigger", "tg.period",
+    "table.sort", "list.window", "trunks.window", "tg.window", "carrier.window",
+    "carrier.filter", "carrier.period", "carrier.direction",
     "carrier.halt_only", "carrier.fas_only", "list.alarmed_first", "carrier.copy",
     "call.copy", "app.help", "app.palette", "app.export", "app.poll", "app.pause",
     "app.quit",
