@@ -236,6 +236,27 @@ def test_a_bad_json_line_costs_only_that_line(tmp_path: Path) -> None:
     assert [r[0] for r in _rows(db, "carriers", "id")] == ["A"]
 
 
+def test_a_bad_byte_in_a_field_no_format_names_costs_only_that_line(tmp_path: Path) -> None:
+    # msgspec skips an unknown field unread: its bad byte once passed the decoder, and
+    # then the repeated-key check raised (a traceback, the import lost). Found by the
+    # property test in test_import_property.py.
+    good = [attempt(f"u{i}", 1, "A", "2026-11-01T10:00:00Z", 200, 5) for i in range(4)]
+    lines = [json.dumps(a).encode() for a in good]
+    lines[1] = lines[1].replace(b'"sip_reason"', b'"\xf3ip_reason"')  # in a key
+    lines[2] = lines[2][:-1] + b', "note": "\xf3"}'  # in the value of a field of no format
+    f = tmp_path / "attempts.jsonl"
+    f.write_bytes(b"\n".join(lines) + b"\n")
+    carriers = tmp_path / "carriers.jsonl"
+    carriers.write_bytes(json.dumps(CARRIERS[0]).encode()[:-1] + b', "x\xf3": 1}\n')
+    db = tmp_path / "c.db"
+    rc, err = _import(db, f, carriers)
+    assert rc == 1, err
+    assert "Traceback" not in err
+    assert f"{f}:2: line: not valid JSON" in err and f"{f}:3: line: not valid JSON" in err
+    assert f"{carriers}:1: line: not valid JSON" in err
+    assert [r[0] for r in _rows(db, "attempts", "call_id")] == ["u0", "u3"]
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_a_cut_gzip_keeps_every_record_before_the_cut(tmp_path: Path, fmt: str) -> None:
     n = 60_000  # the cut comes after more than one batch (JSON_ATTEMPT_BATCH)

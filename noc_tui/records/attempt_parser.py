@@ -228,6 +228,17 @@ _NOT_PLAIN_SQL = ("started IS NOT NULL AND NOT (rtrim(dst, '0123456789') = '' AN
                   "AND ts IS NOT NULL)")
 
 
+def _check_utf8(data: bytes | str | msgspec.Raw) -> None:
+    """UnicodeDecodeError unless the bytes are UTF-8. msgspec checks the strings it
+    keeps, not the keys and values it skips (an unknown field): a line with a bad byte
+    there was taken, and then failed the repeated-key check with a traceback."""
+    if isinstance(data, str):
+        return
+    raw = data if isinstance(data, bytes) else bytes(data)
+    if not raw.isascii():  # at C speed; the decode runs only on non-ASCII text
+        raw.decode()
+
+
 class AttemptParser:
     """Parses batches of attempts; use one from one thread at a time. Given a rater, it
     also costs the connected ones (and closes the rater with itself)."""
@@ -264,6 +275,7 @@ class AttemptParser:
         joined = b",".join([b"[" + lines[0], *lines[1:-1], lines[-1] + b"]"]
                            if len(lines) > 1 else [b"[" + lines[0] + b"]"]) if lines else b"[]"
         try:
+            _check_utf8(joined)
             items, loose = _decode_many(joined)
         except ValueError:  # msgspec's errors, or bytes that are not UTF-8
             return self._one_by_one(lines, where)
@@ -280,12 +292,13 @@ class AttemptParser:
         """The items of an API page (``{"items": [...], ...}`` as text)."""
         try:
             raw = _ITEMS.decode(body).items
+            _check_utf8(raw)
             items, loose = _decode_many(raw)
             parsed = self._store(items, [], None, where, colons=_colons(bytes(raw)),
                                  loose=loose)
         except msgspec.ValidationError:
             parsed = None
-        except msgspec.DecodeError:
+        except ValueError:  # msgspec.DecodeError, or bytes that are not UTF-8
             return self._one_by_one(item_texts(body), where)
         if parsed is not None:
             return parsed
@@ -299,6 +312,7 @@ class AttemptParser:
         odd: list[tuple[int, bytes]] = []
         for i, text in enumerate(texts):
             try:
+                _check_utf8(text)
                 items.append(_ONE.decode(text))
                 positions.append(i)
             except ValueError:  # msgspec.DecodeError, or bytes that are not UTF-8

@@ -84,7 +84,7 @@ def repeats_among(texts: Sequence[bytes]) -> list[bool]:
     Python's json."""
     try:
         tops = _TOPS.decode(b"[" + b",".join(texts) + b"]")
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except ValueError:  # msgspec's errors, or bytes that are not UTF-8
         tops = None
     if tops is None or len(tops) != len(texts):
         return [repeated_key(t) is not None for t in texts]
@@ -116,7 +116,7 @@ def top_level_repeat(text: str | bytes) -> str | None:
     data = text.encode() if isinstance(text, str) else text
     try:
         top = _TOP.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except ValueError:  # msgspec's errors, or bytes that are not UTF-8
         pass  # not an object, or not JSON to msgspec: Python's json says
     else:
         # Objects inside its values do not matter here (an item's keys are the cache's
