@@ -472,6 +472,28 @@ def test_bad_parameters_are_400_naming_the_parameter(
     assert f"'{named}'" in r.json()["error"]
 
 
+# A cursor of every listing's shape, one with a bool for a number, one negative offset.
+FORGED = [[5], ["x"], [1, "c", 1], [1, "tg", "trunk1", "registered"], [True, "c", 1], [-1]]
+
+
+@pytest.mark.parametrize("path,window,takes", [
+    ("/api/v1/attempts", True, [1, "c", 1]), ("/api/v1/deliveries", True, [1, "c", 1]),
+    ("/api/v1/registrations", True, [1, "tg", "trunk1", "registered"]),
+    ("/api/v1/rates", False, [5]), ("/api/v1/trunk_groups", False, ["x"]),
+    ("/api/v1/dids", False, ["x"])])
+def test_each_listing_takes_only_cursors_of_its_own_shape(
+    client: httpx.Client, path: str, window: bool, takes: list[Any]
+) -> None:
+    base = {"since": SINCE, "until": UNTIL} if window else {}
+    for key in FORGED:
+        r = client.get(path, params={**base, "cursor": encode_cursor(key)})
+        if json.dumps(key) == json.dumps(takes):  # not ==: True == 1
+            assert r.status_code == 200, (path, key)
+        else:
+            assert r.status_code == 400, (path, key)
+            assert r.json()["error"] == "bad parameter 'cursor': not a cursor this API returned"
+
+
 def test_limit_bounds_and_errors(client: httpx.Client) -> None:
     r = client.get("/api/v1/attempts", params={"since": SINCE, "until": UNTIL, "limit": 1})
     page = r.json()

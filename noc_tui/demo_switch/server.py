@@ -125,14 +125,17 @@ def encode_cursor(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+BAD_CURSOR = "bad parameter 'cursor': not a cursor this API returned"
+
+
 def decode_cursor(text: str) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         key = json.loads(raw)
     except (binascii.Error, ValueError) as exc:
-        raise ApiError(400, "bad parameter 'cursor': not a cursor this API returned") from exc
+        raise ApiError(400, BAD_CURSOR) from exc
     if not isinstance(key, list):
-        raise ApiError(400, "bad parameter 'cursor': not a cursor this API returned")
+        raise ApiError(400, BAD_CURSOR)
     return key
 
 
@@ -404,12 +407,10 @@ class DemoSwitch:
 
     def page_rates(self, params: dict[str, str], gz: bool = False) -> Payload:
         limit = _limit(params)
-        offset = 0
-        if params.get("cursor"):
-            key = decode_cursor(params["cursor"])
-            if len(key) != 1 or not isinstance(key[0], int) or key[0] < 0:
-                raise ApiError(400, "bad parameter 'cursor': not a cursor this API returned")
-            offset = key[0]
+        key = _cursor(params, (int,))
+        offset = key[0] if key is not None else 0
+        if offset < 0:
+            raise ApiError(400, BAD_CURSOR)
         items = self._rates[offset: offset + limit]
         end = offset + len(items)
         cursor = encode_cursor([end]) if end < len(self._rates) else None
@@ -417,13 +418,7 @@ class DemoSwitch:
 
     def page_attempts(self, params: dict[str, str], gz: bool = False) -> Payload:
         since, until, limit = _window(params)
-        after: tuple[int, str, int] | None = None
-        if params.get("cursor"):
-            key = decode_cursor(params["cursor"])
-            if (len(key) != 3 or not isinstance(key[0], int) or not isinstance(key[1], str)
-                    or not isinstance(key[2], int)):
-                raise ApiError(400, "bad parameter 'cursor': not a cursor this API returned")
-            after = (key[0], key[1], key[2])
+        after = _cursor(params, (int, str, int))
         faults = self.faults
         late = (faults.late_fraction, faults.late_delay_ms)
         now = self.clock()
@@ -461,13 +456,7 @@ class DemoSwitch:
 
     def page_registrations(self, params: dict[str, str], gz: bool = False) -> Payload:
         since, until, limit = _window(params)
-        after: tuple[int, str, str, str] | None = None
-        if params.get("cursor"):
-            key = decode_cursor(params["cursor"])
-            if (len(key) != 4 or not isinstance(key[0], int)
-                    or not all(isinstance(k, str) for k in key[1:])):
-                raise ApiError(400, "bad parameter 'cursor': not a cursor this API returned")
-            after = (key[0], key[1], key[2], key[3])
+        after = _cursor(params, (int, str, str, str))
         inbound = self.inbound
         events, more = inbound.registration_events(since, until, self.clock(), after, limit)
         cursor = encode_cursor(list(events[-1][:4])) if more else None
@@ -476,13 +465,7 @@ class DemoSwitch:
 
     def page_deliveries(self, params: dict[str, str], gz: bool = False) -> Payload:
         since, until, limit = _window(params)
-        after: tuple[int, str, int] | None = None
-        if params.get("cursor"):
-            key = decode_cursor(params["cursor"])
-            if (len(key) != 3 or not isinstance(key[0], int) or not isinstance(key[1], str)
-                    or not isinstance(key[2], int)):
-                raise ApiError(400, "bad parameter 'cursor': not a cursor this API returned")
-            after = (key[0], key[1], key[2])
+        after = _cursor(params, (int, str, int))
         items, more = self.inbound.deliveries_page(since, until, self.clock(), after, limit)
         cursor = encode_cursor(list(items[-1][0])) if more else None
         return Payload(_json({"items": [a for _k, a in items], "next_cursor": cursor}))
@@ -510,16 +493,24 @@ def _window(params: dict[str, str]) -> tuple[int, int, int]:
     return since, until, _limit(params)
 
 
+def _cursor(params: dict[str, str], types: tuple[type, ...]) -> tuple[Any, ...] | None:
+    """The request's cursor as the key it encodes, each part of its type in `types`
+    (a bool is no int); None when the request gives none."""
+    if not params.get("cursor"):
+        return None
+    key = decode_cursor(params["cursor"])
+    if len(key) != len(types) or not all(
+            isinstance(k, t) and not isinstance(k, bool) for k, t in zip(key, types, strict=True)):
+        raise ApiError(400, BAD_CURSOR)
+    return tuple(key)
+
+
 def _keyed_page(items: list[dict[str, Any]], key: str, params: dict[str, str]) -> Payload:
     """A page of a listing ordered by a unique string field; the cursor is the last
     item's value of it, so a page resumes after it whatever changed meanwhile."""
     limit = _limit(params)
-    after: str | None = None
-    if params.get("cursor"):
-        got = decode_cursor(params["cursor"])
-        if len(got) != 1 or not isinstance(got[0], str):
-            raise ApiError(400, "bad parameter 'cursor': not a cursor this API returned")
-        after = got[0]
+    got = _cursor(params, (str,))
+    after: str | None = got[0] if got is not None else None
     rest = [i for i in items if after is None or i[key] > after]
     page = rest[:limit]
     cursor = encode_cursor([page[-1][key]]) if len(rest) > limit else None
