@@ -40,6 +40,9 @@ class PartLoaded(Message):
     part: str
     data: Any
     generation: int
+    # Which read of the part this is: a read still running when a newer one was asked
+    # (a prefix typed a digit at a time) must not show its older answer last.
+    ticket: int = 0
 
 
 @dataclass

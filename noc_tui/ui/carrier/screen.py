@@ -96,6 +96,7 @@ class CarrierScreen(ReusedScreen):
         self.carrier_id = carrier_id
         self.loaded: dict[str, int] = {}  # part -> generation it was loaded for
         self.pending: set[str] = set()
+        self.asked: dict[str, int] = {}  # each part's latest read (PartLoaded.ticket)
 
     @property
     def noc(self) -> Host:
@@ -247,6 +248,7 @@ class CarrierScreen(ReusedScreen):
         """Read a part for the carrier shown, in a worker of its own group (a newer read
         of the same part replaces an older one); PartLoaded brings it back."""
         app, carrier_id = self.noc, self.carrier_id
+        ticket = self.asked[part] = self.asked.get(part, 0) + 1
 
         def read() -> None:
             try:
@@ -255,12 +257,14 @@ class CarrierScreen(ReusedScreen):
             except Exception as exc:
                 self.post_message(LoadFailed(f"carrier {part}", str(exc)))
                 return
-            self.post_message(PartLoaded(carrier_id, part, data, app.generation))
+            self.post_message(PartLoaded(carrier_id, part, data, app.generation, ticket))
 
         self.run_worker(read, name=f"load {part}", group=part, exclusive=True, thread=True)
 
     async def on_part_loaded(self, msg: PartLoaded) -> None:
-        if msg.carrier_id != self.carrier_id:
+        # exclusive=True cancels an older worker, but a thread already reading still
+        # posts: only the latest read of a part is shown.
+        if msg.carrier_id != self.carrier_id or msg.ticket != self.asked.get(msg.part):
             return
         await self.ensure_part(msg.part)
         self.pending.discard(msg.part)
@@ -315,6 +319,11 @@ class CarrierScreen(ReusedScreen):
         self.app.pop_screen()
 
     def action_tab(self, part: str) -> None:
+        # Nothing keeps focus while the tabs switch: Textual would move the focus off a
+        # hidden table to the next widget of the same hidden tab, whose focus message
+        # switches back to that tab (a `/` typed at once then opened the wrong filter).
+        # _tab_shown focuses the new tab's table.
+        self.set_focus(None)
         outer = self.query_one("#outer", TabbedContent)
         if part == "failover":
             outer.active = "failover"
