@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from noc_tui.analytics import inbound
 from noc_tui.analytics.metrics import STANDARD_WINDOWS
+from noc_tui.analytics.trunk_group import group_facts
 from noc_tui.config import MetricSettings
 from noc_tui.store.cache import Cache
 
@@ -108,8 +109,16 @@ def test_trunk_group_list(sc: InboundScenario, ner: list[Any], data: st.DataObje
     with loaded(sc, ner) as (cache, refdata):
         got = inbound.trunk_groups(cache, now, window_s)
         doc, rows = inbound.build(cache, "trunks", now, window_s)
+        # One group's screen reads its registration alone (its own flaps only).
+        heads = {r["id"]: group_facts(cache, r["id"], now, window_s) for r in got}
     want = ref.trunk_groups(refdata, now, window_s, _codes(ner))
     check_rows(got, want, "id", TRUNK_FIELDS, "trunk groups")
+    for w in want:
+        head = heads[w["id"]]
+        assert head is not None
+        states = {s["edge"]: (s["registered"], s["flaps"]) for s in head["edge_states"]}
+        assert states == {e: (w["registered"][e], w["flaps"][e]) for e in w["registered"]}, \
+            f"the screen's head of {w['id']}"
     assert all(list(r) == list(inbound.TRUNK_KEYS) for r in doc["trunk_groups"])
     assert rows == doc["trunk_groups"] and doc["window_s"] == window_s
 

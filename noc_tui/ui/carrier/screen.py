@@ -9,7 +9,6 @@ their reads and turns keys into tab changes and reloads.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -37,7 +36,7 @@ from noc_tui.ui.carrier.summary import SummaryPane
 from noc_tui.ui.export import Snapshot, table_snapshot
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import LoadFailed, PartLoaded
-from noc_tui.ui.reused_screen import ReusedScreen
+from noc_tui.ui.reused_screen import HEAD_WAIT_S, ReusedScreen
 from noc_tui.ui.widgets import HeaderBar, KeyHints, NavTable
 
 # Actions that act on one tab only (check_action).
@@ -45,11 +44,6 @@ TAB_ONLY = {"cycle_period": "summary", "toggle_direction": "failover",
             "toggle_halt": "failover", "toggle_fas": "failover", "page": "failover"}
 TAB_KEYS = {"1": "contacts", "2": "rates", "3": "consistency", "4": "failures",
             "5": "summary", "6": "failover"}
-# Enter on a carrier holds the first paint until the head has arrived (a few ms at
-# 10^7 attempts), so the screen is painted once, complete; a slower read shows
-# "Loading…" after this long.
-HEAD_WAIT_S = 0.2
-
 __all__ = ["HEAD_WAIT_S", "PAGE", "TAB_KEYS", "CarrierScreen"]
 
 
@@ -81,7 +75,6 @@ class CarrierScreen(ReusedScreen):
 
     def __init__(self, carrier_id: str) -> None:
         super().__init__()
-        self._hold: AbstractContextManager[None] | None = None
         self.head_part = CarrierHead()
         self.contacts = ContactsPane()
         self.rates = RatesPane()
@@ -156,35 +149,9 @@ class CarrierScreen(ReusedScreen):
         self.load_part("head")
         self.query_one("#t-contacts").focus()
 
-    # -- one paint per Enter ---------------------------------------------------------------
-
-    def hold_paint(self) -> None:
-        """Suspend repaints until the head is shown or HEAD_WAIT_S has passed: one
-        complete paint instead of "Loading…" then the data. Keys still reach the screen
-        meanwhile (only painting waits)."""
-        if self._hold is None:
-            hold = self._hold = self.app.batch_update()
-            hold.__enter__()
-            # Only this hold: an earlier timer must not end a later hold early.
-            self.set_timer(HEAD_WAIT_S, lambda: self.release_paint(hold))
-
-    def release_paint(self, only: AbstractContextManager[None] | None = None) -> None:
-        hold = self._hold
-        if hold is None or (only is not None and only is not hold):
-            return
-        self._hold = None
-        hold.__exit__(None, None, None)
-        # Wake the paused update timer: the layout and dirty widgets are still queued
-        # (a refresh() here would add a second, full repaint in the same tick).
-        self.check_idle()
-
     def on_screen_suspend(self) -> None:
-        self.release_paint()
         for part in self.tab_parts.values():
             part.end_look()  # what was listed counts as seen
-
-    def on_unmount(self) -> None:
-        self.release_paint()
 
     def show_carrier(self, carrier_id: str) -> None:
         """Make this (installed, not shown) screen show another carrier, as if new: the

@@ -1,7 +1,8 @@
 """The trunk-group screen: its configuration atop, and the tabs DIDs, Deliveries,
 Registrations, Findings and Summary.
 
-The head and the first tab load at once, each in its own worker; every other tab
+The head and the first tab load at once, in one worker, and the screen is painted once
+they are shown (ReusedScreen.hold_paint: no "Loading…" frame first); every other tab
 loads the first time it is shown and again when new data arrives (the carrier
 screen's parts, ui/carrier/part.py, do the same, and these tabs are such parts).
 """
@@ -122,6 +123,7 @@ class TrunkGroupScreen(ReusedScreen):
         with tabs.prevent(TabbedContent.TabActivated):
             tabs.active = "dids"
         self._show_tab_filter("dids")
+        self.hold_paint()
         self.load_head()
         self.query_one("#t-dids").focus()
 
@@ -146,6 +148,7 @@ class TrunkGroupScreen(ReusedScreen):
         yield KeyHints()
 
     def on_mount(self) -> None:
+        self.hold_paint()
         self.load_head()
         self.query_one("#t-dids").focus()
 
@@ -208,10 +211,13 @@ class TrunkGroupScreen(ReusedScreen):
         await self.tab_parts[msg.part].ensure_mounted()
         self.loaded[msg.part] = msg.generation
         self.tab_parts[msg.part].show_data(msg.data)
+        if msg.part == "dids":  # the head came just before, from the same read
+            self.release_paint()
 
     def on_load_failed(self, msg: LoadFailed) -> None:
         part = msg.what.removeprefix("trunk group ")
         self.pending -= {"head", "dids"} if part == "head" else {part}
+        self.release_paint()
         self.noc.load_failed(msg)
 
     def current_part(self) -> str:
