@@ -31,6 +31,7 @@ except ImportError:  # tests/ itself on sys.path (rootdir import mode)
 from noc_tui.cli import main
 from noc_tui.records.printable import printable
 from noc_tui.records.timefmt import ms_to_iso
+from noc_tui.ui.alarm_screen import AlarmScreen
 from noc_tui.ui.app import NocApp
 from noc_tui.ui.carrier_list import CarrierListScreen
 from noc_tui.ui.commands import palette_commands
@@ -259,6 +260,30 @@ async def test_hostile_names_are_shown_literally(cache_path: Path, tmp_path: Pat
         head = note(app, "#chain-head")
         assert f"from {printable(NASTY_CALLER)}" in head
         assert "\x1b" not in screen_text(app)
+
+
+async def test_enter_on_a_trunk_group_alarm_opens_that_group(cache_path: Path,
+                                                             tmp_path: Path) -> None:
+    """As Enter on a carrier's alarm opens the carrier: Beta Office, registered on no
+    edge, is in alarm since the import; Enter on that alarm opens Beta Office."""
+    app = make_app(cache_path, tmp_path / "exports")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "exclamation_mark")
+        assert isinstance(app.screen, AlarmScreen)
+        table = app.screen.query_one("#t-alarms", NavTable)
+        rows = [r for r in table.export_rows()[1] if r]
+        [beta] = [i for i, r in enumerate(rows) if r["subject_kind"] == "trunk group"]
+        assert rows[beta]["subject_id"] == "g2" and rows[beta]["kind"] == "unregistered"
+        table.move_cursor(row=beta)
+        await press(pilot, "enter")
+        screen = app.screen
+        assert isinstance(screen, TrunkGroupScreen) and screen.gid == "g2"
+        assert "Beta Office" in str(screen.query_one("#hb-crumb").render())
+        assert column(screen.query_one("#t-dids", NavTable), "did") == ["200"]
+        assert "trunk1 ✗ trunk2 ✗" in note(app, "#tg-head")
+        await press(pilot, "escape")
+        assert isinstance(app.screen, AlarmScreen)
 
 
 async def test_the_palette_opens_the_list_and_help_names_its_keys(

@@ -109,11 +109,11 @@ class AlarmScreen(Screen):
         info.append(f", {len(alarms) - len(opened)} past")
         width = self.app.size.width
         if width < 100:
-            info.append(". a acknowledges, Enter opens the carrier.")
+            info.append(". a acknowledges, Enter opens it.")  # one line at 80
         else:
             info.append(f"; judged over the {self.noc.settings.alarms.window} window at "
                         "every poll or import. a acknowledges the selected open alarm "
-                        "(silenced until it clears), Enter opens its carrier.")
+                        "(silenced until it clears), Enter opens its carrier or trunk group.")
         self.query_one("#alarm-info", Note).update(info)
         cols = COMPACT_COLS if width < 100 else MEDIUM_COLS if width < 180 else FULL_COLS
         hs = self.noc.health_style
@@ -185,8 +185,12 @@ class AlarmScreen(Screen):
     @on(DataTable.RowSelected, "#t-alarms")
     def _open(self, event: DataTable.RowSelected) -> None:
         raw = self._selected()
-        if raw and raw["subject_kind"] == "carrier":
+        if not raw:
+            return
+        if raw["subject_kind"] == "carrier":
             self.noc.open_carrier(raw["subject_id"])
+        elif raw["subject_kind"] == "trunk group":
+            self.noc.open_trunk_group(raw["subject_id"], raw["subject_name"])
 
     def action_back(self) -> None:
         self.app.pop_screen()
