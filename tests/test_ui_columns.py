@@ -159,6 +159,8 @@ async def test_footer_fits_with_the_most_useful_keys_and_help(cache_path: Path,
             assert len(foot) <= 80 and not foot.endswith("…"), foot
             assert "? Help" in foot
             assert foot.split()[:2] == (["/", "Filter"] if not opened else ["esc", "Back"])
+            if not opened:  # the way to the second top-level list, in view at 80
+                assert "t Trunk groups" in foot, foot
 
 
 # -- sorting ----------------------------------------------------------------------------
