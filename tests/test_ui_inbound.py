@@ -1,6 +1,6 @@
 """The inbound screens (issue 15, section 4) over a cache filled by `noc-tui import`:
 the trunk-group list, a trunk group's tabs and a delivery's chain, as an operator sees
-them at a frozen now; snapshots at 80x24 and 120x40."""
+them at a frozen now; snapshots at 80x24, 120x40 and 200x50."""
 
 from __future__ import annotations
 
@@ -304,7 +304,7 @@ async def test_the_palette_opens_the_list_and_help_names_its_keys(
 
 # -- snapshots ---------------------------------------------------------------------------
 
-SIZES = [(80, 24), (120, 40)]
+SIZES = [(80, 24), (120, 40), (200, 50)]
 
 
 def steps(*keys: str):
