@@ -118,6 +118,33 @@ async def test_the_list_shows_each_group_worst_first_and_exports_what_is_filtere
     assert shown["alarms"] == {}
 
 
+async def test_the_list_s_title_fits_80_columns_leaving_parts_out_whole(
+        cache_path: Path, tmp_path: Path) -> None:
+    """At 80 columns the title said '... 1 degraded  1 in' and no more: the alarm count
+    and the hidden columns were cut silently. The as-of (in the header's age too) gives
+    way, whole; a filter in force always shows."""
+    app = make_app(cache_path, tmp_path / "exports")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "t")
+        title = screen_text(app).splitlines()[1].rstrip()
+        assert title.startswith(" Trunk groups 3  window 24h  1 down  1 degraded  1 in "
+                                "alarm  ←→ ") and title.endswith(" more columns"), title
+        assert "as of" not in title and len(title) <= 80
+        await press(pilot, "slash", "a c m e", "enter")
+        title = screen_text(app).splitlines()[1].rstrip()
+        assert "Trunk groups 1 of 3" in title and "filter: acme" in title, title
+        await press(pilot, "slash", *["z"] * 90, "enter")  # longer than the line
+        title = screen_text(app).splitlines()[1].rstrip()
+        assert "Trunk groups 0 of 3  filter: zzz" in title, title
+        assert title.endswith("z…") and len(title) <= 80
+    app = make_app(cache_path, tmp_path / "exports")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "t")
+        assert "window 24h  as of 2026-11-01 12:00  1 down" in screen_text(app)
+
+
 async def test_a_group_s_tabs_and_a_delivery_s_chain(cache_path: Path, tmp_path: Path) -> None:
     app = make_app(cache_path, tmp_path / "exports")
     async with app.run_test(size=(120, 40)) as pilot:
