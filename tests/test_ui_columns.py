@@ -163,6 +163,21 @@ async def test_footer_fits_with_the_most_useful_keys_and_help(cache_path: Path,
                 assert "t Trunk groups" in foot, foot
 
 
+async def test_the_title_fits_80_columns_leaving_parts_out_whole(cache_path: Path,
+                                                                 tmp_path: Path):
+    """With a filter in force the title ran past 80 columns and was cut where the
+    screen ended; now the least needed parts give way whole and the filter shows."""
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"tier one telecom", "enter")
+        await settle(pilot)
+        title = screen_text(app).splitlines()[1].rstrip()
+        assert title.startswith(" Carriers 1 of ") and title.endswith(
+            "filter: tier one telecom"), title
+        assert "in alarm" in title and len(title) <= 80
+
+
 # -- sorting ----------------------------------------------------------------------------
 
 
