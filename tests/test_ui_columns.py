@@ -161,6 +161,17 @@ async def test_footer_fits_with_the_most_useful_keys_and_help(cache_path: Path,
             assert foot.split()[:2] == (["/", "Filter"] if not opened else ["esc", "Back"])
             if not opened:  # the way to the second top-level list, in view at 80
                 assert "t Trunk groups" in foot, foot
+        # The alarm and search screens offer their own keys first too (Back was last,
+        # Acknowledge and Edit search were left out at 80).
+        await pilot.press("escape", "exclamation_mark")
+        await settle(pilot)
+        foot = screen_text(app).splitlines()[-1]
+        assert foot.split()[:4] == ["esc", "Back", "a", "Acknowledge"], foot
+        await pilot.press("escape")
+        app.open_search("misroute")
+        await settle(pilot)
+        foot = screen_text(app).splitlines()[-1]
+        assert foot.split()[:5] == ["esc", "Back", "/", "Edit", "search"], foot
 
 
 async def test_the_title_fits_80_columns_leaving_parts_out_whole(cache_path: Path,
