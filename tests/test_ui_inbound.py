@@ -292,12 +292,16 @@ async def test_hostile_names_are_shown_literally(cache_path: Path, tmp_path: Pat
 async def test_enter_on_a_trunk_group_alarm_opens_that_group(cache_path: Path,
                                                              tmp_path: Path) -> None:
     """As Enter on a carrier's alarm opens the carrier: Beta Office, registered on no
-    edge, is in alarm since the import; Enter on that alarm opens Beta Office."""
-    app = make_app(cache_path, tmp_path / "exports")
+    edge, is in alarm since the import; Enter on that alarm opens Beta Office, as of the
+    figures the alarm was judged on (a month later by the wall clock, the trunk-group
+    list never opened)."""
+    app = NocApp(ui_settings(tmp_path), cache_path, clock=lambda: FROZEN_NOW + 30 * 86_400_000,
+                 watch_interval_s=0)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await press(pilot, "exclamation_mark")
         assert isinstance(app.screen, AlarmScreen)
+        assert "TG Beta Offic…" in screen_text(app)  # its name, not "trunk group B…"
         table = app.screen.query_one("#t-alarms", NavTable)
         rows = [r for r in table.export_rows()[1] if r]
         [beta] = [i for i, r in enumerate(rows) if r["subject_kind"] == "trunk group"]
@@ -307,7 +311,9 @@ async def test_enter_on_a_trunk_group_alarm_opens_that_group(cache_path: Path,
         screen = app.screen
         assert isinstance(screen, TrunkGroupScreen) and screen.gid == "g2"
         assert "Beta Office" in str(screen.query_one("#hb-crumb").render())
-        assert column(screen.query_one("#t-dids", NavTable), "did") == ["200"]
+        dids = screen.query_one("#t-dids", NavTable)
+        assert [(r["did"], r["offered"], r["lost"]) for r in dids.export_rows()[1]] == [
+            ("200", 1, 1)]
         assert "trunk1 ✗ trunk2 ✗" in note(app, "#tg-head")
         await press(pilot, "escape")
         assert isinstance(app.screen, AlarmScreen)
