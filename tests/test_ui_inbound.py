@@ -314,6 +314,8 @@ async def test_enter_on_a_trunk_group_alarm_opens_that_group(cache_path: Path,
         dids = screen.query_one("#t-dids", NavTable)
         assert [(r["did"], r["offered"], r["lost"]) for r in dids.export_rows()[1]] == [
             ("200", 1, 1)]
+        # Its policy's chain: primary, then trunk2 (it said "to nothing configured").
+        assert "failover on any failure to trunk2" in note(app, "#tg-head")
         assert "trunk1 ✗ trunk2 ✗" in note(app, "#tg-head")
         await press(pilot, "escape")
         assert isinstance(app.screen, AlarmScreen)
