@@ -321,6 +321,20 @@ async def test_enter_on_a_trunk_group_alarm_opens_that_group(cache_path: Path,
         assert isinstance(app.screen, AlarmScreen)
 
 
+async def test_a_group_s_head_is_whole_at_80_columns(cache_path: Path,
+                                                    tmp_path: Path) -> None:
+    """The head wraps to five lines at 80 columns for the dial-plan group (a long name,
+    the four triggers): it held four, and the dial plan's name was cut off unseen."""
+    app = make_app(cache_path, tmp_path / "exports")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_trunk_group("g3")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "503 channels full to dial plan" in text and "ivr-main" in text, text
+        assert "1 DIDs  2 Deliveries" in text
+
+
 async def test_the_palette_opens_the_list_and_help_names_its_keys(
         cache_path: Path, tmp_path: Path) -> None:
     app = make_app(cache_path, tmp_path / "exports")

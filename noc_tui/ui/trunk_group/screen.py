@@ -90,7 +90,7 @@ class TrunkGroupScreen(ReusedScreen):
     ]
 
     DEFAULT_CSS = """
-    TrunkGroupScreen #tg-head { height: auto; max-height: 4; padding: 0 1;
+    TrunkGroupScreen #tg-head { height: auto; max-height: 6; padding: 0 1;
         background: $surface; }
     TrunkGroupScreen #tg-filter { dock: bottom; display: none; }
     TrunkGroupScreen #tg-filter.-on { display: block; }
