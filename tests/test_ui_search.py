@@ -226,6 +226,8 @@ async def test_a_delivery_of_a_trunk_group_is_found_and_opens_its_chain(cache_pa
         assert rows[0]["kind"] == "delivery" and rows[0]["call_id"] == "dl-9"  # newest
         assert {r["kind"] for r in rows[1:]} == {"call"}
         assert "TG Group g1" in screen_text(app)
+        # The box says what it searches: deliveries too.
+        assert "trunk groups" in str(app.screen.query_one("#search-box").placeholder)
         await pilot.press("enter", "enter")  # from the box to the matches, then open
         await settle(pilot)
         # Its chain, as Enter on a delivery of a trunk group's Deliveries tab shows it.

@@ -64,7 +64,8 @@ class SearchScreen(Screen):
     def compose(self) -> ComposeResult:
         yield HeaderBar(Text("Search calls"))
         yield Input(value=self.query_text, id="search-box",
-                    placeholder="number, CLI or Call-ID (all carriers); Enter searches")
+                    placeholder="number, CLI or Call-ID (all carriers and trunk groups); "
+                    "Enter searches")
         yield Note(Text("Type a dialled number, a CLI or a Call-ID: exact matches, or "
                         "those starting with it when none is exact.", style="dim"),
                    id="search-info")
