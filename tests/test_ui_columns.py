@@ -159,6 +159,34 @@ async def test_footer_fits_with_the_most_useful_keys_and_help(cache_path: Path,
             assert len(foot) <= 80 and not foot.endswith("…"), foot
             assert "? Help" in foot
             assert foot.split()[:2] == (["/", "Filter"] if not opened else ["esc", "Back"])
+            if not opened:  # the way to the second top-level list, in view at 80
+                assert "t Trunk groups" in foot, foot
+        # The alarm and search screens offer their own keys first too (Back was last,
+        # Acknowledge and Edit search were left out at 80).
+        await pilot.press("escape", "exclamation_mark")
+        await settle(pilot)
+        foot = screen_text(app).splitlines()[-1]
+        assert foot.split()[:4] == ["esc", "Back", "a", "Acknowledge"], foot
+        await pilot.press("escape")
+        app.open_search("misroute")
+        await settle(pilot)
+        foot = screen_text(app).splitlines()[-1]
+        assert foot.split()[:5] == ["esc", "Back", "/", "Edit", "search"], foot
+
+
+async def test_the_title_fits_80_columns_leaving_parts_out_whole(cache_path: Path,
+                                                                 tmp_path: Path):
+    """With a filter in force the title ran past 80 columns and was cut where the
+    screen ended; now the least needed parts give way whole and the filter shows."""
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"tier one telecom", "enter")
+        await settle(pilot)
+        title = screen_text(app).splitlines()[1].rstrip()
+        assert title.startswith(" Carriers 1 of ") and title.endswith(
+            "filter: tier one telecom"), title
+        assert "in alarm" in title and len(title) <= 80
 
 
 # -- sorting ----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The inbound screens (issue 15, section 4) over a cache filled by `noc-tui import`:
 the trunk-group list, a trunk group's tabs and a delivery's chain, as an operator sees
-them at a frozen now; snapshots at 80x24 and 120x40."""
+them at a frozen now; snapshots at 80x24, 120x40 and 200x50."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ except ImportError:  # tests/ itself on sys.path (rootdir import mode)
 from noc_tui.cli import main
 from noc_tui.records.printable import printable
 from noc_tui.records.timefmt import ms_to_iso
+from noc_tui.ui.alarm_screen import AlarmScreen
 from noc_tui.ui.app import NocApp
 from noc_tui.ui.carrier_list import CarrierListScreen
 from noc_tui.ui.commands import palette_commands
@@ -115,6 +116,33 @@ async def test_the_list_shows_each_group_worst_first_and_exports_what_is_filtere
             if k not in ("customer", "health", "alarms")} == cli["g1"]
     # Beta Office, registered nowhere, is in alarm since the import (as judged there).
     assert shown["alarms"] == {}
+
+
+async def test_the_list_s_title_fits_80_columns_leaving_parts_out_whole(
+        cache_path: Path, tmp_path: Path) -> None:
+    """At 80 columns the title said '... 1 degraded  1 in' and no more: the alarm count
+    and the hidden columns were cut silently. The as-of (in the header's age too) gives
+    way, whole; a filter in force always shows."""
+    app = make_app(cache_path, tmp_path / "exports")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "t")
+        title = screen_text(app).splitlines()[1].rstrip()
+        assert title.startswith(" Trunk groups 3  window 24h  1 down  1 degraded  1 in "
+                                "alarm  ←→ ") and title.endswith(" more columns"), title
+        assert "as of" not in title and len(title) <= 80
+        await press(pilot, "slash", "a c m e", "enter")
+        title = screen_text(app).splitlines()[1].rstrip()
+        assert "Trunk groups 1 of 3" in title and "filter: acme" in title, title
+        await press(pilot, "slash", *["z"] * 90, "enter")  # longer than the line
+        title = screen_text(app).splitlines()[1].rstrip()
+        assert "Trunk groups 0 of 3  filter: zzz" in title, title
+        assert title.endswith("z…") and len(title) <= 80
+    app = make_app(cache_path, tmp_path / "exports")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "t")
+        assert "window 24h  as of 2026-11-01 12:00  1 down" in screen_text(app)
 
 
 async def test_a_group_s_tabs_and_a_delivery_s_chain(cache_path: Path, tmp_path: Path) -> None:
@@ -261,6 +289,52 @@ async def test_hostile_names_are_shown_literally(cache_path: Path, tmp_path: Pat
         assert "\x1b" not in screen_text(app)
 
 
+async def test_enter_on_a_trunk_group_alarm_opens_that_group(cache_path: Path,
+                                                             tmp_path: Path) -> None:
+    """As Enter on a carrier's alarm opens the carrier: Beta Office, registered on no
+    edge, is in alarm since the import; Enter on that alarm opens Beta Office, as of the
+    figures the alarm was judged on (a month later by the wall clock, the trunk-group
+    list never opened)."""
+    app = NocApp(ui_settings(tmp_path), cache_path, clock=lambda: FROZEN_NOW + 30 * 86_400_000,
+                 watch_interval_s=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "exclamation_mark")
+        assert isinstance(app.screen, AlarmScreen)
+        assert "TG Beta Offic…" in screen_text(app)  # its name, not "trunk group B…"
+        table = app.screen.query_one("#t-alarms", NavTable)
+        rows = [r for r in table.export_rows()[1] if r]
+        [beta] = [i for i, r in enumerate(rows) if r["subject_kind"] == "trunk group"]
+        assert rows[beta]["subject_id"] == "g2" and rows[beta]["kind"] == "unregistered"
+        table.move_cursor(row=beta)
+        await press(pilot, "enter")
+        screen = app.screen
+        assert isinstance(screen, TrunkGroupScreen) and screen.gid == "g2"
+        assert "Beta Office" in str(screen.query_one("#hb-crumb").render())
+        dids = screen.query_one("#t-dids", NavTable)
+        assert [(r["did"], r["offered"], r["lost"]) for r in dids.export_rows()[1]] == [
+            ("200", 1, 1)]
+        # Its policy's chain: primary, then trunk2 (it said "to nothing configured").
+        assert "failover on any failure to trunk2" in note(app, "#tg-head")
+        assert "trunk1 ✗ trunk2 ✗" in note(app, "#tg-head")
+        await press(pilot, "escape")
+        assert isinstance(app.screen, AlarmScreen)
+
+
+async def test_a_group_s_head_is_whole_at_80_columns(cache_path: Path,
+                                                    tmp_path: Path) -> None:
+    """The head wraps to five lines at 80 columns for the dial-plan group (a long name,
+    the four triggers): it held four, and the dial plan's name was cut off unseen."""
+    app = make_app(cache_path, tmp_path / "exports")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_trunk_group("g3")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "503 channels full to dial plan" in text and "ivr-main" in text, text
+        assert "1 DIDs  2 Deliveries" in text
+
+
 async def test_the_palette_opens_the_list_and_help_names_its_keys(
         cache_path: Path, tmp_path: Path) -> None:
     app = make_app(cache_path, tmp_path / "exports")
@@ -279,7 +353,7 @@ async def test_the_palette_opens_the_list_and_help_names_its_keys(
 
 # -- snapshots ---------------------------------------------------------------------------
 
-SIZES = [(80, 24), (120, 40)]
+SIZES = [(80, 24), (120, 40), (200, 50)]
 
 
 def steps(*keys: str):

@@ -20,6 +20,7 @@ from noc_tui.ui.carrier_list import CarrierListScreen
 from noc_tui.ui.export import screen_text
 from noc_tui.ui.render import settle
 from noc_tui.ui.search_screen import SearchScreen
+from noc_tui.ui.trunk_group.chain import DeliveryChainScreen
 from noc_tui.ui.widgets import NavTable
 
 
@@ -202,7 +203,7 @@ async def test_a_tab_s_keys_never_switch_tabs(cache_path: Path, tmp_path: Path) 
         assert "Out/In" in screen_text(app).splitlines()[-1]
 
 
-async def test_a_delivery_of_a_trunk_group_is_found_and_said(cache_path: Path,
+async def test_a_delivery_of_a_trunk_group_is_found_and_opens_its_chain(cache_path: Path,
                                                              tmp_path: Path) -> None:
     import shutil
 
@@ -225,8 +226,17 @@ async def test_a_delivery_of_a_trunk_group_is_found_and_said(cache_path: Path,
         assert rows[0]["kind"] == "delivery" and rows[0]["call_id"] == "dl-9"  # newest
         assert {r["kind"] for r in rows[1:]} == {"call"}
         assert "TG Group g1" in screen_text(app)
+        # The box says what it searches: deliveries too.
+        assert "trunk groups" in str(app.screen.query_one("#search-box").placeholder)
         await pilot.press("enter", "enter")  # from the box to the matches, then open
         await settle(pilot)
-        assert isinstance(app.screen, SearchScreen)  # no delivery screen: it is said
-        said = [n.message for n in app._notifications if n.title == "Delivery"]
-        assert said and "trunk group g1" in said[0] and "export deliveries" in said[0]
+        # Its chain, as Enter on a delivery of a trunk group's Deliveries tab shows it.
+        assert isinstance(app.screen, DeliveryChainScreen)
+        chain = app.screen.query_one("#chain", NavTable)
+        assert [(a["seq"], a["sip_code"], a["trigger"]) for a in chain.export_rows()[1]] \
+            == [(1, 404, "other")]  # sent: the PBX said 404
+        assert "Delivery dl-9 to DID 44000105 from 4479" in screen_text(app)
+        assert "Group g1" in str(app.screen.query_one("#hb-crumb").render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)

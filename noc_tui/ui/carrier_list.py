@@ -164,7 +164,8 @@ class CarrierListScreen(Screen):
     ]
 
     DEFAULT_CSS = """
-    CarrierListScreen #list-title { height: 1; padding: 0 1; background: $surface; }
+    CarrierListScreen #list-title { height: 1; padding: 0 1; background: $surface;
+        text-wrap: nowrap; text-overflow: ellipsis; }
     CarrierListScreen #list-switch { height: 1fr; }
     CarrierListScreen #carriers { height: 1fr; }
     CarrierListScreen #empty { padding: 1 2; border: round $warning; height: auto;
@@ -305,25 +306,28 @@ class CarrierListScreen(Screen):
 
     def _render_title(self, shown: int) -> None:
         total = len(self.rows)
-        title = Text.assemble(
-            ("Carriers ", "bold"),
-            (f"{shown} of {total}" if shown != total else f"{total}", "bold"),
-            f"  window {self.noc.window}",
-            f"  sort {self.sort_words()}",
-        )
+        # (rank, part): what does not fit is left out whole (fmt.fit_parts), never cut;
+        # the count and a filter in force always show.
+        parts = [(0, Text.assemble(("Carriers ", "bold"),
+                                   (f"{shown} of {total}" if shown != total else f"{total}",
+                                    "bold"))),
+                 (1, Text(f"window {self.noc.window}")),
+                 (2, Text(f"sort {self.sort_words()}"))]
         if self.alarmed_first:
-            title.append("  alarmed first")
+            parts.append((1, Text("alarmed first")))
         n_alarm = sum(1 for r in self.rows if r.get("alarms"))
         if n_alarm:
-            title.append(f"  {n_alarm} in alarm", style="bold " + self.noc.health_style("down"))
+            parts.append((1, Text(f"{n_alarm} in alarm",
+                                  style="bold " + self.noc.health_style("down"))))
         if self.filter_text:
-            title.append("  filter: ")
-            title.append_text(fmt.lit(self.filter_text, style="italic"))
+            parts.append((0, Text("filter: ") + fmt.lit(self.filter_text, style="italic")))
         fit = self.query_one("#carriers", NavTable).fit
         hidden = (fit.hidden_left + fit.hidden_right) if fit else 0
         if hidden:
-            title.append(f"  ←→ {hidden} more column{'s' if hidden != 1 else ''}")
-        self.query_one("#list-title", Static).update(title)
+            parts.append((3, Text(f"←→ {hidden} more column{'s' if hidden != 1 else ''}")))
+        title = self.query_one("#list-title", Static)
+        title.update(fmt.fit_parts(parts, title.content_region.width
+                                   or self.app.size.width - 2))
 
     @on(NavTable.ColumnsFitted, "#carriers")
     def _columns_fitted(self) -> None:

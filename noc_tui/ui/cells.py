@@ -9,6 +9,7 @@ of letting them act on the terminal or reorder the line.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
@@ -87,6 +88,20 @@ def ago(delta_ms: int) -> str:
         h, m = divmod(s // 60, 60)
         return f"{h} h {m} min ago" if m and h < 6 else f"{h} h ago"
     return f"{s // 86400} d ago"
+
+
+def fit_parts(parts: Sequence[tuple[int, Text]], width: int, sep: str = "  ") -> Text:
+    """A one-line title of parts (rank, text) that fits `width` cells: those of rank 0
+    always, then by rank (ties in order) each that still fits; one that does not is left
+    out whole, never cut, and the parts kept stay in their order."""
+    room = width
+    kept: set[int] = set()
+    for i, (rank, text) in sorted(enumerate(parts), key=lambda ip: (ip[1][0], ip[0])):
+        need = text.cell_len + (len(sep) if kept else 0)
+        if rank == 0 or need <= room:
+            kept.add(i)
+            room -= need
+    return Text(sep).join(text for i, (_, text) in enumerate(parts) if i in kept)
 
 
 def safe_filename(text: str, limit: int = 48) -> str:

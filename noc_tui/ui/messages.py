@@ -85,9 +85,11 @@ class SearchDone(Message):
 
 @dataclass
 class AlarmsLoaded(Message):
-    """The alarm screen's rows: open alarms, then past ones (store.alarms.Alarm)."""
+    """The alarm screen's rows: open alarms, then past ones (store.alarms.Alarm), and
+    the time of the stored trunk-group figures the trunk groups' alarms are judged on."""
 
     alarms: list[Any]
+    inbound_as_of_ms: int | None = None
 
 
 @dataclass

@@ -64,7 +64,8 @@ class SearchScreen(Screen):
     def compose(self) -> ComposeResult:
         yield HeaderBar(Text("Search calls"))
         yield Input(value=self.query_text, id="search-box",
-                    placeholder="number, CLI or Call-ID (all carriers); Enter searches")
+                    placeholder="number, CLI or Call-ID (all carriers and trunk groups); "
+                    "Enter searches")
         yield Note(Text("Type a dialled number, a CLI or a Call-ID: exact matches, or "
                         "those starting with it when none is exact.", style="dim"),
                    id="search-info")
@@ -214,13 +215,9 @@ class SearchScreen(Screen):
         if raw and raw.get("kind") == "call":
             self.noc.open_call(raw["call_id"])
         elif raw and raw.get("kind") == "delivery":
-            # No delivery screen in the dashboard yet: say where its attempts are.
-            self.notify(fmt.clean(
-                f"Delivery {raw['call_id']} to {raw['number']} on trunk group "
-                f"{raw['carrier_id']}: {raw.get('outcome') or 'no outcome'}, "
-                f"{raw['attempts']} attempt(s). The dashboard has no delivery screen yet: "
-                f"noc-tui export deliveries --trunk-group {raw['carrier_id']} lists them."),
-                title="Delivery", timeout=12, markup=False)
+            from noc_tui.ui.trunk_group.chain import DeliveryChainScreen
+
+            self.app.push_screen(DeliveryChainScreen(raw["call_id"], raw["carrier_name"]))
 
     def action_back(self) -> None:
         self.app.pop_screen()

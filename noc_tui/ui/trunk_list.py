@@ -184,7 +184,8 @@ class TrunkGroupListScreen(Screen):
     ]
 
     DEFAULT_CSS = """
-    TrunkGroupListScreen #trunks-title { height: 1; padding: 0 1; background: $surface; }
+    TrunkGroupListScreen #trunks-title { height: 1; padding: 0 1; background: $surface;
+        text-wrap: nowrap; text-overflow: ellipsis; }
     TrunkGroupListScreen #trunks-switch { height: 1fr; }
     TrunkGroupListScreen #trunks { height: 1fr; }
     TrunkGroupListScreen #trunks-empty { padding: 1 2; border: round $warning;
@@ -284,26 +285,32 @@ class TrunkGroupListScreen(Screen):
     def _render_title(self) -> None:
         table = self.query_one("#trunks", NavTable)
         total, shown = len(self.rows), len(table.raw)
-        title = Text.assemble(("Trunk groups ", "bold"),
-                              (f"{shown} of {total}" if shown != total else f"{total}", "bold"),
-                              f"  window {self.noc.window}")
+        # (rank, part): at 80 columns the least needed are left out whole (the as-of
+        # first), never cut; the count and a filter in force always show.
+        parts = [(0, Text.assemble(("Trunk groups ", "bold"),
+                                   (f"{shown} of {total}" if shown != total else f"{total}",
+                                    "bold"))),
+                 (1, Text(f"window {self.noc.window}"))]
         if self.as_of_ms is not None:
-            title.append(f"  as of {fmt.when(self.as_of_ms)[:16]}")
+            parts.append((4, Text(f"as of {fmt.when(self.as_of_ms)[:16]}")))
         for state in ("down", "degraded"):
             n = sum(1 for r in self.rows if r["health"] == state)
             if n:
-                title.append(f"  {n} {state}", style="bold " + self.noc.health_style(state))
+                parts.append((2, Text(f"{n} {state}",
+                                      style="bold " + self.noc.health_style(state))))
         n_alarm = sum(1 for r in self.rows if r.get("alarms"))
         if n_alarm:
-            title.append(f"  {n_alarm} in alarm", style="bold " + self.noc.health_style("down"))
+            parts.append((2, Text(f"{n_alarm} in alarm",
+                                  style="bold " + self.noc.health_style("down"))))
         if self.filter_text:
-            title.append("  filter: ")
-            title.append_text(fmt.lit(self.filter_text, style="italic"))
+            parts.append((0, Text("filter: ") + fmt.lit(self.filter_text, style="italic")))
         fit = table.fit
         hidden = (fit.hidden_left + fit.hidden_right) if fit else 0
         if hidden:
-            title.append(f"  ←→ {hidden} more column{'s' if hidden != 1 else ''}")
-        self.query_one("#trunks-title", Static).update(title)
+            parts.append((3, Text(f"←→ {hidden} more column{'s' if hidden != 1 else ''}")))
+        title = self.query_one("#trunks-title", Static)
+        width = title.content_region.width or self.app.size.width - 2
+        title.update(fmt.fit_parts(parts, width))
 
     @on(NavTable.ColumnsFitted, "#trunks")
     def _columns_fitted(self) -> None:

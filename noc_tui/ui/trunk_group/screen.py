@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, TabbedContent
 
 from noc_tui.analytics.trunk_group import triggers_short
 from noc_tui.analytics.views import WINDOWS
+from noc_tui.records import inbound as ib
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.export import Snapshot, table_snapshot
@@ -60,11 +61,14 @@ def head_text(facts: dict[str, Any] | None, style_of: Any) -> Text:
         t.append_text(fmt.lit(s["edge"]))
         t.append(" ✓" if s["registered"] else " ✗",
                  style="bold " + style_of("fine" if s["registered"] else "down"))
-    steps = []
-    for key, label in (("backup_pbx", "backup"), ("global_failover_number", "number"),
-                       ("dial_plan", "dial plan")):
-        if facts[key]:
-            steps.append(f"{label} {facts[key]}")
+    # The group's own chain under its policy (a DID's own backup or number: DIDs tab):
+    # trunk2 for registered_then_trunk2, which uses no backup, number or dial plan.
+    group = ib.GroupConfig(facts["policy"], tuple(facts["edges"]), facts["backup_pbx"],
+                           facts["global_failover_number"], facts["dial_plan"])
+    labels = {"trunk2": "trunk2", "backup_pbx": f"backup {facts['backup_pbx']}",
+              "failover_number": f"number {facts['global_failover_number']}",
+              "dial_plan": f"dial plan {facts['dial_plan']}"}
+    steps = [labels[kind] for kind in ib.chain(group, ib.NO_DID)[1:]]
     if facts["policy"] is not None:
         t.append(f"  no-1xx timeout {facts['no_1xx_timeout_s']:g} s")
         limit = facts["channel_limit"]
@@ -87,7 +91,7 @@ class TrunkGroupScreen(ReusedScreen):
     ]
 
     DEFAULT_CSS = """
-    TrunkGroupScreen #tg-head { height: auto; max-height: 4; padding: 0 1;
+    TrunkGroupScreen #tg-head { height: auto; max-height: 6; padding: 0 1;
         background: $surface; }
     TrunkGroupScreen #tg-filter { dock: bottom; display: none; }
     TrunkGroupScreen #tg-filter.-on { display: block; }

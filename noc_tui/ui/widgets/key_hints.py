@@ -12,12 +12,15 @@ from textual.widgets import Static
 # out whole (never cut), and `? Help`, which lists them all, is always there.
 FIRST = (
     "carrier.back", "call.back", "number.back", "trunks.back", "tg.back", "chain.back",
+    "alarms.back", "search.back", "alarms.ack", "search.edit",
     "list.filter", "trunks.filter", "tg.filter", "tg.outcome", "tg.trigger", "tg.period",
-    "table.sort", "list.window", "trunks.window", "tg.window", "carrier.window",
+    "table.sort", "list.window",
+    "list.trunk_groups",  # the second top-level list: in view at 80 columns
+    "trunks.window", "tg.window", "carrier.window",
     "carrier.filter", "carrier.period", "carrier.direction",
     "carrier.halt_only", "carrier.fas_only", "list.alarmed_first", "carrier.copy",
-    "call.copy", "app.help", "app.palette", "app.export", "app.poll", "app.pause",
-    "app.quit",
+    "call.copy", "search.copy", "app.help", "app.palette", "app.export", "app.poll",
+    "app.pause", "app.quit",
 )
 HELP_ID = "app.help"
 
