@@ -205,7 +205,7 @@ def test_inbound_delivery_end_to_end(installed: None, tmp_path: Path,
                  "ivr": rig.start_uas("ivr", Behaviour(200, "OK").scenario("ivr"))}
         rig.create_inbound_db(_provisioning(ports, dead=free_port()))
         rig.start_inbound_kamailio(number_gw=f"127.0.0.1:{ports['carrier']}",
-                                   fr_inv_ms=FR_INV_MS)
+                                   fr_inv_ms=FR_INV_MS, min_expires=2)
 
         # Registrations: both edges, trunk2 only, none; flap comes and goes.
         for aor, pbx, pbx2 in (("ok2", "pbx_ok", "pbx_ok"), ("bk", "pbx_503", "pbx_503"),
@@ -219,7 +219,8 @@ def test_inbound_delivery_end_to_end(installed: None, tmp_path: Path,
         rig.register("flap", ports["pbx_ok"])
         rig.register("flap", ports["pbx_ok"])  # refreshed
         rig.register("flap", ports["pbx_ok"], expires=0)  # unregistered
-        rig.register("flap", ports["pbx_ok"], trunk2=True, expires=2)  # will expire
+        # Asks 1 s, below min_expires: granted 2 s (recorded so), then expires.
+        rig.register("flap", ports["pbx_ok"], trunk2=True, expires=1)
 
         callers = _place_calls(rig)
         assert [c.count(0, "INVITE", "Sent") for c in callers] == [13, 1, 1, 1]
@@ -361,3 +362,10 @@ def _check(capsys: pytest.CaptureFixture[str], base: list[str], rig: InboundRig,
     assert [r[2] for r in regs if r[:2] == ("dp5", "trunk2")] == ["registered", "unregistered"]
     assert [r[2] for r in regs if r[0] == "flap"] == \
         ["registered", "refreshed", "unregistered", "registered", "expired"]
+    # The expiry recorded is the one granted: 60 s as asked, flap's trunk2 raised to 2 s.
+    with contextlib.closing(sqlite3.connect(base[3])) as conn:
+        granted = conn.execute("SELECT trunk_group_id, edge, expires_s FROM registrations "
+                               "WHERE event = 'registered' AND trunk_group_id IN "
+                               "('flap', 'bktg')").fetchall()
+    assert sorted(granted) == [("bktg", "trunk1", 60), ("bktg", "trunk2", 60),
+                               ("flap", "trunk1", 60), ("flap", "trunk2", 2)]

@@ -73,6 +73,6 @@ CREATE TABLE IF NOT EXISTS inbound_registrations (
     at REAL NOT NULL,               -- epoch seconds
     event TEXT NOT NULL,            -- registered | refreshed | unregistered | expired | rejected
     contact TEXT,
-    expires_s INTEGER
+    expires_s INTEGER               -- as granted by the registrar (0: unregistered)
 );
 CREATE INDEX IF NOT EXISTS inbound_registrations_at_idx ON inbound_registrations (at);
