@@ -218,7 +218,10 @@ def test_inbound_delivery_end_to_end(installed: None, tmp_path: Path,
         rig.register("t2only", ports["pbx_ok"], trunk2=True)
         rig.register("flap", ports["pbx_ok"])
         rig.register("flap", ports["pbx_ok"])  # refreshed
-        rig.register("flap", ports["pbx_ok"], expires=0)  # unregistered
+        rig.register("flap", ports["pbx_ok"], expires=0, contact="*")  # unregistered
+        # Queries (no Contact) change nothing: no event, registered or not.
+        rig.register("nowhere", ports["pbx_ok"], contact="none")
+        rig.register("ok2", ports["pbx_ok"], contact="none")
         # Asks 1 s, below min_expires: granted 2 s (recorded so), then expires.
         rig.register("flap", ports["pbx_ok"], trunk2=True, expires=1)
 
@@ -362,10 +365,19 @@ def _check(capsys: pytest.CaptureFixture[str], base: list[str], rig: InboundRig,
     assert [r[2] for r in regs if r[:2] == ("dp5", "trunk2")] == ["registered", "unregistered"]
     assert [r[2] for r in regs if r[0] == "flap"] == \
         ["registered", "refreshed", "unregistered", "registered", "expired"]
+    assert [r[2] for r in regs if r[:2] == ("ok2", "trunk1")] == ["registered"]
+    assert not [r for r in regs if r[0] == "nowhere"]
     # The expiry recorded is the one granted: 60 s as asked, flap's trunk2 raised to 2 s.
     with contextlib.closing(sqlite3.connect(base[3])) as conn:
         granted = conn.execute("SELECT trunk_group_id, edge, expires_s FROM registrations "
                                "WHERE event = 'registered' AND trunk_group_id IN "
                                "('flap', 'bktg')").fetchall()
+        flap = conn.execute("SELECT event, contact, expires_s FROM registrations "
+                            "WHERE trunk_group_id = 'flap' ORDER BY at").fetchall()
     assert sorted(granted) == [("bktg", "trunk1", 60), ("bktg", "trunk2", 60),
                                ("flap", "trunk1", 60), ("flap", "trunk2", 2)]
+    # "Contact: *" names no contact; an expiry no expiry.
+    contact = f"sip:flap@127.0.0.1:{ports['pbx_ok']}"
+    assert flap == [("registered", contact, 60), ("refreshed", contact, 60),
+                    ("unregistered", None, 0), ("registered", contact, 2),
+                    ("expired", contact, None)]
