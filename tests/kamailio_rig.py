@@ -583,14 +583,17 @@ class InboundRig(Rig):
         self._wait_for_rpc()
         return self.kamailio
 
-    def start_uas(self, label: str, scenario_text: str, port: int | None = None) -> int:
-        """A SIPp UAS on its own port (returned), playing the scenario for every call."""
+    def start_uas(self, label: str, scenario_text: str, port: int | None = None, *,
+                  trace: bool = False) -> int:
+        """A SIPp UAS on its own port (returned), playing the scenario for every call;
+        `trace`: it also logs every message (Sipp.messages)."""
         port = port or free_port()
         scenario = self.dir / f"uas_{label}.xml"
         scenario.write_text(scenario_text)
         proc = self._start(f"sipp_{label}", [
             "sipp", "-sf", str(scenario), "-i", LOOPBACK, "-p", str(port), "-trace_counts",
-            "-nostdin", "-timeout", "600s", "-max_recv_loops", "10000"])
+            "-nostdin", "-timeout", "600s", "-max_recv_loops", "10000",
+            *(["-trace_msg"] if trace else [])])
         self.carriers[label] = Sipp(proc, scenario)
         return port
 

@@ -187,8 +187,9 @@ def _place_calls(rig: InboundRig) -> list[Sipp]:
 def test_inbound_delivery_end_to_end(installed: None, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     with InboundRig(tmp_path / "rig") as rig:
+        # pbx_ok logs its messages: the socket each INVITE came from (the top Via).
         ports = {"pbx_ok": rig.start_uas("pbx_ok", Behaviour(200, "OK", ring_ms=200)
-                                         .scenario("pbx ok")),
+                                         .scenario("pbx ok"), trace=True),
                  "pbx_503": rig.start_uas("pbx_503", Behaviour(503, "Service Unavailable")
                                           .scenario("pbx 503")),
                  "pbx_486": rig.start_uas("pbx_486", Behaviour(486, "Busy Here")
@@ -254,6 +255,21 @@ def test_inbound_delivery_end_to_end(installed: None, tmp_path: Path,
         assert _cache_rows(cache) == before
         assert not rig.kamailio_errors(), rig.kamailio_errors()[:5]
         assert "database is locked" not in rig.kamailio.output()  # type: ignore[union-attr]
+
+
+def _invites_from(sipp: Sipp) -> list[tuple[str, int]]:
+    """(Call-ID, port of the top Via) of each INVITE a tracing SIPp received."""
+    log = next(sipp.scenario.parent.glob(f"{sipp.scenario.stem}_{sipp.proc.pid}_messages.log"))
+    out = []
+    for block in log.read_text().split("-" * 47):
+        head, _, message = block.partition("\n\n")
+        if "message received" not in head or not message.startswith("INVITE "):
+            continue
+        headers = [line.split(":", 1) for line in message.splitlines() if ":" in line]
+        via = next(v for k, v in headers if k == "Via")
+        call_id = next(v for k, v in headers if k == "Call-ID")
+        out.append((call_id.strip(), int(via.split(";")[0].rsplit(":", 1)[1])))
+    return out
 
 
 def _cache_rows(cache: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -349,6 +365,14 @@ def _check(capsys: pytest.CaptureFixture[str], base: list[str], rig: InboundRig,
     for name, sipp in rig.carriers.items():
         sipp.finish(wait_s=5)
         assert sipp.count(0, "INVITE") == sent_to[name], (name, sent_to)
+
+    # ... and it came from the socket of the attempt's edge (a PBX found on trunk2,
+    # the backup group's included, is called from the trunk2 socket).
+    trunk_port = {"trunk1": rig.sip_port, "trunk2": rig.trunk2_port}
+    want = sorted((a["delivery_id"], trunk_port[a["edge"]]) for a in attempts
+                  if a["sent"] and label(a) == "pbx_ok")
+    assert sorted(_invites_from(rig.carriers["pbx_ok"])) == want
+    assert {e for _, e in want} == set(trunk_port.values())
 
     findings = _cli(capsys, *base, "export", "findings")["findings"]
     shown = {(f["rule"], f["trunk_group_id"], f["did"], f["edge"],
