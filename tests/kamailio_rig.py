@@ -583,25 +583,31 @@ class InboundRig(Rig):
         self._wait_for_rpc()
         return self.kamailio
 
-    def start_uas(self, label: str, scenario_text: str, port: int | None = None) -> int:
-        """A SIPp UAS on its own port (returned), playing the scenario for every call."""
+    def start_uas(self, label: str, scenario_text: str, port: int | None = None, *,
+                  trace: bool = False) -> int:
+        """A SIPp UAS on its own port (returned), playing the scenario for every call;
+        `trace`: it also logs every message (Sipp.messages)."""
         port = port or free_port()
         scenario = self.dir / f"uas_{label}.xml"
         scenario.write_text(scenario_text)
         proc = self._start(f"sipp_{label}", [
             "sipp", "-sf", str(scenario), "-i", LOOPBACK, "-p", str(port), "-trace_counts",
-            "-nostdin", "-timeout", "600s", "-max_recv_loops", "10000"])
+            "-nostdin", "-timeout", "600s", "-max_recv_loops", "10000",
+            *(["-trace_msg"] if trace else [])])
         self.carriers[label] = Sipp(proc, scenario)
         return port
 
     def register(self, aor: str, contact_port: int, *, trunk2: bool = False,
-                 expires: int = 60, timeout_s: int = 10) -> None:
+                 expires: int = 60, timeout_s: int = 10, contact: str = "port") -> None:
         """One REGISTER of the AOR with that contact, to trunk1 or trunk2; waits for its
-        200 (RuntimeError if it does not come)."""
-        scenario = self.dir / "register.xml"
-        scenario.write_text(REGISTER)
+        200 (RuntimeError if it does not come). `contact`: "port" (the contact on
+        contact_port), "*" (remove every binding) or "none" (a query)."""
+        line = "Contact: <sip:[aor]@127.0.0.1:[cport]>\n"
+        text = REGISTER.replace(line, {"port": line, "*": "Contact: *\n", "none": ""}[contact])
+        scenario = self.dir / f"register_{'star' if contact == '*' else contact}.xml"
+        scenario.write_text(text)
         port = self.trunk2_port if trunk2 else self.sip_port
-        name = f"reg_{aor}_{'t2' if trunk2 else 't1'}_{expires}"
+        name = f"reg_{aor}_{'t2' if trunk2 else 't1'}_{expires}_{scenario.stem}"
         proc = self._start(f"sipp_{name}", [
             "sipp", "-sf", str(scenario), "-i", LOOPBACK, "-p", str(free_port()),
             f"{LOOPBACK}:{port}", "-m", "1", "-key", "aor", aor, "-key", "cport",

@@ -50,9 +50,10 @@ def _provisioning(ports: dict[str, int], dead: int) -> str:
                            for v in cols.values())
         return f"INSERT INTO inbound_trunk_groups ({', '.join(cols)}) VALUES ({values});\n"
 
-    def did(number: str, gid: str, fo: str | None = None) -> str:
-        return ("INSERT INTO inbound_dids (did, trunk_group_id, failover_number) VALUES "
-                f"('{number}', '{gid}', {repr(fo) if fo else 'NULL'});\n")
+    def did(number: str, gid: str, fo: str | None = None, backup: str | None = None) -> str:
+        return ("INSERT INTO inbound_dids (did, trunk_group_id, failover_number, backup_pbx) "
+                f"VALUES ('{number}', '{gid}', {repr(fo) if fo else 'NULL'}, "
+                f"{repr(backup) if backup else 'NULL'});\n")
 
     ivr = f"sip:ivr@127.0.0.1:{ports['ivr']}"
     return "".join([
@@ -72,6 +73,12 @@ def _provisioning(ports: dict[str, int], dead: int) -> str:
         group("dpnone", "dial_plan_on_triggers"), did("5550011", "dpnone"),
         group("ref", "registered_then_trunk2"), did("5550012", "ref"),
         group("flap", "registered_then_trunk2"),
+        # The backup PBX is another trunk group's registered PBX: ok2's (on trunk1),
+        # t2only's (on trunk2 only: found there), nowhere's (registered on no edge).
+        group("bktg", "backup_then_number", backup_pbx="tg:ok2",
+              global_failover_number="5559000"),
+        did("5550013", "bktg"), did("5550014", "bktg", backup="tg:t2only"),
+        did("5550015", "bktg", backup="tg:nowhere"),
     ])
 
 
@@ -90,10 +97,16 @@ EXPECTED: dict[str, list[tuple[str, str | None, int, str | None, str | None]]] =
     "5550010": [("lost", None, 1, "other", "other"), ("abandoned", None, 1, None, None)],
     "5550011": [("lost", None, 1, "not_registered_404", "not_registered_404")],
     "5550012": [("refused", None, 2, "other", "other")],
+    "5550013": [("answered_failover", "backup_pbx", 2, "pbx_5xx", None)],
+    "5550014": [("answered_failover", "backup_pbx", 2, "pbx_5xx", None)],
+    "5550015": [("answered_failover", "failover_number", 3, "pbx_5xx", None)],
 }
 GROUP_OF = {"5550001": "ok2", "5550002": "t2only", "5550003": "nowhere", "5550004": "bk",
             "5550005": "bkdown", "5550006": "bkdown", "5550008": "dp", "5550009": "dp5",
-            "5550010": "dphung", "5550011": "dpnone", "5550012": "ref"}
+            "5550010": "dphung", "5550011": "dpnone", "5550012": "ref",
+            "5550013": "bktg", "5550014": "bktg", "5550015": "bktg"}
+# A backup given as a trunk group: the SIPp that is that group's registered PBX.
+GROUP_PBX = {"tg:ok2": "pbx_ok", "tg:t2only": "pbx_ok"}
 # (rule, trunk group, did, edge, deliveries of which DIDs)
 EXPECTED_FINDINGS = {
     ("F3", "t2only", None, None, ("5550002",)),
@@ -114,7 +127,7 @@ REGISTERED = {
     "bkdown": {"trunk1": False, "trunk2": False}, "dp": {"trunk1": True, "trunk2": True},
     "dp5": {"trunk1": True, "trunk2": False}, "dphung": {"trunk1": True, "trunk2": True},
     "dpnone": {"trunk1": False, "trunk2": False}, "ref": {"trunk1": True, "trunk2": True},
-    "flap": {"trunk1": False, "trunk2": False},
+    "flap": {"trunk1": False, "trunk2": False}, "bktg": {"trunk1": True, "trunk2": True},
 }
 
 CONFIG = """
@@ -153,7 +166,7 @@ def _place_calls(rig: InboundRig) -> list[Sipp]:
     """Every call of the scenario; returns the callers once they are all over."""
     calls = [(did, f"44{did}", HOLD_MS) for did in
              ("5550001", "5550002", "5550003", "5550004", "5550005", "5550006", "5550009",
-              "5550010", "5550011", "5550012")]
+              "5550010", "5550011", "5550012", "5550013", "5550014", "5550015")]
     main_calls = rig.start_caller(calls, rate=20, limit=20, timeout_s=40, name="calls")
     # dp has one channel: a long call holds it, a second one finds it full.
     holder = rig.start_caller([("5550008", "441", LONG_HOLD_MS)], rate=1, limit=1,
@@ -174,8 +187,9 @@ def _place_calls(rig: InboundRig) -> list[Sipp]:
 def test_inbound_delivery_end_to_end(installed: None, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     with InboundRig(tmp_path / "rig") as rig:
+        # pbx_ok logs its messages: the socket each INVITE came from (the top Via).
         ports = {"pbx_ok": rig.start_uas("pbx_ok", Behaviour(200, "OK", ring_ms=200)
-                                         .scenario("pbx ok")),
+                                         .scenario("pbx ok"), trace=True),
                  "pbx_503": rig.start_uas("pbx_503", Behaviour(503, "Service Unavailable")
                                           .scenario("pbx 503")),
                  "pbx_486": rig.start_uas("pbx_486", Behaviour(486, "Busy Here")
@@ -192,26 +206,31 @@ def test_inbound_delivery_end_to_end(installed: None, tmp_path: Path,
                  "ivr": rig.start_uas("ivr", Behaviour(200, "OK").scenario("ivr"))}
         rig.create_inbound_db(_provisioning(ports, dead=free_port()))
         rig.start_inbound_kamailio(number_gw=f"127.0.0.1:{ports['carrier']}",
-                                   fr_inv_ms=FR_INV_MS)
+                                   fr_inv_ms=FR_INV_MS, min_expires=2)
 
         # Registrations: both edges, trunk2 only, none; flap comes and goes.
         for aor, pbx, pbx2 in (("ok2", "pbx_ok", "pbx_ok"), ("bk", "pbx_503", "pbx_503"),
                                ("dp", "pbx_ok", "pbx_ok"), ("dp5", "pbx_503", "pbx_503"),
                                ("dphung", "pbx_hung", "pbx_hung"),
-                               ("ref", "pbx_486", "pbx_486b")):
+                               ("ref", "pbx_486", "pbx_486b"),
+                               ("bktg", "pbx_503", "pbx_503")):
             rig.register(aor, ports[pbx])
             rig.register(aor, ports[pbx2], trunk2=True)
         rig.register("t2only", ports["pbx_ok"], trunk2=True)
         rig.register("flap", ports["pbx_ok"])
         rig.register("flap", ports["pbx_ok"])  # refreshed
-        rig.register("flap", ports["pbx_ok"], expires=0)  # unregistered
-        rig.register("flap", ports["pbx_ok"], trunk2=True, expires=2)  # will expire
+        rig.register("flap", ports["pbx_ok"], expires=0, contact="*")  # unregistered
+        # Queries (no Contact) change nothing: no event, registered or not.
+        rig.register("nowhere", ports["pbx_ok"], contact="none")
+        rig.register("ok2", ports["pbx_ok"], contact="none")
+        # Asks 1 s, below min_expires: granted 2 s (recorded so), then expires.
+        rig.register("flap", ports["pbx_ok"], trunk2=True, expires=1)
 
         callers = _place_calls(rig)
-        assert [c.count(0, "INVITE", "Sent") for c in callers] == [10, 1, 1, 1]
+        assert [c.count(0, "INVITE", "Sent") for c in callers] == [13, 1, 1, 1]
         # Every delivery is over (its inbound_ends row), flap's trunk2 has expired.
         _wait_for("every delivery ended", lambda: _count(
-            rig, "SELECT count(*) FROM inbound_ends") == 13, 15)
+            rig, "SELECT count(*) FROM inbound_ends") == 16, 15)
         _wait_for("flap's trunk2 expiry logged", lambda: _count(
             rig, "SELECT count(*) FROM inbound_registrations WHERE event = 'expired'") == 1, 10)
 
@@ -236,6 +255,21 @@ def test_inbound_delivery_end_to_end(installed: None, tmp_path: Path,
         assert _cache_rows(cache) == before
         assert not rig.kamailio_errors(), rig.kamailio_errors()[:5]
         assert "database is locked" not in rig.kamailio.output()  # type: ignore[union-attr]
+
+
+def _invites_from(sipp: Sipp) -> list[tuple[str, int]]:
+    """(Call-ID, port of the top Via) of each INVITE a tracing SIPp received."""
+    log = next(sipp.scenario.parent.glob(f"{sipp.scenario.stem}_{sipp.proc.pid}_messages.log"))
+    out = []
+    for block in log.read_text().split("-" * 47):
+        head, _, message = block.partition("\n\n")
+        if "message received" not in head or not message.startswith("INVITE "):
+            continue
+        headers = [line.split(":", 1) for line in message.splitlines() if ":" in line]
+        via = next(v for k, v in headers if k == "Via")
+        call_id = next(v for k, v in headers if k == "Call-ID")
+        out.append((call_id.strip(), int(via.split(";")[0].rsplit(":", 1)[1])))
+    return out
 
 
 def _cache_rows(cache: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -286,6 +320,20 @@ def _check(capsys: pytest.CaptureFixture[str], base: list[str], rig: InboundRig,
         # ... given up on after the group's no_1xx_timeout_s, not the ring timer
         assert abs((chain[2]["ts"] - chain[1]["ts"]) / 1000 - NO_1XX_S) < 0.5
         assert (chain[2]["target"], chain[2]["number_source"]) == (number, source)
+    # The backup PBX given as another trunk group: that group's PBX where it is registered
+    # (ok2's on trunk1, t2only's on trunk2); nowhere's is registered on no edge, so the
+    # step is a 404 decided locally and the group's global number follows.
+    for did, backup, edge in (("5550013", "tg:ok2", "trunk1"),
+                              ("5550014", "tg:t2only", "trunk2")):
+        assert [(a["target_kind"], a["target"], a["edge"], a["sent"], a["sip_code"])
+                for a in by_did[did]] == [("primary_pbx", by_did[did][0]["target"], "trunk1",
+                                           1, 503), ("backup_pbx", backup, edge, 1, 200)]
+        assert by_did[did][0]["target"].endswith(f"@127.0.0.1:{ports['pbx_503']}")
+    assert [(a["target_kind"], a["target"], a["edge"], a["sent"], a["sip_code"],
+             a["number_source"]) for a in by_did["5550015"]] == \
+        [("primary_pbx", by_did["5550015"][0]["target"], "trunk1", 1, 503, None),
+         ("backup_pbx", "tg:nowhere", None, 0, 404, None),
+         ("failover_number", "5559000", None, 1, 200, "trunk_group")]
     hung = next(a for a in by_did["5550010"] if not a["cancelled"])
     assert hung["sip_code"] == 408 and hung["first_1xx_ms"] is not None
     assert [a["sip_code"] for a in by_did["5550012"]] == [486, 486]
@@ -307,6 +355,8 @@ def _check(capsys: pytest.CaptureFixture[str], base: list[str], rig: InboundRig,
         kind = a["target_kind"]
         if kind == "failover_number":
             return "carrier"
+        if a["target"] in GROUP_PBX:
+            return GROUP_PBX[a["target"]]
         port = int(a["target"].rsplit(":", 1)[1])
         return next((lb for lb, p in ports.items() if p == port), "dead")
 
@@ -315,6 +365,14 @@ def _check(capsys: pytest.CaptureFixture[str], base: list[str], rig: InboundRig,
     for name, sipp in rig.carriers.items():
         sipp.finish(wait_s=5)
         assert sipp.count(0, "INVITE") == sent_to[name], (name, sent_to)
+
+    # ... and it came from the socket of the attempt's edge (a PBX found on trunk2,
+    # the backup group's included, is called from the trunk2 socket).
+    trunk_port = {"trunk1": rig.sip_port, "trunk2": rig.trunk2_port}
+    want = sorted((a["delivery_id"], trunk_port[a["edge"]]) for a in attempts
+                  if a["sent"] and label(a) == "pbx_ok")
+    assert sorted(_invites_from(rig.carriers["pbx_ok"])) == want
+    assert {e for _, e in want} == set(trunk_port.values())
 
     findings = _cli(capsys, *base, "export", "findings")["findings"]
     shown = {(f["rule"], f["trunk_group_id"], f["did"], f["edge"],
@@ -331,3 +389,19 @@ def _check(capsys: pytest.CaptureFixture[str], base: list[str], rig: InboundRig,
     assert [r[2] for r in regs if r[:2] == ("dp5", "trunk2")] == ["registered", "unregistered"]
     assert [r[2] for r in regs if r[0] == "flap"] == \
         ["registered", "refreshed", "unregistered", "registered", "expired"]
+    assert [r[2] for r in regs if r[:2] == ("ok2", "trunk1")] == ["registered"]
+    assert not [r for r in regs if r[0] == "nowhere"]
+    # The expiry recorded is the one granted: 60 s as asked, flap's trunk2 raised to 2 s.
+    with contextlib.closing(sqlite3.connect(base[3])) as conn:
+        granted = conn.execute("SELECT trunk_group_id, edge, expires_s FROM registrations "
+                               "WHERE event = 'registered' AND trunk_group_id IN "
+                               "('flap', 'bktg')").fetchall()
+        flap = conn.execute("SELECT event, contact, expires_s FROM registrations "
+                            "WHERE trunk_group_id = 'flap' ORDER BY at").fetchall()
+    assert sorted(granted) == [("bktg", "trunk1", 60), ("bktg", "trunk2", 60),
+                               ("flap", "trunk1", 60), ("flap", "trunk2", 2)]
+    # "Contact: *" names no contact; an expiry no expiry.
+    contact = f"sip:flap@127.0.0.1:{ports['pbx_ok']}"
+    assert flap == [("registered", contact, 60), ("refreshed", contact, 60),
+                    ("unregistered", None, 0), ("registered", contact, 2),
+                    ("expired", contact, None)]

@@ -10,8 +10,10 @@ even when an event was never logged (see `reconcile`).
 
 Deliveries are published whole, like the carrier side's attempts: a poll's window is
 over the time the delivery ended (its inbound_ends row), so a delivery still failing
-over is not taken for lost. An answered delivery whose end never came (Kamailio
-restarted mid-call) is published `max_call` after its answer, without a duration.
+over is not taken for lost. A delivery whose end never came (Kamailio restarted
+mid-call or mid-failover, or the row was lost) is published `max_call` after its last
+attempt's row, as it stands: an answered one without a duration, a failed one with the
+attempts it had.
 """
 
 from __future__ import annotations
@@ -55,10 +57,11 @@ REQUIRED = {"inbound_trunk_groups": GROUP_COLUMNS, "inbound_dids": DID_COLUMNS,
 EDGE_OF_TABLE = {"location": "trunk1", "location_t2": "trunk2"}
 
 _A = ", ".join(f"a.{c}" for c in ATTEMPT_COLUMNS[:-1])
-# Every attempt of the deliveries published in [since, until): ended then, or answered
-# max_call before and never ended; with the end, the seconds from the row to the end (an
-# answered attempt's row is written at its 2xx: its duration). Ordered by (pub, callid,
-# seq): by position, as a compound SELECT orders in both SQLite and PostgreSQL.
+# Every attempt of the deliveries published in [since, until): ended then, or never
+# ended and their last attempt (x) written max_call before; with the end, the seconds
+# from the row to the end (an answered attempt's row is written at its 2xx: its
+# duration). Ordered by (pub, callid, seq): by position, as a compound SELECT orders in
+# both SQLite and PostgreSQL.
 DELIVERIES_SQL = f"""
 SELECT {_A}, e.ended, e.time_s - a.time_s, e.time_s AS pub
   FROM inbound_ends e JOIN inbound_attempts a ON a.callid = e.callid
@@ -66,8 +69,9 @@ SELECT {_A}, e.ended, e.time_s - a.time_s, e.time_s AS pub
 UNION ALL
 SELECT {_A}, NULL, NULL, x.time_s + :max_call
   FROM inbound_attempts x JOIN inbound_attempts a ON a.callid = x.callid
- WHERE x.sip_code >= 200 AND x.sip_code < 300
-   AND x.time_s >= :since - :max_call AND x.time_s < :until - :max_call
+ WHERE x.time_s >= :since - :max_call AND x.time_s < :until - :max_call
+   AND NOT EXISTS (SELECT 1 FROM inbound_attempts y
+                    WHERE y.callid = x.callid AND y.seq > x.seq)
    AND NOT EXISTS (SELECT 1 FROM inbound_ends e WHERE e.callid = x.callid)
 ORDER BY 18, 1, 2
 """

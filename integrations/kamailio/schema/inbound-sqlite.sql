@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS inbound_trunk_groups (
     -- registered_then_trunk2 | backup_then_number | dial_plan_on_triggers
     policy TEXT NOT NULL,
     edges TEXT,                     -- comma list of trunk1, trunk2; NULL: both
-    backup_pbx TEXT,                -- sip: URI, or host[:port] (the DID is the user)
+    backup_pbx TEXT,                -- sip: URI, host[:port] (the DID is the user), or
+                                    -- tg:<id>: that trunk group's registered PBX
     global_failover_number TEXT,    -- digits; sent to NUMBER_GW
     dial_plan TEXT,                 -- sip: URI of the dial plan (an IVR)
     failover_triggers TEXT,         -- comma list; NULL: the policy's default; '': none
@@ -72,6 +73,6 @@ CREATE TABLE IF NOT EXISTS inbound_registrations (
     at REAL NOT NULL,               -- epoch seconds
     event TEXT NOT NULL,            -- registered | refreshed | unregistered | expired | rejected
     contact TEXT,
-    expires_s INTEGER
+    expires_s INTEGER               -- as granted by the registrar (0: unregistered)
 );
 CREATE INDEX IF NOT EXISTS inbound_registrations_at_idx ON inbound_registrations (at);
