@@ -2,7 +2,7 @@
 
 Run by hand:  .venv/bin/python bench/bench_poll.py [--attempts 1000000]
               .venv/bin/python bench/bench_poll.py --carriers 50000 [--name-chars 0]
-              .venv/bin/python bench/bench_poll.py --trunk-groups 50000
+              .venv/bin/python bench/bench_poll.py --trunk-groups 50000 [--name-chars 0]
 
 Three processes: the demo switch (started and stopped by PID), the poller (a child of
 this script, so resource.getrusage's maxrss is the poller's own peak and nothing else),
@@ -106,15 +106,17 @@ def _carriers(n: int, name_chars: int, per_page: int) -> Listing:
     return items
 
 
-def _trunk_groups(n: int, per_page: int) -> Listing:
-    """n trunk groups, a DID and a registration (trunk1, in [since, until)) each, and a
-    delivery of two attempts (primary 503, then trunk2 answers) for every tenth group,
-    started in [since, until); every other listing empty."""
+def _trunk_groups(n: int, name_chars: int, per_page: int) -> Listing:
+    """n trunk groups (names about name_chars long), a DID and a registration (trunk1,
+    in [since, until)) each, and a delivery of two attempts (primary 503, then trunk2
+    answers) for every tenth group, started in [since, until); every other listing
+    empty."""
     def record(kind: str, i: int, lo: int, hi: int) -> dict[str, Any]:
         gid = f"G{i:06d}"
-        at = lo + i * 37 % max(1, hi - lo - 10_000)
+        at = hi - 60_000 - i * 37 % max(1, (hi - lo) // 2)  # the 1h window ends later
         if kind == "trunk_groups":
-            return {"id": gid, "name": f"group {i}", "policy": "registered_then_trunk2"}
+            return {"id": gid, "name": f"group {i} " + "n" * name_chars,
+                    "policy": "registered_then_trunk2"}
         if kind == "dids":
             return {"did": f"4420{i:08d}", "trunk_group_id": gid}
         if kind == "registrations":
@@ -217,15 +219,16 @@ def _trunk_groups_main(args: argparse.Namespace) -> None:
     cache = tmp / "cache.db"
     n = args.trunk_groups
     until = int(time.time() * 1000) // 1000 * 1000
-    res = _poll_listing(_trunk_groups(n, args.page_limit), cache, args, until - 3_600_000,
-                        until)
+    res = _poll_listing(_trunk_groups(n, args.name_chars, args.page_limit), cache, args,
+                        until - 3_600_000, until)
     marks = res["marks"]
     with sqlite3.connect(cache) as conn:
         stored = conn.execute("SELECT window_s, count(*) FROM inbound_window_metrics "
                               "GROUP BY 1 ORDER BY 1").fetchall()
     # "attempts_s": when the metrics phase began (the inbound listings come before it).
     refresh = res["seconds"] - marks.get("attempts_s", res["seconds"])
-    print(f"{n:,} trunk groups ({n:,} DIDs, {n:,} registrations, {n // 10:,} deliveries), "
+    names = f"names {args.name_chars:,} characters longer" if args.name_chars else "short names"
+    print(f"{n:,} trunk groups ({names}; {n:,} DIDs, {n:,} registrations, {n // 10:,} deliveries), "
           f"pages of {args.page_limit:,}: poll {res['seconds']:.2f} s (metrics refresh and "
           f"alarms {refresh:.2f} s); stored rows per window: "
           + ", ".join(f"{w} s {c:,}" for w, c in stored))
@@ -297,7 +300,7 @@ def main() -> None:
     ap.add_argument("--no-prefetch", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the temp folder")
     ap.add_argument("--carriers", type=int, help="list this many carriers instead")
-    ap.add_argument("--name-chars", type=int, default=0, help="with --carriers")
+    ap.add_argument("--name-chars", type=int, default=0, help="with --carriers or --trunk-groups")
     ap.add_argument("--trunk-groups", type=int, help="list this many trunk groups instead")
     ap.add_argument("--_switch", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--_poller", nargs="+", help=argparse.SUPPRESS)

@@ -291,10 +291,12 @@ PAGES = {
         [_attempt(0, "x" * 60_000_000), _attempt(1, "ok")])),
     "50k-carriers": lambda: _carriers(50_000, 0, 5000),  # 192 MB before the lists streamed
     "long-names": lambda: _carriers(5000, 12_000, 2500),  # 60 MB of names; 303 MB before
-    "50k-trunk-groups": lambda: _trunk_groups(50_000, 0, 5000),  # 418 MB before
+    "50k-trunk-groups": lambda: _trunk_groups(50_000, 0, 5000),  # 440 MB before
+    # One page of 60 MB: 224 MB before, 190 with the lists streamed but the page parsed whole
+    "long-group-names": lambda: _trunk_groups(5000, 12_000, 5000),
 }
 CARRIERS = {"50k-carriers": 50_000, "long-names": 5000}
-TRUNK_GROUPS = {"50k-trunk-groups": 50_000}
+TRUNK_GROUPS = {"50k-trunk-groups": 50_000, "long-group-names": 5000}
 
 
 @pytest.mark.parametrize("case", list(PAGES))
@@ -343,6 +345,28 @@ def test_a_record_too_big_to_take_is_quarantined_with_its_start(tmp_path: Path) 
     assert location == "attempts page 1 item 2"
     assert "more than the 1,000,000 a record may take" in reason
     assert raw.startswith('{"call_id": "c0"') and len(raw) == 1_000
+
+
+def test_a_big_page_of_trunk_groups_is_stored_in_slices_each_bad_record_quarantined(
+        tmp_path: Path) -> None:
+    """Over 2 MB, an inbound page is stored slice by slice, as the carriers' are: a bad
+    record and one too big to take cost only themselves, named by their place."""
+    groups: list[dict[str, Any]] = [{"id": f"G{i:03d}", "name": "n" * 10_000,
+                                     "policy": "registered_then_trunk2"} for i in range(400)]
+    groups[250]["policy"] = "no such policy"
+    groups[300]["name"] = "y" * 1_500_000
+    db = tmp_path / "c.db"
+    with serving(_only("trunk_groups", page(groups))) as url:
+        result = Poller(_settings(url), db).poll_once()
+    assert result.ok and (result.taken, result.quarantined) == (398, 2), result
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM trunk_groups").fetchone() == (398,)
+        quarantined = conn.execute(
+            "SELECT location, reason FROM quarantine ORDER BY location").fetchall()
+    assert [loc for loc, _ in quarantined] == ["trunk_groups page 1 item 251",
+                                               "trunk_groups page 1 item 301"]
+    assert "policy" in quarantined[0][1]
+    assert "more than the 1,000,000 a record may take" in quarantined[1][1]
 
 
 # -- records the cache cannot store ------------------------------------------------------
