@@ -176,62 +176,52 @@ def _loopback_switch(listing: Listing) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def _names(args: argparse.Namespace) -> str:
+    return f"names {args.name_chars:,} characters longer" if args.name_chars else "short names"
+
+
 def _carriers_main(args: argparse.Namespace) -> None:
+    _loopback_main(args, f"{args.carriers:,} carriers ({_names(args)})",
+                   _carriers(args.carriers, args.name_chars, args.page_limit))
+
+
+def _trunk_groups_main(args: argparse.Namespace) -> None:
+    n = args.trunk_groups
+    until = int(time.time() * 1000) // 1000 * 1000
+    _loopback_main(args, f"{n:,} trunk groups ({_names(args)}; {n:,} DIDs, {n:,} "
+                   f"registrations, {n // 10:,} deliveries)",
+                   _trunk_groups(n, args.name_chars, args.page_limit),
+                   (until - 3_600_000, until), "inbound_window_metrics")
+
+
+def _loopback_main(args: argparse.Namespace, what: str, listing: Listing,
+                   window: tuple[int, int] | None = None, stored: str | None = None) -> None:
+    """Poll a loopback switch serving `listing` (over `window`, when given) in a child
+    and print its time and peak (and the rows of each window of the stored list
+    `stored`)."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-poll-"))
     cache = tmp / "cache.db"
-    res = _poll_listing(_carriers(args.carriers, args.name_chars, args.page_limit), cache,
-                        args)
-    marks = res["marks"]
-    names = f"names {args.name_chars:,} characters longer" if args.name_chars else "short names"
-    print(f"{args.carriers:,} carriers ({names}), pages of {args.page_limit:,}: poll "
-          f"{res['seconds']:.2f} s (metrics refresh and alarms "
-          f"{res['seconds'] - marks.get('attempts_s', 0):.2f} s)")
-    print("peak RSS (MB) when each phase began: "
-          + ", ".join(f"{k} {v:.0f}" for k, v in marks.items() if k != "attempts_s"))
-    print(f"poller peak {res['maxrss_mb']:.0f} MB: target < 150 MB "
-          f"({'met' if res['maxrss_mb'] < 150 else 'MISSED'})")
-    if not args.keep:
-        for p in sorted(tmp.iterdir()):
-            p.unlink()
-        tmp.rmdir()
-
-
-def _poll_listing(listing: Listing, cache: Path, args: argparse.Namespace,
-                  since_ms: int | None = None, until_ms: int | None = None) -> dict[str, Any]:
-    """Poll a loopback switch serving `listing` in a child; its JSON result."""
-    window = [] if since_ms is None or until_ms is None else [str(since_ms), str(until_ms)]
+    window_args = [] if window is None else [str(window[0]), str(window[1])]
     with _loopback_switch(listing) as url:
         out = subprocess.run(
             [sys.executable, __file__, "--_poller", url, str(cache), str(args.page_limit),
-             "0" if args.no_prefetch else "1", *window],
+             "0" if args.no_prefetch else "1", *window_args],
             cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
         )
     if out.returncode != 0:
         raise SystemExit(f"poller failed:\n{out.stderr}")
-    res: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    res = json.loads(out.stdout.strip().splitlines()[-1])
     if res["status"] != "ok":
         raise SystemExit(f"poll failed: {res['error']}")
-    return res
-
-
-def _trunk_groups_main(args: argparse.Namespace) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-poll-"))
-    cache = tmp / "cache.db"
-    n = args.trunk_groups
-    until = int(time.time() * 1000) // 1000 * 1000
-    res = _poll_listing(_trunk_groups(n, args.name_chars, args.page_limit), cache, args,
-                        until - 3_600_000, until)
     marks = res["marks"]
-    with sqlite3.connect(cache) as conn:
-        stored = conn.execute("SELECT window_s, count(*) FROM inbound_window_metrics "
-                              "GROUP BY 1 ORDER BY 1").fetchall()
-    # "attempts_s": when the metrics phase began (the inbound listings come before it).
-    refresh = res["seconds"] - marks.get("attempts_s", res["seconds"])
-    names = f"names {args.name_chars:,} characters longer" if args.name_chars else "short names"
-    print(f"{n:,} trunk groups ({names}; {n:,} DIDs, {n:,} registrations, {n // 10:,} deliveries), "
-          f"pages of {args.page_limit:,}: poll {res['seconds']:.2f} s (metrics refresh and "
-          f"alarms {refresh:.2f} s); stored rows per window: "
-          + ", ".join(f"{w} s {c:,}" for w, c in stored))
+    # "attempts_s": when the metrics phase began (after the inbound listings too).
+    print(f"{what}, pages of {args.page_limit:,}: poll {res['seconds']:.2f} s (metrics "
+          f"refresh and alarms {res['seconds'] - marks.get('attempts_s', 0):.2f} s)")
+    if stored is not None:
+        with sqlite3.connect(cache) as conn:
+            counts = conn.execute(f"SELECT window_s, count(*) FROM {stored} GROUP BY 1 "
+                                  "ORDER BY 1").fetchall()
+        print("stored rows per window: " + ", ".join(f"{w} s {c:,}" for w, c in counts))
     print("peak RSS (MB) when each phase began: "
           + ", ".join(f"{k} {v:.0f}" for k, v in marks.items() if k != "attempts_s"))
     print(f"poller peak {res['maxrss_mb']:.0f} MB: target < 150 MB "
