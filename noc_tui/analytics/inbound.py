@@ -394,10 +394,11 @@ def refresh_standard_windows(cache: Cache, now_ms: int) -> None:
     """Compute the trunk-group list of the standard windows once per ingest, and store
     it: each row as it is made (the carriers' machinery, analytics.metrics), so that
     the refresh holds GROUPS_AT_ONCE groups' figures at most."""
+    encode = msgspec.json.Encoder().encode  # a third of json.dumps' time
     with small_page_cache(cache):
         staged = stage_rows(cache, "inbound_window_metrics", (
-            (w, r["id"], json.dumps(r)) for w, r in _trunk_rows(cache, now_ms,
-                                                                  STANDARD_WINDOWS)))
+            (w, r["id"], encode(r).decode()) for w, r in _trunk_rows(cache, now_ms,
+                                                                       STANDARD_WINDOWS)))
         with cache.transaction() as conn:
             swap_in(conn, "inbound_window_metrics", staged)
             cache.set_meta(NOW_KEY, str(now_ms))
