@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from noc_tui.config import PollSettings, Settings, SourceSettings
-from noc_tui.records.timefmt import ms_to_iso, now_ms
+from noc_tui.records.timefmt import iso_to_ms, ms_to_iso, now_ms
 from noc_tui.sources.apiv1 import MAX_EMPTY_PAGES, SourceClient
 from noc_tui.sources.base import BAD_DATA, TIMED_OUT, SourceError
 from noc_tui.store.cache import Cache
@@ -218,20 +219,60 @@ def _contact(i: int, notes: str) -> dict[str, Any]:
             "notes": notes}
 
 
-def _carriers(n: int, name_chars: int, per_page: int) -> Any:
-    """A switch listing n carriers, `per_page` a page by cursor, each name about
-    `name_chars` long; empty pages for the other listings."""
+Item = Callable[[int, dict[str, str]], dict[str, Any]]  # (index, query) -> record
+
+
+def _paged(listings: dict[str, tuple[int, Item]], per_page: int) -> Any:
+    """A switch listing, per kind, n records made by `item`, `per_page` a page by
+    cursor; empty pages for the other listings."""
     def respond(h: BaseHTTPRequestHandler) -> None:
         url = urlsplit(h.path)
-        if not url.path.endswith("/carriers"):
+        listing = listings.get(url.path.rstrip("/").rsplit("/", 1)[-1])
+        if listing is None:
             empty_page(h)
             return
-        start = int(parse_qs(url.query).get("cursor", ["0"])[0])
+        n, item = listing
+        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        start = int(q.get("cursor", "0"))
         end = min(n, start + per_page)
-        send(h, 200, page([{"id": f"C{i:06d}", "name": f"carrier {i} " + "n" * name_chars}
-                           for i in range(start, end)], str(end) if end < n else None))
+        send(h, 200, page([item(i, q) for i in range(start, end)],
+                          str(end) if end < n else None))
 
     return respond
+
+
+def _carriers(n: int, name_chars: int, per_page: int) -> Any:
+    """A switch listing n carriers, each name about `name_chars` long."""
+    return _paged({"carriers": (n, lambda i, _q: {
+        "id": f"C{i:06d}", "name": f"carrier {i} " + "n" * name_chars})}, per_page)
+
+
+def _trunk_groups(n: int, name_chars: int, per_page: int) -> Any:
+    """A switch listing n trunk groups (names about `name_chars` long), a DID each, a
+    registration for every other one (the rest raise an alarm: registered nowhere), and
+    a delivery of two attempts for every tenth, in the poll's window."""
+    def at(q: dict[str, str], i: int) -> str:
+        # In the later half: the 1h window ends at the refresh's now, after the poll's.
+        since, until = iso_to_ms(q["since"]), iso_to_ms(q["until"])
+        return ms_to_iso(until - 1 - i % max(1, (until - since) // 2))
+
+    def attempt(i: int, q: dict[str, str]) -> dict[str, Any]:
+        g, seq = divmod(i, 2)
+        gid = 10 * g
+        return {"delivery_id": f"D{g:06d}", "seq": seq + 1, "trunk_group_id": f"G{gid:06d}",
+                "did": f"4420{gid:08d}", "started_at": at(q, g), "sent": True,
+                "target_kind": ("primary_pbx", "trunk2")[seq], "sip_code": (503, 200)[seq],
+                "duration_s": 60 * seq, "cancelled": False}
+
+    return _paged({
+        "trunk_groups": (n, lambda i, _q: {"id": f"G{i:06d}", "policy": "backup_then_number",
+                                           "name": f"group {i} " + "n" * name_chars}),
+        "dids": (n, lambda i, _q: {"did": f"4420{i:08d}", "trunk_group_id": f"G{i:06d}"}),
+        "registrations": (n // 2, lambda i, q: {
+            "trunk_group_id": f"G{2 * i:06d}", "edge": "trunk1", "at": at(q, i),
+            "event": "registered"}),
+        "deliveries": (n // 10 * 2, attempt),
+    }, per_page)
 
 
 # Each just under the 64 MB limit: what a valid page of that size costs is bounded, and
@@ -250,8 +291,12 @@ PAGES = {
         [_attempt(0, "x" * 60_000_000), _attempt(1, "ok")])),
     "50k-carriers": lambda: _carriers(50_000, 0, 5000),  # 192 MB before the lists streamed
     "long-names": lambda: _carriers(5000, 12_000, 2500),  # 60 MB of names; 303 MB before
+    "50k-trunk-groups": lambda: _trunk_groups(50_000, 0, 5000),  # 440 MB before
+    # One page of 60 MB: 224 MB before, 190 with the lists streamed but the page parsed whole
+    "long-group-names": lambda: _trunk_groups(5000, 12_000, 5000),
 }
 CARRIERS = {"50k-carriers": 50_000, "long-names": 5000}
+TRUNK_GROUPS = {"50k-trunk-groups": 50_000, "long-group-names": 5000}
 
 
 @pytest.mark.parametrize("case", list(PAGES))
@@ -265,6 +310,20 @@ def test_peak_memory_of_a_poll_stays_under_150_mb(tmp_path: Path, case: str) -> 
         with sqlite3.connect(db) as conn:
             assert conn.execute("SELECT window_s, count(*) FROM window_metrics GROUP BY 1 "
                                 "ORDER BY 1").fetchall() == [(3600, n), (86400, n), (604800, n)]
+    elif case in TRUNK_GROUPS:
+        n = TRUNK_GROUPS[case]
+        # n groups, n DIDs, n / 2 registrations, n / 10 deliveries of two attempts
+        assert got["status"] == "ok" and got["taken"] == n * 2 + n // 2 + n // 5, got
+        with sqlite3.connect(db) as conn:
+            assert conn.execute(
+                "SELECT window_s, count(*) FROM inbound_window_metrics GROUP BY 1 ORDER BY 1"
+            ).fetchall() == [(3600, n), (86400, n), (604800, n)]
+            offered = json.loads(conn.execute(
+                "SELECT data FROM inbound_window_metrics WHERE window_s = 3600 AND "
+                "trunk_group_id = 'G000010'").fetchone()[0])["offered"]
+            alarms = conn.execute("SELECT count(*) FROM alarms WHERE subject_kind = "
+                                  "'trunk group' AND kind = 'unregistered'").fetchone()[0]
+        assert (offered, alarms) == (1, n // 2)
     elif case.startswith("big-"):
         assert got["status"] == "ok" and got["taken"] == 5000, got
     elif case == "one-huge-record":
@@ -286,6 +345,28 @@ def test_a_record_too_big_to_take_is_quarantined_with_its_start(tmp_path: Path) 
     assert location == "attempts page 1 item 2"
     assert "more than the 1,000,000 a record may take" in reason
     assert raw.startswith('{"call_id": "c0"') and len(raw) == 1_000
+
+
+def test_a_big_page_of_trunk_groups_is_stored_in_slices_each_bad_record_quarantined(
+        tmp_path: Path) -> None:
+    """Over 2 MB, an inbound page is stored slice by slice, as the carriers' are: a bad
+    record and one too big to take cost only themselves, named by their place."""
+    groups: list[dict[str, Any]] = [{"id": f"G{i:03d}", "name": "n" * 10_000,
+                                     "policy": "registered_then_trunk2"} for i in range(400)]
+    groups[250]["policy"] = "no such policy"
+    groups[300]["name"] = "y" * 1_500_000
+    db = tmp_path / "c.db"
+    with serving(_only("trunk_groups", page(groups))) as url:
+        result = Poller(_settings(url), db).poll_once()
+    assert result.ok and (result.taken, result.quarantined) == (398, 2), result
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM trunk_groups").fetchone() == (398,)
+        quarantined = conn.execute(
+            "SELECT location, reason FROM quarantine ORDER BY location").fetchall()
+    assert [loc for loc, _ in quarantined] == ["trunk_groups page 1 item 251",
+                                               "trunk_groups page 1 item 301"]
+    assert "policy" in quarantined[0][1]
+    assert "more than the 1,000,000 a record may take" in quarantined[1][1]
 
 
 # -- records the cache cannot store ------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from noc_tui.analytics.inbound import stored_trunk_groups
+from noc_tui.analytics.inbound import stored_trunk_rows
 from noc_tui.analytics.metrics import stored_rows
 from noc_tui.analytics.views import WINDOWS, alarms
 from noc_tui.store.alarms import Alarm, record
@@ -57,7 +57,7 @@ def judge_alarms(cache: Cache, al: AlarmSettings) -> AlarmChanges:
     changes = AlarmChanges()
     window_s = WINDOWS[al.window]
     for kind, stored, judge in (("carrier", stored_rows(cache, window_s), alarms),
-                                ("trunk group", stored_trunk_groups(cache, window_s),
+                                ("trunk group", stored_trunk_rows(cache, window_s),
                                  trunk_group_alarms)):
         if stored is None:
             continue
@@ -65,7 +65,7 @@ def judge_alarms(cache: Cache, al: AlarmSettings) -> AlarmChanges:
         across: dict[tuple[str, str], str] = {}
         names: dict[str, str | None] = {}
         # A row at a time, the names of the subjects across only: the whole list of
-        # 50,000 carriers took a poll past its 150 MB.
+        # 50,000 carriers (or trunk groups) took a poll past its 150 MB.
         for r in rows:
             for k, why in judge(r, al).items():
                 across[(r["id"], k)] = why

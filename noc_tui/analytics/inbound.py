@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-from noc_tui.analytics.metrics import STANDARD_WINDOWS
+from noc_tui.analytics.metrics import (
+    STANDARD_WINDOWS,
+    read_stored,
+    small_page_cache,
+    stage_rows,
+    swap_in,
+)
 from noc_tui.records import inbound as ib
 from noc_tui.records.timefmt import HOUR_MS, ms_to_iso
 from noc_tui.store.cache import Cache
@@ -65,27 +71,63 @@ class Group:
     configured: bool
 
 
-def groups(cache: Cache, only: str | None = None) -> list[Group]:
-    """Every trunk group (or the one with id `only`), by id."""
+# Trunk groups a refresh (or a live list) computes at a time, in id order: what one
+# holds grows with them, and 50,000 at once took a poll past its 150 MB.
+GROUPS_AT_ONCE = 2500
+Span = tuple[str, str]  # the first and last trunk group id of a run of them
+
+
+def groups(cache: Cache, only: str | None = None, span: Span | None = None) -> list[Group]:
+    """Every trunk group (or the one with id `only`, or those with ids in `span`), by id."""
     conn = cache.conn
-    cond, args = ("WHERE id = ?", (only,)) if only is not None else ("", ())
-    configs = group_configs(conn, [only] if only is not None else None)
+    cond, args = _only("id", only, span)
+    configs = group_configs(conn, [only] if only is not None else None, span)
     out: dict[str, Group] = {}
     for gid, name, customer, policy in conn.execute(
-            f"SELECT id, name, customer, policy FROM trunk_groups {cond}", args):
+            f"SELECT id, name, customer, policy FROM trunk_groups WHERE {cond}", args):
         cfg = configs[gid]
         out[gid] = Group(gid, name, customer, policy, cfg.edges, cfg, True)
     seen_edges: dict[str, list[str]] = {}
-    rcond = "WHERE trunk_group_id = ?" if only is not None else ""
+    rcond, _ = _only("trunk_group_id", only, span)
     for gid, edge in conn.execute(
-            f"SELECT trunk_group_id, edge FROM registration_edges {rcond} ORDER BY 1, 2", args):
+            f"SELECT trunk_group_id, edge FROM registration_edges WHERE {rcond} ORDER BY 1, 2",
+            args):
         seen_edges.setdefault(gid, []).append(edge)
     seen = set(seen_edges) | {r[0] for r in conn.execute(
-        f"SELECT id FROM inbound_groups {cond}", args)}
+        f"SELECT id FROM inbound_groups WHERE {cond}", args)}
     for gid in seen - set(out):
         edges = tuple(seen_edges.get(gid, ()))
         out[gid] = Group(gid, None, None, None, edges, ib.GroupConfig(edges=edges), False)
     return [out[g] for g in sorted(out)]
+
+
+def _only(col: str, only: str | None = None, span: Span | None = None
+          ) -> tuple[str, tuple[str, ...]]:
+    """A condition on the trunk group id `col`: = `only`, in `span`, or none (all)."""
+    if only is not None:
+        return f"{col} = ?", (only,)
+    if span is not None:
+        return f"{col} BETWEEN ? AND ?", span
+    return "1", ()
+
+
+def _spans(cache: Cache) -> list[Span | None]:
+    """The trunk groups in runs of GROUPS_AT_ONCE, by id: [None] (all at once) when they
+    are no more than that. Read a row at a time: only the runs' ends are kept."""
+    ids = cache.conn.execute(
+        "SELECT id FROM trunk_groups UNION SELECT trunk_group_id FROM registration_edges "
+        "UNION SELECT id FROM inbound_groups ORDER BY 1")
+    spans: list[Span | None] = []
+    first = last = None
+    for n, (gid,) in enumerate(ids):
+        if n % GROUPS_AT_ONCE == 0:
+            if first is not None and last is not None:
+                spans.append((first, last))
+            first = gid
+        last = gid
+    if first is not None and last is not None:
+        spans.append((first, last))
+    return [None] if len(spans) <= 1 else spans
 
 
 # -- sums over a window -----------------------------------------------------------------
@@ -95,10 +137,13 @@ def _window(now_ms: int, window_s: int) -> tuple[int, int]:
     return now_ms - window_s * 1000, now_ms
 
 
-def _sums(cache: Cache, start: int, end: int) -> dict[str, Counter[str]]:
-    """Rollup columns per trunk group over the deliveries (and, for F9, the attempts)
-    that started in [start, end)."""
+def _sums(cache: Cache, start: int, end: int, span: Span | None = None
+          ) -> dict[str, Counter[str]]:
+    """Rollup columns per trunk group (of `span`, when given) over the deliveries (and,
+    for F9, the attempts) that started in [start, end)."""
     conn = cache.conn
+    cond, args = _only("trunk_group_id", None, span)
+    dcond, _ = _only("d.trunk_group_id", None, span)
     out: dict[str, Counter[str]] = {}
     first_full = -(-start // HOUR_MS) * HOUR_MS
     last_full = end // HOUR_MS * HOUR_MS
@@ -107,19 +152,22 @@ def _sums(cache: Cache, start: int, end: int) -> dict[str, Counter[str]]:
         cols = ", ".join(f"sum({c})" for c in ROLLUP_COLS)
         for row in conn.execute(
                 f"SELECT trunk_group_id, {cols} FROM inbound_rollups WHERE hour >= ? "
-                "AND hour < ? GROUP BY trunk_group_id", (first_full, last_full)):
+                f"AND hour < ? AND {cond} GROUP BY trunk_group_id",
+                (first_full, last_full, *args)):
             out[row[0]] = Counter(dict(zip(ROLLUP_COLS, row[1:], strict=True)))
         edges = [(start, first_full), (last_full, end)]
     for a, b in edges:
         if a >= b:
             continue
-        rows = conn.execute(f"{_DELIVERY_SQL} WHERE ts >= ? AND ts < ?", (a, b))
+        rows = conn.execute(f"{_DELIVERY_SQL} WHERE ts >= ? AND ts < ? AND {cond}",
+                            (a, b, *args))
         for gid, sm in sum_rows(rows, f9=False).items():
             out.setdefault(gid, Counter()).update(sm)
         for gid, n in conn.execute(
                 "SELECT d.trunk_group_id, count(*) FROM delivery_attempts a "
                 "INDEXED BY delivery_attempts_full JOIN deliveries d USING (delivery_id) "
-                f"WHERE {_FULL} AND a.ts >= ? AND a.ts < ? GROUP BY 1", (a, b)):
+                f"WHERE {_FULL} AND a.ts >= ? AND a.ts < ? AND {dcond} GROUP BY 1",
+                (a, b, *args)):
             out.setdefault(gid, Counter())["rule_F9"] += n
     return out
 
@@ -188,16 +236,16 @@ def _latest(cache: Cache, gs: Iterable[Group], now_ms: int) -> _Latest:
     return latest
 
 
-def _flaps(cache: Cache, now_ms: int, window_s: int, only: str | None = None
-           ) -> dict[tuple[str, str], int]:
+def _flaps(cache: Cache, now_ms: int, window_s: int, only: str | None = None,
+           span: Span | None = None) -> dict[tuple[str, str], int]:
     """Per (trunk group, edge): unregistered and expired events in the window (of the
-    group `only`, when given)."""
+    group `only`, or of the groups in `span`, when given)."""
     start, end = _window(now_ms, window_s)
-    cond, args = ("AND trunk_group_id = ?", (only,)) if only is not None else ("", ())
+    cond, args = _only("trunk_group_id", only, span)
     return {(g, e): n for g, e, n in cache.conn.execute(
         "SELECT trunk_group_id, edge, count(*) FROM registrations "
-        "WHERE event IN ('unregistered', 'expired') AND at >= ? AND at < ? "
-        f"{cond} GROUP BY 1, 2", (start, end, *args))}
+        f"WHERE event IN ('unregistered', 'expired') AND at >= ? AND at < ? AND {cond} "
+        "GROUP BY 1, 2", (start, end, *args))}
 
 
 def _edge_states(latest: _Latest, flaps: dict[tuple[str, str], int], now_ms: int
@@ -220,14 +268,14 @@ def _finding(rule: str, gid: str, did: str | None = None, edge: str | None = Non
             "delivery_ids": delivery_ids or []}
 
 
-def _config_findings(cache: Cache, gs: list[Group], only: str | None = None
-                     ) -> dict[str, list[dict[str, Any]]]:
-    """F8 and F10 per trunk group (of `only`, when given), and whether F4's failover is
-    configured (as a pseudo-rule 'failover' row), from the configuration."""
+def _config_findings(cache: Cache, gs: list[Group], only: str | None = None,
+                     span: Span | None = None) -> dict[str, list[dict[str, Any]]]:
+    """F8 and F10 per trunk group (of `only` or `span`, when given), and whether F4's
+    failover is configured (as a pseudo-rule 'failover' row), from the configuration."""
     by_group: dict[str, list[tuple[str, str | None, str | None]]] = {}
-    cond, args = ("WHERE trunk_group_id = ?", (only,)) if only is not None else ("", ())
+    cond, args = _only("trunk_group_id", only, span)
     for did, gid, number, backup in cache.conn.execute(
-            f"SELECT did, trunk_group_id, failover_number, backup_pbx FROM dids {cond} "
+            f"SELECT did, trunk_group_id, failover_number, backup_pbx FROM dids WHERE {cond} "
             "ORDER BY trunk_group_id, did", args):
         by_group.setdefault(gid, []).append((did, number, backup))
     out: dict[str, list[dict[str, Any]]] = {}
@@ -309,64 +357,74 @@ def trunk_groups(cache: Cache, now_ms: int, window_s: int) -> list[dict[str, Any
     """Every trunk group's figures for the window ending at now (computed live): the
     export's keys (TRUNK_KEYS) and, for the screens, customer, edges, answered_failover
     and configured."""
-    return _trunk_lists(cache, now_ms, (window_s,))[window_s]
+    return [r for _w, r in _trunk_rows(cache, now_ms, (window_s,))]
 
 
-def _trunk_lists(cache: Cache, now_ms: int, windows: Iterable[int]
-                 ) -> dict[int, list[dict[str, Any]]]:
-    """trunk_groups of several windows; what does not depend on the window read once."""
-    gs = groups(cache)
-    latest = _latest(cache, gs, now_ms)
-    config = _config_findings(cache, gs)
-    out = {}
-    for window_s in windows:
-        start, end = _window(now_ms, window_s)
-        sums = _sums(cache, start, end)
-        state = _edge_states(latest, _flaps(cache, now_ms, window_s), now_ms)
-        rows = []
-        for g in gs:
-            sm = sums.get(g.id, Counter())
-            edges = state.get(g.id, {})
-            conf = config[g.id]
-            failover = any(r["rule"] == "failover" for r in conf)
-            rules = {r for r in ib.DELIVERY_RULES if sm[f"rule_{r}"]}
-            if sm["rule_F9"]:
-                rules.add("F9")
-            rules |= {r["rule"] for r in conf if r["rule"] != "failover"}
-            rules |= {r["rule"] for r in _edge_findings(g, edges, failover)}
-            rows.append({
-                "id": g.id, "name": g.name, "customer": g.customer, "policy": g.policy,
-                "configured": g.configured, "edges": list(g.edges),
-                **figures(sm),
-                "registered": {e: edges[e].registered for e in g.edges},
-                "flaps": {e: edges[e].flaps for e in g.edges},
-                "findings": sorted(rules, key=_rule_no),
-            })
-        out[window_s] = rows
-    return out
+def _trunk_rows(cache: Cache, now_ms: int, windows: Iterable[int]
+                ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(window, row) of trunk_groups for several windows, made one at a time for
+    GROUPS_AT_ONCE trunk groups at a time (by id, each window's rows in id order); what
+    does not depend on the window read once per run of groups."""
+    for span in _spans(cache):
+        gs = groups(cache, span=span)
+        latest = _latest(cache, gs, now_ms)
+        config = _config_findings(cache, gs, span=span)
+        for window_s in windows:
+            start, end = _window(now_ms, window_s)
+            sums = _sums(cache, start, end, span)
+            state = _edge_states(latest, _flaps(cache, now_ms, window_s, span=span), now_ms)
+            for g in gs:
+                yield window_s, _trunk_row(g, sums.get(g.id, Counter()),
+                                           state.get(g.id, {}), config[g.id])
+
+
+def _trunk_row(g: Group, sm: Counter[str], edges: dict[str, EdgeState],
+               conf: list[dict[str, Any]]) -> dict[str, Any]:
+    failover = any(r["rule"] == "failover" for r in conf)
+    rules = {r for r in ib.DELIVERY_RULES if sm[f"rule_{r}"]}
+    if sm["rule_F9"]:
+        rules.add("F9")
+    rules |= {r["rule"] for r in conf if r["rule"] != "failover"}
+    rules |= {r["rule"] for r in _edge_findings(g, edges, failover)}
+    return {
+        "id": g.id, "name": g.name, "customer": g.customer, "policy": g.policy,
+        "configured": g.configured, "edges": list(g.edges),
+        **figures(sm),
+        "registered": {e: edges[e].registered for e in g.edges},
+        "flaps": {e: edges[e].flaps for e in g.edges},
+        "findings": sorted(rules, key=_rule_no),
+    }
 
 
 def refresh_standard_windows(cache: Cache, now_ms: int) -> None:
-    """Compute the trunk-group list of the standard windows once per ingest, and store it."""
-    computed = _trunk_lists(cache, now_ms, STANDARD_WINDOWS)
-    with cache.transaction() as conn:
-        conn.execute("DELETE FROM inbound_window_metrics")
-        for w, rows in computed.items():
-            conn.executemany("INSERT INTO inbound_window_metrics VALUES (?, ?, ?)",
-                             [(w, r["id"], json.dumps(r)) for r in rows])
-        cache.set_meta(NOW_KEY, str(now_ms))
+    """Compute the trunk-group list of the standard windows once per ingest, and store
+    it: each row as it is made (the carriers' machinery, analytics.metrics), so that
+    the refresh holds GROUPS_AT_ONCE groups' figures at most."""
+    encode = msgspec.json.Encoder().encode  # a third of json.dumps' time
+    with small_page_cache(cache):
+        staged = stage_rows(cache, "inbound_window_metrics", (
+            (w, r["id"], encode(r).decode()) for w, r in _trunk_rows(cache, now_ms,
+                                                                       STANDARD_WINDOWS)))
+        with cache.transaction() as conn:
+            swap_in(conn, "inbound_window_metrics", staged)
+            cache.set_meta(NOW_KEY, str(now_ms))
+        cache.conn.execute(f"DROP TABLE {staged}")
 
 
 def stored_trunk_groups(cache: Cache, window_s: int) -> tuple[int, list[dict[str, Any]]] | None:
     """The precomputed trunk-group list of a standard window: (its now, rows), or None."""
-    now = cache.meta(NOW_KEY)
-    if now is None or window_s not in STANDARD_WINDOWS:
+    stored = stored_trunk_rows(cache, window_s)
+    return None if stored is None else (stored[0], list(stored[1]))
+
+
+def stored_trunk_rows(cache: Cache, window_s: int
+                      ) -> tuple[int, Iterator[dict[str, Any]]] | None:
+    """The same, its rows read one at a time in id order (memory of one row)."""
+    if window_s not in STANDARD_WINDOWS:
         return None
-    decode = msgspec.json.Decoder().decode  # a third of json.loads' time on 2,000 rows
-    rows = [decode(d) for (d,) in cache.conn.execute(
-        "SELECT data FROM inbound_window_metrics WHERE window_s = ? ORDER BY trunk_group_id",
-        (window_s,))]
-    return int(now), rows
+    # msgspec: a third of json.loads' time on 2,000 rows
+    return read_stored(cache, NOW_KEY, "inbound_window_metrics", "trunk_group_id", window_s,
+                       msgspec.json.Decoder().decode)
 
 
 def trunk_group_list(cache: Cache, window_s: int, now_ms: int

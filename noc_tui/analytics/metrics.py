@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import calendar
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -21,6 +22,8 @@ from noc_tui.store.cache import ROLLUP_VALUE_COLS, Cache, _rollup_select
 from noc_tui.store.retention import carried_streak, chain, streak
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from noc_tui.config import MetricSettings
 
 STANDARD_WINDOWS = (3600, 86400, 7 * 86400)
@@ -455,13 +458,20 @@ def _window_rows(
 
 def refresh_standard_windows(cache: Cache, now_ms: int) -> None:
     """Compute the dashboard's windows once per ingest and store them."""
+    with small_page_cache(cache):
+        _refresh(cache, now_ms)
+
+
+@contextmanager
+def small_page_cache(cache: Cache) -> Iterator[None]:
+    """SQLite's page cache small while a refresh runs: each sorter and materialised CTE
+    of the window queries may grow to cache_size, and a small one keeps the refresh's
+    memory flat whatever the cache holds."""
     conn = cache.conn
     saved = conn.execute("PRAGMA cache_size").fetchone()[0]
-    # Each sorter and materialised CTE of the window queries may grow to cache_size:
-    # a small one keeps the refresh's memory flat whatever the cache holds.
     conn.execute(f"PRAGMA cache_size = {REFRESH_CACHE_KIB}")
     try:
-        _refresh(cache, now_ms)
+        yield
     finally:
         conn.execute(f"PRAGMA cache_size = {saved}")
 
@@ -470,27 +480,41 @@ def _refresh(cache: Cache, now_ms: int) -> None:
     conn = cache.conn
     failures = {cid: consecutive_failures(cache, cid, now_ms)[0] for cid in _carrier_ids(cache)}
     conn.execute("DROP TABLE IF EXISTS temp.numbers")
-    conn.execute("DROP TABLE IF EXISTS temp.metrics")
-    conn.execute("CREATE TEMP TABLE metrics AS SELECT * FROM main.window_metrics WHERE 0")
-    # One window at a time, each row stored as it is made, in temp tables (a file, no
-    # lock on the cache): with 50,000 carriers, the three windows' rows held at once
-    # took the poll past its 150 MB.
-    for w in STANDARD_WINDOWS:
-        rows = _window_rows(cache, now_ms, w, None, failures,
-                            _consistency_pass(cache, now_ms, w))
-        conn.executemany("INSERT INTO temp.metrics VALUES (?, ?, ?)",
-                         ((w, r["id"], json.dumps(r)) for r in rows))
+    # One window at a time, each row stored as it is made: with 50,000 carriers, the
+    # three windows' rows held at once took the poll past its 150 MB.
+    staged = stage_rows(cache, "window_metrics", (
+        (w, r["id"], json.dumps(r)) for w in STANDARD_WINDOWS
+        for r in _window_rows(cache, now_ms, w, None, failures,
+                              _consistency_pass(cache, now_ms, w))))
     with cache.transaction() as conn:
-        conn.execute("DELETE FROM window_metrics")
+        swap_in(conn, "window_metrics", staged)
         conn.execute("DELETE FROM window_numbers")
-        conn.execute("INSERT INTO main.window_metrics SELECT * FROM temp.metrics")
         conn.execute("INSERT INTO main.window_numbers SELECT * FROM temp.numbers")
         cache.set_meta("metrics_now_ms", str(now_ms))
         # Counts refreshes: a dashboard notices a new one even at the same now.
         conn.execute("INSERT INTO meta VALUES ('metrics_serial', '1') ON CONFLICT (key) "
                      "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
     conn.execute("DROP TABLE temp.numbers")
-    conn.execute("DROP TABLE temp.metrics")
+    conn.execute(f"DROP TABLE {staged}")
+
+
+def stage_rows(cache: Cache, table: str, rows: Iterable[tuple[Any, ...]]) -> str:
+    """Store `rows` as they come into an empty temp copy of the stored list `table`
+    (a file, as temp_store is FILE, and no lock on the cache), for `swap_in` to copy
+    into the cache in a short transaction: its name. A refresh then holds one row at
+    a time, however many carriers or trunk groups there are."""
+    conn = cache.conn
+    staged = f"temp.staged_{table}"
+    conn.execute(f"DROP TABLE IF EXISTS {staged}")
+    conn.execute(f"CREATE TEMP TABLE staged_{table} AS SELECT * FROM main.{table} WHERE 0")
+    conn.executemany(f"INSERT INTO {staged} VALUES (?, ?, ?)", rows)
+    return staged
+
+
+def swap_in(conn: sqlite3.Connection, table: str, staged: str) -> None:
+    """Replace the stored list `table` by the staged one (in the caller's transaction)."""
+    conn.execute(f"DELETE FROM main.{table}")
+    conn.execute(f"INSERT INTO main.{table} SELECT * FROM {staged}")
 
 
 def stored_metrics(cache: Cache, window_s: int) -> tuple[int, list[dict[str, Any]]] | None:
@@ -502,12 +526,20 @@ def stored_metrics(cache: Cache, window_s: int) -> tuple[int, list[dict[str, Any
 def stored_rows(cache: Cache, window_s: int
                 ) -> tuple[int, Iterator[dict[str, Any]]] | None:
     """The same, its rows read one at a time in id order (memory of one row)."""
-    now = cache.meta("metrics_now_ms")
+    return read_stored(cache, "metrics_now_ms", "window_metrics", "carrier_id", window_s,
+                       json.loads)
+
+
+def read_stored(cache: Cache, now_key: str, table: str, key: str, window_s: int,
+                decode: Callable[[str], Any]) -> tuple[int, Iterator[Any]] | None:
+    """A stored list's rows of one window, decoded one at a time in `key` order, and the
+    now they were computed at (meta `now_key`); None before the first refresh."""
+    now = cache.meta(now_key)
     if now is None:
         return None
     rows = cache.conn.execute(
-        "SELECT data FROM window_metrics WHERE window_s = ? ORDER BY carrier_id", (window_s,))
-    return int(now), (json.loads(d) for (d,) in rows)
+        f"SELECT data FROM {table} WHERE window_s = ? ORDER BY {key}", (window_s,))
+    return int(now), (decode(d) for (d,) in rows)
 
 
 # -- summary ----------------------------------------------------------------------------

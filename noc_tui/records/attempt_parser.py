@@ -19,7 +19,6 @@ databases; the cache's connection attaches one and stores from it directly.
 
 from __future__ import annotations
 
-
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence

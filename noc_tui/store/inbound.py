@@ -184,10 +184,13 @@ _GROUP_SQL = ("SELECT id, policy, edges, backup_pbx, global_failover_number, dia
 
 
 def group_configs(conn: sqlite3.Connection, ids: Iterable[str] | None = None,
-                  ) -> dict[str, ib.GroupConfig]:
-    """The configured trunk groups among `ids` (all when None)."""
+                  span: tuple[str, str] | None = None) -> dict[str, ib.GroupConfig]:
+    """The configured trunk groups among `ids` (all when None; those whose ids are in
+    the range `span`, when given)."""
     rows: list[tuple[Any, ...]] = []
-    if ids is None:
+    if ids is None and span is not None:
+        rows = conn.execute(f"{_GROUP_SQL} WHERE id BETWEEN ? AND ?", span).fetchall()
+    elif ids is None:
         rows = conn.execute(_GROUP_SQL).fetchall()
     else:
         for chunk in _chunks(sorted(set(ids))):

@@ -16,6 +16,7 @@ from noc_tui.sources.base import CANCELLED, InboundSource, Page, Source, SourceE
 
 if TYPE_CHECKING:
     from noc_tui.store.cache import Cache
+    from noc_tui.store.inbound import InboundIngest
     from noc_tui.store.report import IngestReport
 
 NOT_FOUND = 404
@@ -26,9 +27,7 @@ class Run(Protocol):
 
     cache: Cache
 
-    def store_page(self, page: Page, progress_ms: int | None = None, parsed: None = None,
-                   ingest: Callable[[str, Callable[[int], str]], IngestReport] | None = None,
-                   ) -> IngestReport: ...
+    def store_page(self, page: Page, ingest: InboundIngest | None = None) -> None: ...
 
     def record(self, kind: str, report: IngestReport, progress_ms: int | None = None
                ) -> None: ...
@@ -55,7 +54,7 @@ def poll_inbound(run: Run, client: Source, since: int, until: int,
         done = pages = 0
         try:
             for page in listing():
-                run.store_page(page, ingest=ingest.add_page)
+                run.store_page(page, ingest=ingest)
                 pages += 1
                 done += page.count
                 run.progress(kind, done, done if page.next_cursor is None else None)

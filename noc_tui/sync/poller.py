@@ -56,6 +56,7 @@ from noc_tui.sync.readahead import read_ahead
 if TYPE_CHECKING:
     from noc_tui.config import Settings
     from noc_tui.records.formats import Rejection
+    from noc_tui.store.inbound import InboundIngest
 
 LOCK_SUFFIX = ".poll-lock"
 # How long a poller tries for the lock: long enough to ride out a dashboard's
@@ -283,17 +284,22 @@ class _Run:
         if self.deadline is not None and self.deadline.passed():
             raise self.deadline.error(f"storing {page.kind} page {page.number}")
 
-    def store_page(self, page: Page,
-                   ingest: Callable[[str | bytes, Callable[[int], str]], IngestReport]
-                   | None = None) -> None:
+    def store_page(self, page: Page, ingest: InboundIngest | None = None) -> None:
         """Store (and commit) a page of reference records: whole, or a big one slice by
-        slice; its records go to `ingest(body, where)` when given (an inbound listing's)."""
-        if ingest is not None:
-            self.pages += 1
-            self.record(page.kind, ingest(page.body, _where(page)))
-            return
+        slice; its records go to `ingest` when given (an inbound listing's)."""
         for part in _parts(page):
-            self.store(part)
+            if ingest is None:
+                self.store(part)
+                continue
+            # Sliced like the others: a big page of trunk groups parsed whole took a
+            # poll past its 150 MB.
+            where = _where(page)
+            report = IngestReport(page.kind, rejected=len(part.too_big),
+                                  rejections=part.too_big)
+            report.merge(ingest.add_page(page.body, where) if part.texts is None
+                         else ingest.add_json(part.texts, [where(i) for i in part.places()]))
+            self.pages += part.last
+            self.record(page.kind, report)
 
     def store(self, part: _Part, progress_ms: int | None = None) -> IngestReport:
         """Store (and commit) a page or a slice of one, with the poll's counters and its
