@@ -238,6 +238,32 @@ async def test_a_group_s_tabs_and_a_delivery_s_chain(cache_path: Path, tmp_path:
         assert isinstance(app.screen, TrunkGroupListScreen)
 
 
+async def test_keys_typed_at_once_act_on_the_tab_they_name(cache_path: Path,
+                                                           tmp_path: Path) -> None:
+    # A tab key and the next keys in one burst, as a fast typist or a paste sends
+    # them: `/` filters the tab just named, never the one left.
+    app = make_app(cache_path, tmp_path / "exports")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.show_trunk_groups()
+        await settle(pilot)
+        await press(pilot, "down", "enter")
+        screen = app.screen
+        assert isinstance(screen, TrunkGroupScreen)
+        for tab, part in (("2", "deliveries"), ("1", "dids"), ("2", "deliveries")):
+            await pilot.press(tab, "slash", "d", "3")
+            await settle(pilot)
+            assert screen.current_part() == part
+            table = screen.query_one(f"#t-{part}", NavTable)
+            assert table.filter_text == "d3"
+            await press(pilot, "escape")  # clears the filter, stays on the tab
+            assert screen.current_part() == part and table.filter_text == ""
+        deliveries = screen.query_one("#t-deliveries", NavTable)
+        await pilot.press("slash", "d", "4")
+        await settle(pilot)
+        assert column(deliveries, "delivery_id") == ["d4"]
+
+
 async def test_the_screen_shown_again_for_another_group_keeps_nothing_of_the_first(
         cache_path: Path, tmp_path: Path) -> None:
     app = make_app(cache_path, tmp_path / "exports")

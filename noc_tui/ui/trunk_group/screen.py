@@ -110,6 +110,7 @@ class TrunkGroupScreen(ReusedScreen):
             DidsPane(), self.deliveries, RegistrationsPane(), FindingsPane(), self.summary)}
         self.loaded: dict[str, int] = {}  # part -> generation it was loaded for
         self.pending: set[str] = set()
+        self.asked: dict[str, int] = {}  # each part's latest read (PartLoaded.ticket)
 
     def show_group(self, gid: str, name: str | None = None) -> None:
         """Make this (installed, not shown) screen show another group, as if new: the
@@ -166,10 +167,16 @@ class TrunkGroupScreen(ReusedScreen):
     def load_head(self) -> None:
         """The head with the DIDs tab, in one read: Enter shows a complete screen."""
         self.pending |= {"head", "dids"}
-        self._read_head(self.tab_parts["dids"])
+        self._read_head(self.tab_parts["dids"], self._ticket("head"), self._ticket("dids"))
+
+    def _ticket(self, part: str) -> int:
+        """A new read of `part`: a worker cancelled while reading still posts its
+        answer, and only the latest read's answer is shown."""
+        ticket = self.asked[part] = self.asked.get(part, 0) + 1
+        return ticket
 
     @work(thread=True, exclusive=True, group="head")
-    def _read_head(self, dids: CarrierPart) -> None:
+    def _read_head(self, dids: CarrierPart, head_ticket: int, dids_ticket: int) -> None:
         from noc_tui.analytics.trunk_group import group_facts
 
         app, gid = self.noc, self.gid
@@ -180,14 +187,15 @@ class TrunkGroupScreen(ReusedScreen):
         except Exception as exc:
             self.post_message(LoadFailed("trunk group head", str(exc)))
             return
-        self.post_message(PartLoaded(gid, "head", facts, app.generation))
-        self.post_message(PartLoaded(gid, "dids", did_rows, app.generation))
+        self.post_message(PartLoaded(gid, "head", facts, app.generation, head_ticket))
+        self.post_message(PartLoaded(gid, "dids", did_rows, app.generation, dids_ticket))
 
     def load_part(self, part: str) -> None:
         """Read a tab for the group shown, in a worker of its own group (a newer read of
         the same tab replaces an older one); PartLoaded brings it back."""
         app, gid, source = self.noc, self.gid, self.tab_parts[part]
         self.pending.add(part)
+        ticket = self._ticket(part)
 
         def read() -> None:
             try:
@@ -196,13 +204,13 @@ class TrunkGroupScreen(ReusedScreen):
             except Exception as exc:
                 self.post_message(LoadFailed(f"trunk group {part}", str(exc)))
                 return
-            self.post_message(PartLoaded(gid, part, data, app.generation))
+            self.post_message(PartLoaded(gid, part, data, app.generation, ticket))
 
         self.run_worker(read, name=f"load {part}", group=part, exclusive=True, thread=True)
 
     async def on_part_loaded(self, msg: PartLoaded) -> None:
-        if msg.carrier_id != self.gid:
-            return  # read for the group shown before
+        if msg.carrier_id != self.gid or msg.ticket != self.asked.get(msg.part):
+            return  # read for the group shown before, or a newer read was asked
         self.pending.discard(msg.part)
         if msg.part == "head":
             self.query_one("#tg-head", Note).update(head_text(msg.data, self.noc.health_style))
@@ -256,6 +264,9 @@ class TrunkGroupScreen(ReusedScreen):
         self.app.pop_screen()
 
     def action_tab(self, part: str) -> None:
+        # Focus let go first, as on the carrier screen: Textual would move it to another
+        # widget of the hidden tab, whose focus message switches back to that tab.
+        self.set_focus(None)
         self.query_one("#tg-tabs", TabbedContent).active = part
 
     def action_cycle_window(self) -> None:
