@@ -272,11 +272,7 @@ class KamailioInboundSource(KamailioSource):
                             bool(following))
                 rows = following
         except db.errors() as exc:
-            first = str(exc).strip().splitlines()
-            raise SourceError(SERVER_ERROR, f"{DB_SETTING} {db.shown}: reading the inbound "
-                                            "records failed: "
-                                            f"{first[0] if first else type(exc).__name__}"
-                              ) from None
+            raise _read_failed(db.shown, "records", exc) from None
         finally:
             conn.close()
 
@@ -314,13 +310,16 @@ class KamailioInboundSource(KamailioSource):
             latest = {(g, e): (ev, float(at), _int(exp)) for g, e, ev, at, exp in
                       db.query(conn, LATEST_SQL, {}).fetchall()}
         except db.errors() as exc:
-            first = str(exc).strip().splitlines()
-            raise SourceError(SERVER_ERROR, f"{DB_SETTING} {db.shown}: reading the inbound "
-                                            "registrations failed: "
-                                            f"{first[0] if first else type(exc).__name__}"
-                              ) from None
+            raise _read_failed(db.shown, "registrations", exc) from None
         finally:
             conn.close()
         extra = reconcile(groups, latest, live, time.time(), started)
         if extra:
             yield _page("registrations", self._pages_read + 1, extra, False)
+
+
+def _read_failed(shown: str, what: str, exc: Exception) -> SourceError:
+    """The database's error as one line naming the setting and what was read."""
+    first = str(exc).strip().splitlines()
+    return SourceError(SERVER_ERROR, f"{DB_SETTING} {shown}: reading the inbound {what} "
+                                     f"failed: {first[0] if first else type(exc).__name__}")
