@@ -264,6 +264,29 @@ async def test_keys_typed_at_once_act_on_the_tab_they_name(cache_path: Path,
         assert column(deliveries, "delivery_id") == ["d4"]
 
 
+async def test_esc_clears_a_kept_tab_filter_before_it_goes_back(cache_path: Path,
+                                                                 tmp_path: Path) -> None:
+    # As on the lists (k9s): the first Esc clears a filter kept with Enter, the second
+    # goes back to the trunk-group list.
+    app = make_app(cache_path, tmp_path / "exports")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "t", "down", "enter", "2")
+        screen = app.screen
+        assert isinstance(screen, TrunkGroupScreen)
+        deliveries = screen.query_one("#t-deliveries", NavTable)
+        everything = column(deliveries, "delivery_id")
+        await pilot.press("slash", "d", "3", "enter")
+        await settle(pilot)
+        assert column(deliveries, "delivery_id") == ["d3"] and deliveries.has_focus
+        await press(pilot, "escape")
+        assert app.screen is screen and screen.current_part() == "deliveries"
+        assert deliveries.filter_text == "" and column(deliveries, "delivery_id") == everything
+        assert not screen.query_one("#tg-filter").has_class("-on")
+        await press(pilot, "escape")
+        assert isinstance(app.screen, TrunkGroupListScreen)
+
+
 async def test_the_screen_shown_again_for_another_group_keeps_nothing_of_the_first(
         cache_path: Path, tmp_path: Path) -> None:
     app = make_app(cache_path, tmp_path / "exports")

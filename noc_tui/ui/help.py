@@ -179,7 +179,8 @@ def help_text(app: App, opened_on: str, config_path: str, settings: Any,
     out.append('  [keys]\n  "app.poll" = "ctrl+r"\n  "table.sort" = "o,f6"\n', style="bold")
     out.append("A key is a name (ctrl+r, f5, escape, question_mark) or one character; "
                "an unknown id or key stops noc-tui with a message naming it.\n")
-    out.append("Enter drills down (carrier, call); Esc or q goes back; ctrl+q quits.")
+    out.append("Enter drills down (carrier, call); Esc or q goes back, once a filter in "
+               "force is cleared; ctrl+q quits.")
     return out
 
 

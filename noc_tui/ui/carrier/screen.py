@@ -279,7 +279,9 @@ class CarrierScreen(ReusedScreen):
             self.rates.leave_prefix()
             return
         box = self.query_one("#tab-filter", Input)
-        if box.has_focus:  # Esc in the filter box clears it
+        # Esc clears the tab's filter first, in the box or kept with Enter (as the lists
+        # do, a k9s habit); with none on, it goes back.
+        if box.has_focus or box.value:
             box.value = ""
             self._leave_tab_filter()
             return

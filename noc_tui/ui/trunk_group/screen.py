@@ -257,7 +257,9 @@ class TrunkGroupScreen(ReusedScreen):
 
     def action_back(self) -> None:
         box = self.query_one("#tg-filter", Input)
-        if box.has_focus:  # Esc in the filter box clears it
+        # Esc clears the tab's filter first, in the box or kept with Enter (as the lists
+        # do, a k9s habit); with none on, it goes back.
+        if box.has_focus or box.value:
             box.value = ""
             self._leave_tab_filter()
             return
