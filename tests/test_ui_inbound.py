@@ -287,6 +287,27 @@ async def test_esc_clears_a_kept_tab_filter_before_it_goes_back(cache_path: Path
         assert isinstance(app.screen, TrunkGroupListScreen)
 
 
+async def test_the_deliveries_line_counts_what_a_filter_leaves(cache_path: Path,
+                                                                tmp_path: Path) -> None:
+    app = make_app(cache_path, tmp_path / "exports")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "t", "down", "enter", "2")
+        deliveries = app.screen.query_one("#t-deliveries", NavTable)
+        total = len(column(deliveries, "delivery_id"))
+        assert total > 1
+        assert f"{total} deliveries in the" in note(app, "#deliveries-info")
+        assert "shown" not in note(app, "#deliveries-info")
+        await pilot.press("slash", "d", "3")
+        await settle(pilot)
+        assert f"filter d3: 1 of {total} shown" in note(app, "#deliveries-info")
+        await press(pilot, "enter", "o")  # another outcome read: the filter still counted
+        shown = len(column(deliveries, "delivery_id"))
+        assert f"filter d3: {shown} of " in note(app, "#deliveries-info")
+        await press(pilot, "escape")
+        assert "shown" not in note(app, "#deliveries-info")
+
+
 async def test_the_screen_shown_again_for_another_group_keeps_nothing_of_the_first(
         cache_path: Path, tmp_path: Path) -> None:
     app = make_app(cache_path, tmp_path / "exports")

@@ -334,9 +334,11 @@ class CarrierScreen(ReusedScreen):
 
     @on(Input.Changed, "#tab-filter")
     def _tab_filter_changed(self, event: Input.Changed) -> None:
-        table = self._tab_table(self.current_part())
+        part = self.current_part()
+        table = self._tab_table(part)
         if table is not None:
             table.set_filter(event.value)
+            self.tab_parts[part].filter_changed()
 
     @on(Input.Submitted, "#tab-filter")
     def _leave_tab_filter(self) -> None:

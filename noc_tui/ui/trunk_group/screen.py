@@ -311,9 +311,11 @@ class TrunkGroupScreen(ReusedScreen):
 
     @on(Input.Changed, "#tg-filter")
     def _tab_filter_changed(self, event: Input.Changed) -> None:
-        table = self._tab_table(self.current_part())
+        part = self.current_part()
+        table = self._tab_table(part)
         if table is not None:
             table.set_filter(event.value)
+            self.tab_parts[part].filter_changed()
 
     @on(Input.Submitted, "#tg-filter")
     def _leave_tab_filter(self) -> None:
