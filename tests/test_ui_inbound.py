@@ -264,6 +264,24 @@ async def test_keys_typed_at_once_act_on_the_tab_they_name(cache_path: Path,
         assert column(deliveries, "delivery_id") == ["d4"]
 
 
+@pytest.mark.parametrize("keys", [{}, {"list.trunk_groups": "f7"}])
+async def test_a_cache_of_inbound_records_only_says_the_trunk_groups_are_a_key_away(
+        cache_path: Path, tmp_path: Path, keys: dict[str, str]) -> None:
+    # The cache holds what `noc-tui import` of inbound files wrote, no carrier: the
+    # carrier list says so and names the key (as remapped) that shows the trunk groups.
+    settings = ui_settings(tmp_path / "exports").model_copy(update={"keys": keys})
+    app = NocApp(settings, cache_path, clock=lambda: FROZEN_NOW, watch_interval_s=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, CarrierListScreen)
+        key = "f7" if keys else "t"
+        text = screen_text(app)
+        assert "No carriers in the cache" in text, text
+        assert f"Press {key} for the trunk groups" in text, text
+        await press(pilot, key)
+        assert isinstance(app.screen, TrunkGroupListScreen)
+
+
 async def test_esc_clears_a_kept_tab_filter_before_it_goes_back(cache_path: Path,
                                                                  tmp_path: Path) -> None:
     # As on the lists (k9s): the first Esc clears a filter kept with Enter, the second

@@ -20,6 +20,7 @@ from noc_tui.ui import cells as fmt
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import ListLoaded, LoadFailed
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
+from noc_tui.ui.widgets.key_hints import key_text
 from noc_tui.ui.widgets.table_sort import descending, natural_key, sort_items
 
 if TYPE_CHECKING:
@@ -250,6 +251,16 @@ class CarrierListScreen(Screen):
             switch.current = "empty"
             self.rows = []
             self.query_one("#list-title", Static).update(Text("Carriers: no data yet"))
+        elif not msg.rows:  # records of trunk groups only (an inbound import or poll)
+            self.rows = []
+            key = next(b for b in self.BINDINGS if isinstance(b, Binding)
+                       and b.id == "list.trunk_groups")
+            self.query_one("#empty", Note).update(Text(
+                "No carriers in the cache.\n\n"
+                f"Press {key_text(self.app, key)} for the trunk groups (the inbound side: "
+                "their DIDs, registrations and deliveries)."))
+            switch.current = "empty"
+            self.query_one("#list-title", Static).update(Text("Carriers: none"))
         else:
             switch.current = "carriers"
             self.rows = msg.rows
