@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 try:
+    from tests.inbound_data import att, group, write_jsonl
     from tests.inbound_ui_fixtures import (
         NASTY_CALLER,
         NASTY_CUSTOMER,
@@ -20,6 +21,7 @@ try:
     )
     from tests.ui_fixtures import FROZEN_NOW, ui_settings
 except ImportError:  # tests/ itself on sys.path (rootdir import mode)
+    from inbound_data import att, group, write_jsonl  # type: ignore[no-redef]
     from inbound_ui_fixtures import (  # type: ignore[no-redef]
         NASTY_CALLER,
         NASTY_CUSTOMER,
@@ -280,6 +282,34 @@ async def test_a_cache_of_inbound_records_only_says_the_trunk_groups_are_a_key_a
         assert f"Press {key} for the trunk groups" in text, text
         await press(pilot, key)
         assert isinstance(app.screen, TrunkGroupListScreen)
+
+
+LONG_TARGET = "sip:night-desk@pbx-backup.acme.example"
+
+
+async def test_a_chain_s_long_target_takes_the_spare_width(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # At 120 columns a target of 38 characters fits whole beside the other columns
+    # once the short ones are as wide as what they hold; it was cut at 24 with "…".
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    data = tmp_path / "data"
+    write_jsonl(data / "trunk_groups.jsonl", [group("g1", "backup_then_number",
+                                                    backup_pbx=LONG_TARGET)])
+    write_jsonl(data / "deliveries.jsonl", [
+        att("d1", 1, 503, at="2026-11-01T11:10:00Z", edge="trunk1"),
+        att("d1", 2, 200, "backup_pbx", at="2026-11-01T11:10:01Z", target=LONG_TARGET)])
+    db = tmp_path / "cache.db"
+    assert main(["--cache", str(db), "import", str(data), "--now", ms_to_iso(FROZEN_NOW)]) == 0
+    app = make_app(db, tmp_path / "exports")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(DeliveryChainScreen("d1", "Group g1"))
+        await settle(pilot)
+        row = next(line for line in screen_text(app).splitlines()
+                   if "backup_pbx" in line and " 200 " in line)
+        assert LONG_TARGET in row and "…" not in row, row
+        assert "Started" in screen_text(app)  # no column gave way for it
 
 
 async def test_esc_clears_a_kept_tab_filter_before_it_goes_back(cache_path: Path,

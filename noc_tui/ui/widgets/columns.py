@@ -40,6 +40,17 @@ class Col:
         return self.field or self.key
 
 
+def text_width(col: Col, longest: int, whole: int | None = None,
+               most: int | None = None) -> Col:
+    """A text column sized to its values, the longest `longest` cells: at least its own
+    width, wide enough to show them whole up to `whole` cells (all: None) before any
+    optional column gets room, and growing up to `most` cells (all: None) as the width
+    allows."""
+    base = max(col.width or 0, longest if whole is None else min(longest, whole))
+    top = longest if most is None else min(longest, most)
+    return replace(col, width=base, grow=max(0, top - base))
+
+
 def outer(width: int) -> int:
     """The cells a column of this content width takes, padding included."""
     return width + 2 * CELL_PADDING
