@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 try:
+    from tests.inbound_data import att, group, write_jsonl
     from tests.inbound_ui_fixtures import (
         NASTY_CALLER,
         NASTY_CUSTOMER,
@@ -20,6 +21,7 @@ try:
     )
     from tests.ui_fixtures import FROZEN_NOW, ui_settings
 except ImportError:  # tests/ itself on sys.path (rootdir import mode)
+    from inbound_data import att, group, write_jsonl  # type: ignore[no-redef]
     from inbound_ui_fixtures import (  # type: ignore[no-redef]
         NASTY_CALLER,
         NASTY_CUSTOMER,
@@ -262,6 +264,96 @@ async def test_keys_typed_at_once_act_on_the_tab_they_name(cache_path: Path,
         await pilot.press("slash", "d", "4")
         await settle(pilot)
         assert column(deliveries, "delivery_id") == ["d4"]
+
+
+@pytest.mark.parametrize("keys", [{}, {"list.trunk_groups": "f7"}])
+async def test_a_cache_of_inbound_records_only_says_the_trunk_groups_are_a_key_away(
+        cache_path: Path, tmp_path: Path, keys: dict[str, str]) -> None:
+    # The cache holds what `noc-tui import` of inbound files wrote, no carrier: the
+    # carrier list says so and names the key (as remapped) that shows the trunk groups.
+    settings = ui_settings(tmp_path / "exports").model_copy(update={"keys": keys})
+    app = NocApp(settings, cache_path, clock=lambda: FROZEN_NOW, watch_interval_s=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, CarrierListScreen)
+        key = "f7" if keys else "t"
+        text = screen_text(app)
+        assert "No carriers in the cache" in text, text
+        assert f"Press {key} for the trunk groups" in text, text
+        await press(pilot, key)
+        assert isinstance(app.screen, TrunkGroupListScreen)
+
+
+LONG_TARGET = "sip:night-desk@pbx-backup.acme.example"
+
+
+async def test_a_chain_s_long_target_takes_the_spare_width(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # At 120 columns a target of 38 characters fits whole beside the other columns
+    # once the short ones are as wide as what they hold; it was cut at 24 with "…".
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    data = tmp_path / "data"
+    write_jsonl(data / "trunk_groups.jsonl", [group("g1", "backup_then_number",
+                                                    backup_pbx=LONG_TARGET)])
+    write_jsonl(data / "deliveries.jsonl", [
+        att("d1", 1, 503, at="2026-11-01T11:10:00Z", edge="trunk1"),
+        att("d1", 2, 200, "backup_pbx", at="2026-11-01T11:10:01Z", target=LONG_TARGET)])
+    db = tmp_path / "cache.db"
+    assert main(["--cache", str(db), "import", str(data), "--now", ms_to_iso(FROZEN_NOW)]) == 0
+    app = make_app(db, tmp_path / "exports")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(DeliveryChainScreen("d1", "Group g1"))
+        await settle(pilot)
+        row = next(line for line in screen_text(app).splitlines()
+                   if "backup_pbx" in line and " 200 " in line)
+        assert LONG_TARGET in row and "…" not in row, row
+        assert "Started" in screen_text(app)  # no column gave way for it
+
+
+async def test_esc_clears_a_kept_tab_filter_before_it_goes_back(cache_path: Path,
+                                                                 tmp_path: Path) -> None:
+    # As on the lists (k9s): the first Esc clears a filter kept with Enter, the second
+    # goes back to the trunk-group list.
+    app = make_app(cache_path, tmp_path / "exports")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "t", "down", "enter", "2")
+        screen = app.screen
+        assert isinstance(screen, TrunkGroupScreen)
+        deliveries = screen.query_one("#t-deliveries", NavTable)
+        everything = column(deliveries, "delivery_id")
+        await pilot.press("slash", "d", "3", "enter")
+        await settle(pilot)
+        assert column(deliveries, "delivery_id") == ["d3"] and deliveries.has_focus
+        await press(pilot, "escape")
+        assert app.screen is screen and screen.current_part() == "deliveries"
+        assert deliveries.filter_text == "" and column(deliveries, "delivery_id") == everything
+        assert not screen.query_one("#tg-filter").has_class("-on")
+        await press(pilot, "escape")
+        assert isinstance(app.screen, TrunkGroupListScreen)
+
+
+async def test_the_deliveries_line_counts_what_a_filter_leaves(cache_path: Path,
+                                                                tmp_path: Path) -> None:
+    app = make_app(cache_path, tmp_path / "exports")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "t", "down", "enter", "2")
+        deliveries = app.screen.query_one("#t-deliveries", NavTable)
+        total = len(column(deliveries, "delivery_id"))
+        assert total > 1
+        assert f"{total} deliveries in the" in note(app, "#deliveries-info")
+        assert "shown" not in note(app, "#deliveries-info")
+        await pilot.press("slash", "d", "3")
+        await settle(pilot)
+        assert f"filter d3: 1 of {total} shown" in note(app, "#deliveries-info")
+        await press(pilot, "enter", "o")  # another outcome read: the filter still counted
+        shown = len(column(deliveries, "delivery_id"))
+        assert f"filter d3: {shown} of " in note(app, "#deliveries-info")
+        await press(pilot, "escape")
+        assert "shown" not in note(app, "#deliveries-info")
 
 
 async def test_the_screen_shown_again_for_another_group_keeps_nothing_of_the_first(

@@ -609,7 +609,7 @@ async def test_reused_carrier_screen_shows_only_the_new_carrier(cache_path: Path
         await settle(pilot)
         assert first.rate_prefix == "44" and first.halt_only  # type: ignore[attr-defined]
         assert table(app, "#t-failures").filter_text == "503"
-        await pilot.press("escape")
+        app.pop_screen()  # left with the filter on (Esc would clear it first)
         await settle(pilot)
         app.open_carrier("tier1")
         await settle(pilot)

@@ -182,6 +182,49 @@ async def test_slash_filters_the_table_in_view_on_every_tab(cache_path: Path,
         assert len(failures.export_rows()[1]) == failures.rows_given
 
 
+async def test_esc_clears_a_kept_tab_filter_before_it_goes_back(cache_path: Path,
+                                                                 tmp_path: Path) -> None:
+    # k9s habit, as on the lists: a filter kept with Enter (the box no longer focused)
+    # is cleared by the first Esc; the second goes back.
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_carrier("misroute")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CarrierScreen)
+        await pilot.press("4", "slash", *"486", "enter")
+        await settle(pilot)
+        failures = screen.query_one("#t-failures", NavTable)
+        assert failures.filter_text == "486" and failures.has_focus
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and screen.current_part() == "failures"
+        assert failures.filter_text == ""
+        assert not screen.query_one("#tab-filter").has_class("-on")
+        assert len(failures.export_rows()[1]) == failures.rows_given
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CarrierListScreen)
+
+
+async def test_the_failover_line_counts_what_a_filter_leaves(cache_path: Path,
+                                                              tmp_path: Path) -> None:
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_carrier("misroute")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("6", "slash", *"Busy", "enter")
+        await settle(pilot)
+        table = screen.query_one("#t-failover", NavTable)
+        shown = len([r for r in table.export_rows()[1] if r])
+        assert 0 < shown < table.rows_given
+        info = str(screen.query_one("#fo-info").render())
+        assert f"filter Busy: {shown} of {table.rows_given} shown" in info, info
+
+
 async def test_a_tab_s_keys_never_switch_tabs(cache_path: Path, tmp_path: Path) -> None:
     app = make_app(cache_path, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:

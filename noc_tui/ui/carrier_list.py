@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,9 +16,12 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from noc_tui.analytics.list_state import CARRIER_COLUMNS
 from noc_tui.ui import cells as fmt
+from noc_tui.ui.health_list import alarm_mark, count_part, filter_parts
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import ListLoaded, LoadFailed
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
+from noc_tui.ui.widgets.columns import text_width, widened, widest_figure
+from noc_tui.ui.widgets.key_hints import key_text
 from noc_tui.ui.widgets.table_sort import descending, natural_key, sort_items
 
 if TYPE_CHECKING:
@@ -120,33 +122,22 @@ def data_widths(rows: list[dict[str, Any]]) -> tuple[Col, ...]:
     """LIST_COLS with each figure's column as wide as its widest value (and the name
     as wide as the longest, within its growth), measured on the raw figures: the
     longest formatted count is that of the largest, and so on."""
-    def widest(key: str, show: Callable[[Any], str]) -> int:
-        values = [v for r in rows if (v := r.get(key)) is not None]
-        return len(show(max(values))) if values else 1
-
     idle = any(not r.get("attempts") for r in rows)
     measured = {
-        "attempts": max(widest("attempts", fmt.count), 8 if idle else 0),
+        "attempts": max(widest_figure(rows, "attempts", fmt.count), 8 if idle else 0),
         "asr": 6, "ner": 6, "code_consistency": 6,
-        "acd_s": widest("acd_s", fmt.secs),
-        "pdd_avg_ms": widest("pdd_avg_ms", fmt.millis),
-        "consecutive_failures": widest("consecutive_failures", fmt.count),
-        "failover_out": widest("failover_out", fmt.count),
-        "failover_in": widest("failover_in", fmt.count),
-        "halt_violations": widest("halt_violations", fmt.count),
+        "acd_s": widest_figure(rows, "acd_s", fmt.secs),
+        "pdd_avg_ms": widest_figure(rows, "pdd_avg_ms", fmt.millis),
+        "consecutive_failures": widest_figure(rows, "consecutive_failures", fmt.count),
+        "failover_out": widest_figure(rows, "failover_out", fmt.count),
+        "failover_in": widest_figure(rows, "failover_in", fmt.count),
+        "halt_violations": widest_figure(rows, "halt_violations", fmt.count),
         "fas": max((len(fas_text(r)) for r in rows), default=0),
     }
     # The name: whole up to NAME_WIDTH, longer ones as the width allows.
     longest = max((len(str(r.get("name") or r.get("id") or "")) for r in rows), default=0)
-    out = []
-    for c in LIST_COLS:
-        if c.key == "name":
-            base = max(c.width or 0, min(longest, NAME_WIDTH))
-            out.append(replace(c, width=base, grow=max(0, min(longest, 40) - base)))
-            continue
-        w = measured.get(c.key)
-        out.append(c if w is None or w <= (c.width or 0) else replace(c, width=w))
-    return tuple(out)
+    return widened((text_width(c, longest, NAME_WIDTH, 40) if c.key == "name" else c
+                    for c in LIST_COLS), measured)
 
 
 class CarrierListScreen(Screen):
@@ -250,6 +241,16 @@ class CarrierListScreen(Screen):
             switch.current = "empty"
             self.rows = []
             self.query_one("#list-title", Static).update(Text("Carriers: no data yet"))
+        elif not msg.rows:  # records of trunk groups only (an inbound import or poll)
+            self.rows = []
+            key = next(b for b in self.BINDINGS if isinstance(b, Binding)
+                       and b.id == "list.trunk_groups")
+            self.query_one("#empty", Note).update(Text(
+                "No carriers in the cache.\n\n"
+                f"Press {key_text(self.app, key)} for the trunk groups (the inbound side: "
+                "their DIDs, registrations and deliveries)."))
+            switch.current = "empty"
+            self.query_one("#list-title", Static).update(Text("Carriers: none"))
         else:
             switch.current = "carriers"
             self.rows = msg.rows
@@ -308,9 +309,7 @@ class CarrierListScreen(Screen):
         total = len(self.rows)
         # (rank, part): what does not fit is left out whole (fmt.fit_parts), never cut;
         # the count and a filter in force always show.
-        parts = [(0, Text.assemble(("Carriers ", "bold"),
-                                   (f"{shown} of {total}" if shown != total else f"{total}",
-                                    "bold"))),
+        parts = [count_part("Carriers", shown, total),
                  (1, Text(f"window {self.noc.window}")),
                  (2, Text(f"sort {self.sort_words()}"))]
         if self.alarmed_first:
@@ -319,12 +318,7 @@ class CarrierListScreen(Screen):
         if n_alarm:
             parts.append((1, Text(f"{n_alarm} in alarm",
                                   style="bold " + self.noc.health_style("down"))))
-        if self.filter_text:
-            parts.append((0, Text("filter: ") + fmt.lit(self.filter_text, style="italic")))
-        fit = self.query_one("#carriers", NavTable).fit
-        hidden = (fit.hidden_left + fit.hidden_right) if fit else 0
-        if hidden:
-            parts.append((3, Text(f"←→ {hidden} more column{'s' if hidden != 1 else ''}")))
+        parts += filter_parts(self.filter_text, self.query_one("#carriers", NavTable).fit)
         title = self.query_one("#list-title", Static)
         title.update(fmt.fit_parts(parts, title.content_region.width
                                    or self.app.size.width - 2))
@@ -344,10 +338,7 @@ class CarrierListScreen(Screen):
         for c in cols:
             k = c.key
             if k == "alarm":
-                # An acknowledged alarm keeps a quiet mark until it clears.
-                out.append(Text("!", style="bold " + style_of("down")) if r.get("alarms")
-                           else Text("·", style="dim") if r.get("alarms_silenced")
-                           else Text(""))
+                out.append(alarm_mark(r, style_of))
             elif k == "health":
                 out.append(Text(HEALTH_LABEL[h], style="bold " + hstyle))
             elif k == "name":

@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from noc_tui.keymap import BINDING_IDS
 from noc_tui.ui.host import host
+from noc_tui.ui.widgets.key_hints import key_text
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -50,13 +51,6 @@ def _bindings_by_group(app: App) -> dict[str, list[Binding]]:
             if isinstance(b, Binding) and b.id:
                 found.setdefault(b.id, b)
     return {group: [found[i] for i in ids if i in found] for group, ids in BINDING_IDS.items()}
-
-
-def key_text(app: App, binding: Binding) -> str:
-    """The binding's keys as the operator presses them, after any [keys] remap."""
-    keys = getattr(app, "_keymap", {}).get(binding.id or "", binding.key)
-    return ", ".join(app.get_key_display(binding.with_key(k.strip(), key_display=None))
-                     for k in keys.split(","))
 
 
 def binding_rows(app: App, group: str | None = None) -> list[tuple[str, str, str]]:
@@ -179,7 +173,8 @@ def help_text(app: App, opened_on: str, config_path: str, settings: Any,
     out.append('  [keys]\n  "app.poll" = "ctrl+r"\n  "table.sort" = "o,f6"\n', style="bold")
     out.append("A key is a name (ctrl+r, f5, escape, question_mark) or one character; "
                "an unknown id or key stops noc-tui with a message naming it.\n")
-    out.append("Enter drills down (carrier, call); Esc or q goes back; ctrl+q quits.")
+    out.append("Enter drills down (carrier, call); Esc or q goes back, once a filter in "
+               "force is cleared; ctrl+q quits.")
     return out
 
 

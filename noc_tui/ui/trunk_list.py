@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,9 +16,11 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from noc_tui.ui import cells as fmt
+from noc_tui.ui.health_list import alarm_mark, count_part, filter_parts
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import LoadFailed, TrunkListLoaded
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
+from noc_tui.ui.widgets.columns import text_width, widened, widest_figure
 
 if TYPE_CHECKING:
     from noc_tui.ui.export import Snapshot
@@ -105,12 +106,8 @@ def data_widths(rows: list[dict[str, Any]]) -> tuple[Col, ...]:
     """TRUNK_COLS with each figure's column as wide as its widest value, the name as
     the longest within its growth: the cells are built only when painted, so the
     table cannot measure them."""
-    def widest(key: str, show: Callable[[Any], str]) -> int:
-        values = [v for r in rows if (v := r.get(key)) is not None]
-        return len(show(max(values))) if values else 1
-
     idle = any(not r.get("offered") for r in rows)
-    measured = {k: widest(k, fmt.count) for k in COUNT_KEYS}
+    measured = {k: widest_figure(rows, k, fmt.count) for k in COUNT_KEYS}
     if idle:
         measured["offered"] = max(measured["offered"], len("no calls"))
     measured["registered"] = max((len(r.get("registered") or ()) for r in rows), default=0)
@@ -118,18 +115,9 @@ def data_widths(rows: list[dict[str, Any]]) -> tuple[Col, ...]:
     # As shown: a control character takes four cells once escaped (\x1b).
     longest = max((len(fmt.clean(r["sort_name"])) for r in rows), default=0)
     customer = max((len(fmt.clean(r.get("customer") or "")) for r in rows), default=0)
-    out = []
-    for c in TRUNK_COLS:
-        if c.key == "name":
-            base = max(c.width or 0, min(longest, NAME_WIDTH))
-            out.append(replace(c, width=base, grow=max(0, min(longest, 40) - base)))
-            continue
-        if c.key == "customer":
-            out.append(replace(c, grow=max(0, min(customer, 30) - (c.width or 0))))
-            continue
-        w = measured.get(c.key)
-        out.append(c if w is None or w <= (c.width or 0) else replace(c, width=w))
-    return tuple(out)
+    return widened((text_width(c, longest, NAME_WIDTH, 40) if c.key == "name"
+                    else text_width(c, customer, 0, 30) if c.key == "customer" else c
+                    for c in TRUNK_COLS), measured)
 
 
 def cells(r: dict[str, Any], style_of: Callable[[str], str]) -> list[Any]:
@@ -140,9 +128,8 @@ def cells(r: dict[str, Any], style_of: Callable[[str], str]) -> list[Any]:
     out: list[Any] = []
     for c in TRUNK_COLS:
         k = c.key
-        if k == "alarm":  # an acknowledged alarm keeps a quiet mark until it clears
-            out.append(Text("!", style="bold " + style_of("down")) if r.get("alarms")
-                       else Text("·", style="dim") if r.get("alarms_silenced") else Text(""))
+        if k == "alarm":
+            out.append(alarm_mark(r, style_of))
         elif k == "health":
             out.append(Text(HEALTH_LABEL[h], style="bold " + hstyle))
         elif k == "name":
@@ -287,9 +274,7 @@ class TrunkGroupListScreen(Screen):
         total, shown = len(self.rows), len(table.raw)
         # (rank, part): at 80 columns the least needed are left out whole (the as-of
         # first), never cut; the count and a filter in force always show.
-        parts = [(0, Text.assemble(("Trunk groups ", "bold"),
-                                   (f"{shown} of {total}" if shown != total else f"{total}",
-                                    "bold"))),
+        parts = [count_part("Trunk groups", shown, total),
                  (1, Text(f"window {self.noc.window}"))]
         if self.as_of_ms is not None:
             parts.append((4, Text(f"as of {fmt.when(self.as_of_ms)[:16]}")))
@@ -302,12 +287,7 @@ class TrunkGroupListScreen(Screen):
         if n_alarm:
             parts.append((2, Text(f"{n_alarm} in alarm",
                                   style="bold " + self.noc.health_style("down"))))
-        if self.filter_text:
-            parts.append((0, Text("filter: ") + fmt.lit(self.filter_text, style="italic")))
-        fit = table.fit
-        hidden = (fit.hidden_left + fit.hidden_right) if fit else 0
-        if hidden:
-            parts.append((3, Text(f"←→ {hidden} more column{'s' if hidden != 1 else ''}")))
+        parts += filter_parts(self.filter_text, table.fit)
         title = self.query_one("#trunks-title", Static)
         width = title.content_region.width or self.app.size.width - 2
         title.update(fmt.fit_parts(parts, width))

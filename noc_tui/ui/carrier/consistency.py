@@ -30,6 +30,7 @@ CONS_COLS = (Col("dst", "Number", 16, pin=True, sort="asc"),
 class ConsistencyPane(CarrierPart):
     PART = "consistency"
     LABEL = "3 Code Consistency"
+    INFO = "cons-info"
 
     def widgets(self) -> list[Widget]:
         return [Note("", id="cons-info", classes="info"), NavTable(id="t-consistency")]
@@ -61,7 +62,6 @@ class ConsistencyPane(CarrierPart):
         t.append(f"\n{len(nums)} inconsistent number{'s' if len(nums) != 1 else ''}"
                  "  (Enter: the calls behind a number)" if nums
                  else "\nNo inconsistent numbers.")
-        self.query_one("#cons-info", Note).update(t)
         cells = []
         for n in nums:
             this = "/".join(x for x, on_ in (("2xx", n.ok), ("404", n.not_found)) if on_)
@@ -73,3 +73,4 @@ class ConsistencyPane(CarrierPart):
                            "verdict": n.verdict, "why": n.why}))
         self.query_one("#t-consistency", NavTable).sync(CONS_COLS, cells, [
             "dst", "ok", "not_found", "others_ok", "others_not_found", "verdict", "why"])
+        self.show_info(t)

@@ -47,6 +47,7 @@ FO_COLS = {"out": FO_OUT_COLS, "in": FO_IN_COLS}
 class FailoverPane(CarrierPart):
     PART = "failover"
     LABEL = "6 Failover"
+    INFO = "fo-info"
 
     def __init__(self) -> None:
         super().__init__()
@@ -199,4 +200,4 @@ class FailoverPane(CarrierPart):
         else:
             info.append("\nno failover calls in this window" if not data.get("unknown") else
                         "\nfailover unknown: the switch's records hold no failed attempts")
-        self.query_one("#fo-info", Note).update(info)
+        self.show_info(info)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual.widgets import TabPane
 
 from noc_tui.analytics.views import WINDOWS, carrier_list, with_health
 from noc_tui.store.alarms import open_alarms
 from noc_tui.store.destinations import load as load_routing
 from noc_tui.store.poll_status import failures_recorded
+from noc_tui.ui import cells as fmt
 from noc_tui.ui.widgets import NavTable, Note
 
 if TYPE_CHECKING:
@@ -44,7 +46,9 @@ class CarrierPart(TabPane):
 
     PART: ClassVar[str] = ""  # the tab's id and worker group; its table is #t-{PART}
     LABEL: ClassVar[str] = ""
+    INFO: ClassVar[str] = ""  # the id of the info line above the table (show_info)
     last_data: Any = None  # what show_data was last given (the parts that keep it)
+    info: Text | None = None  # the info line as show_data last gave it
 
     DEFAULT_CSS = """
     CarrierPart NavTable { height: 1fr; }
@@ -62,6 +66,24 @@ class CarrierPart(TabPane):
         if not self.query(f"#t-{self.PART}"):
             await self.mount_all(self.widgets())
 
+    def show_info(self, info: Text) -> None:
+        """Show the info line; with a `/` filter on the tab's table it also says how many
+        of the rows read the filter leaves, the count the line gives being of them all.
+        Called after the table's sync, and again as the filter changes."""
+        self.info = info
+        table = next(iter(self.query(f"#t-{self.PART}").results(NavTable)), None)
+        if table is not None and table.filter_text and table.rows_given:
+            info = info.copy()
+            info.append_text(Text("  filter ") + fmt.lit(table.filter_text, style="italic")
+                             + Text(f": {len(table.raw):,} of {table.rows_given:,} shown",
+                                    style="bold"))
+        self.query_one(f"#{self.INFO}", Note).update(info)
+
+    def filter_changed(self) -> None:
+        """The tab's `/` filter changed: the info line counts what it leaves."""
+        if self.info is not None and self.INFO:
+            self.show_info(self.info)
+
     def end_look(self) -> None:
         """The operator has left this tab: what it listed counts as seen from now on."""
 
@@ -72,6 +94,7 @@ class CarrierPart(TabPane):
         """Another carrier is shown: no row or line of the previous one stays."""
         self.end_look()
         self.last_data = None
+        self.info = None
         for table in self.query(NavTable):
             table.reset()
         for note in self.query(".info").results(Note):

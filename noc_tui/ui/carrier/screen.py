@@ -38,6 +38,7 @@ from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import LoadFailed, PartLoaded
 from noc_tui.ui.reused_screen import HEAD_WAIT_S, ReusedScreen
 from noc_tui.ui.widgets import HeaderBar, KeyHints, NavTable
+from noc_tui.ui.widgets.tab_filter import TabFilter
 
 # Actions that act on one tab only (check_action).
 TAB_ONLY = {"cycle_period": "summary", "toggle_direction": "failover",
@@ -66,8 +67,6 @@ class CarrierScreen(ReusedScreen):
     ]
 
     DEFAULT_CSS = """
-    CarrierScreen #tab-filter { dock: bottom; display: none; }
-    CarrierScreen #tab-filter.-on { display: block; }
     CarrierScreen #outer { height: 1fr; }
     CarrierScreen TabbedContent ContentSwitcher { height: 1fr; }
     CarrierScreen TabPane { padding: 0; height: 1fr; }
@@ -136,8 +135,7 @@ class CarrierScreen(ReusedScreen):
                 yield from (parts[p] for p in ("contacts", "rates", "consistency", "failures",
                                                "summary"))
             yield parts["failover"]
-        yield Input(placeholder="filter this tab's rows (Enter keeps it, Esc clears)",
-                    id="tab-filter")
+        yield TabFilter(self._filter_table, self._filtered, id="tab-filter")
         yield KeyHints()
 
     def _fit_width(self) -> None:
@@ -164,7 +162,7 @@ class CarrierScreen(ReusedScreen):
             part.reset()
         self.query_one("#outer", TabbedContent).active = "main"
         self.query_one("#parts", TabbedContent).active = "contacts"
-        self._show_tab_filter("contacts")
+        self.query_one(TabFilter).show_tab()
         self.hold_paint()
         self.load_part("head")
         self.query_one("#t-contacts").focus()
@@ -256,7 +254,7 @@ class CarrierScreen(ReusedScreen):
     async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         part = self.current_part()
         self.refresh_bindings()  # the keys of this tab (check_action)
-        self._show_tab_filter(part)
+        self.query_one(TabFilter).show_tab()
         for name, other in self.tab_parts.items():
             if name != part:
                 other.end_look()
@@ -278,12 +276,10 @@ class CarrierScreen(ReusedScreen):
         if self.rates.prefix_focused:
             self.rates.leave_prefix()
             return
-        box = self.query_one("#tab-filter", Input)
-        if box.has_focus:  # Esc in the filter box clears it
-            box.value = ""
-            self._leave_tab_filter()
-            return
-        self.app.pop_screen()
+        # Esc clears the tab's filter first, in the box or kept with Enter (as the lists
+        # do, a k9s habit); with none on, it goes back.
+        if not self.query_one(TabFilter).clear():
+            self.app.pop_screen()
 
     def action_tab(self, part: str) -> None:
         # Nothing keeps focus while the tabs switch: Textual would move the focus off a
@@ -307,42 +303,17 @@ class CarrierScreen(ReusedScreen):
             await self.ensure_part("rates")
             self.rates.enter_prefix()
             return
-        table = self._tab_table(part)
-        if table is None:
+        if not self.query_one(TabFilter).open():
             self.app.bell()
-            return
-        box = self.query_one("#tab-filter", Input)
-        with box.prevent(Input.Changed):
-            box.value = table.filter_text
-        box.add_class("-on")
-        box.focus()
 
-    def _tab_table(self, part: str) -> NavTable | None:
-        tables = self.query(f"#t-{part}").results(NavTable)
-        return next(iter(tables), None)
+    def _filter_table(self) -> NavTable | None:
+        """The table `/` filters on the tab shown (the rate grid's is its prefix)."""
+        part = self.current_part()
+        return None if part == "rates" else next(
+            iter(self.query(f"#t-{part}").results(NavTable)), None)
 
-    def _show_tab_filter(self, part: str) -> None:
-        """The filter box shows the filter of the tab shown: each tab keeps its own."""
-        box = self.query_one("#tab-filter", Input)
-        table = self._tab_table(part) if part != "rates" else None
-        text = table.filter_text if table is not None else ""
-        with box.prevent(Input.Changed):
-            box.value = text
-        box.set_class(bool(text), "-on")
-
-    @on(Input.Changed, "#tab-filter")
-    def _tab_filter_changed(self, event: Input.Changed) -> None:
-        table = self._tab_table(self.current_part())
-        if table is not None:
-            table.set_filter(event.value)
-
-    @on(Input.Submitted, "#tab-filter")
-    def _leave_tab_filter(self) -> None:
-        box = self.query_one("#tab-filter", Input)
-        box.set_class(bool(box.value), "-on")  # stays in view while it filters
-        table = self._tab_table(self.current_part())
-        if table is not None:
-            table.focus()
+    def _filtered(self) -> None:
+        self.tab_parts[self.current_part()].filter_changed()
 
     @on(Input.Changed, "#rate-prefix")
     def _prefix_changed(self, event: Input.Changed) -> None:

@@ -19,19 +19,41 @@ from noc_tui.ui.export import Snapshot, table_snapshot
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import ChainLoaded, LoadFailed
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
+from noc_tui.ui.widgets.columns import text_width
 
+# The text columns are as wide as what the chain holds (chain_cols): a few attempts, so
+# the width a short kind, trigger or edge leaves goes to the target.
 CHAIN_COLS = (Col("seq", "#", 2, pin=True),
-              Col("target_kind", "Target kind", 15, pin=True),
+              Col("target_kind", "Target kind", 11, pin=True),
               Col("sent", "Sent", 5, pin=True),
               Col("sip_code", "Code", 4, pin=True),
-              Col("trigger", "Trigger", 18, pin=True),
+              Col("trigger", "Trigger", 7, pin=True),
               Col("first_1xx_ms", "1st 1xx", 7, rank=0),
-              Col("edge", "Edge", 8, rank=1),
-              Col("target", "Target", 16, rank=2, grow=30),
+              Col("edge", "Edge", 4, rank=1),
+              Col("target", "Target", 16, rank=2),
               Col("started_at", "Started", 19, rank=3))
+TARGET_WHOLE = 16  # a target this long is shown whole before Started gets room
 EXPORT_COLS = ["seq", "started_at", "target_kind", "target", "edge", "sent", "number_source",
                "first_1xx_ms", "sip_code", "sip_reason", "duration_s", "cancelled", "trigger",
                "why"]
+
+
+def trigger_text(a: dict[str, Any]) -> str:
+    return a["trigger"] or ("cancelled" if a["cancelled"] else "")
+
+
+def chain_cols(attempts: list[dict[str, Any]]) -> tuple[Col, ...]:
+    """CHAIN_COLS with the text columns as wide as their longest value as shown (an
+    escaped control character takes four cells); the target grows into what is left."""
+    def longest(text: Any) -> int:
+        return max((len(fmt.clean(text(a))) for a in attempts), default=0)
+
+    widths = {"target_kind": longest(lambda a: a["target_kind"]),
+              "trigger": longest(trigger_text), "edge": longest(lambda a: a["edge"] or "")}
+    target = longest(lambda a: a["target"] or "")
+    return tuple(text_width(c, target, TARGET_WHOLE) if c.key == "target"
+                 else text_width(c, widths[c.key]) if c.key in widths else c
+                 for c in CHAIN_COLS)
 
 
 class DeliveryChainScreen(Screen):
@@ -131,7 +153,7 @@ class DeliveryChainScreen(Screen):
                 fmt.num(str(a["seq"])), fmt.lit(a["target_kind"]),
                 fmt.lit("sent" if a["sent"] else "local"),
                 fmt.num(str(a["sip_code"]), "bold " + st if st else "bold"),
-                fmt.lit(a["trigger"] or ("cancelled" if a["cancelled"] else "")),
+                fmt.lit(trigger_text(a)),
                 fmt.num(fmt.millis(a["first_1xx_ms"])), fmt.lit(a["edge"] or ""),
                 fmt.lit(a["target"] or ""), fmt.lit(fmt.when(a["started_at"]))], a))
             if why.plain:
@@ -145,7 +167,8 @@ class DeliveryChainScreen(Screen):
             why.append(": ")
             why.append_text(fmt.lit(a["why"], st))
         why.no_wrap = False
-        self.query_one("#chain", NavTable).sync(CHAIN_COLS, cells, EXPORT_COLS)
+        self.query_one("#chain", NavTable).sync(chain_cols(c["attempts"]), cells,
+                                                EXPORT_COLS)
         self.query_one("#chain-why", Note).update(why)
 
     def action_back(self) -> None:

@@ -45,6 +45,7 @@ def outcome_style(outcome: str, style_of: Any) -> str:
 class DeliveriesPane(CarrierPart):
     PART = "deliveries"
     LABEL = "2 Deliveries"
+    INFO = "deliveries-info"
 
     def __init__(self) -> None:
         super().__init__()
@@ -89,7 +90,6 @@ class DeliveriesPane(CarrierPart):
                              f"the {app.window} window, newest first; Enter: its chain")
         if data["capped"]:
             info.append(f"  (the newest {LIMIT:,} per outcome)", style="dim")
-        self.query_one("#deliveries-info", Note).update(info)
         style_of = app.health_style
         cells = [(r["delivery_id"], [
             fmt.lit(fmt.when(r["started_at"])), fmt.lit(r["did"]),
@@ -102,3 +102,4 @@ class DeliveriesPane(CarrierPart):
         self.query_one("#t-deliveries", NavTable).sync(DELIVERY_COLS, cells, [
             "delivery_id", "did", "started_at", "outcome", "via", "attempts",
             "first_trigger", "last_trigger"])
+        self.show_info(info)

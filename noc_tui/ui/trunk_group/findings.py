@@ -45,6 +45,7 @@ def evidence(f: dict[str, Any]) -> str:
 class FindingsPane(CarrierPart):
     PART = "findings"
     LABEL = "4 Findings"
+    INFO = "findings-info"
 
     def widgets(self) -> list[Widget]:
         return [Note("", id="findings-info", classes="info"),
@@ -57,12 +58,12 @@ class FindingsPane(CarrierPart):
     def show_data(self, data: dict[str, Any]) -> None:
         rows = data["rows"]
         n = len(rows)
-        self.query_one("#findings-info", Note).update(Text(
+        info = Text(
             f"{n} finding{'s' if n != 1 else ''}: delivery rules over the {data['window']} "
             "window, registration as of now, DIDs from the configuration. Enter on "
             "deliveries: the first one's chain" if n else
             f"No findings: the deliveries of the {data['window']} window, the registration "
-            "and the configuration follow the group's policy."))
+            "and the configuration follow the group's policy.")
         cells = []
         for i, f in enumerate(rows):
             raw = {**f, "rule_no": int(f["rule"][1:]), "n_evidence": len(f["delivery_ids"]),
@@ -76,3 +77,4 @@ class FindingsPane(CarrierPart):
                      else c for c in FINDING_COLS)
         self.query_one("#t-findings", NavTable).sync(cols, cells, [
             "rule", "trunk_group_id", "did", "edge", "delivery_ids"])
+        self.show_info(info)

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets import DataTable, TabbedContent
 
 from noc_tui.analytics.trunk_group import triggers_short
 from noc_tui.analytics.views import WINDOWS
@@ -33,6 +33,7 @@ from noc_tui.ui.trunk_group.registrations import RegistrationsPane
 from noc_tui.ui.trunk_group.summary import TrunkSummaryPane
 from noc_tui.ui.trunk_list import inbound_now
 from noc_tui.ui.widgets import HeaderBar, KeyHints, NavTable, Note
+from noc_tui.ui.widgets.tab_filter import TabFilter
 
 TAB_KEYS = {"1": "dids", "2": "deliveries", "3": "registrations", "4": "findings",
             "5": "summary"}
@@ -93,8 +94,6 @@ class TrunkGroupScreen(ReusedScreen):
     DEFAULT_CSS = """
     TrunkGroupScreen #tg-head { height: auto; max-height: 6; padding: 0 1;
         background: $surface; }
-    TrunkGroupScreen #tg-filter { dock: bottom; display: none; }
-    TrunkGroupScreen #tg-filter.-on { display: block; }
     TrunkGroupScreen #tg-tabs { height: 1fr; }
     TrunkGroupScreen TabbedContent ContentSwitcher { height: 1fr; }
     TrunkGroupScreen TabPane { padding: 0; height: 1fr; }
@@ -127,7 +126,7 @@ class TrunkGroupScreen(ReusedScreen):
         tabs = self.query_one("#tg-tabs", TabbedContent)
         with tabs.prevent(TabbedContent.TabActivated):
             tabs.active = "dids"
-        self._show_tab_filter("dids")
+        self.query_one(TabFilter).show_tab()
         self.hold_paint()
         self.load_head()
         self.query_one("#t-dids").focus()
@@ -148,8 +147,8 @@ class TrunkGroupScreen(ReusedScreen):
                         yield from part.widgets()
                 else:
                     yield part
-        yield Input(placeholder="filter this tab's rows (Enter keeps it, Esc clears)",
-                    id="tg-filter")
+        yield TabFilter(lambda: self._tab_table(self.current_part()), self._filtered,
+                        id="tg-filter")
         yield KeyHints()
 
     def on_mount(self) -> None:
@@ -245,7 +244,7 @@ class TrunkGroupScreen(ReusedScreen):
     async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         part = self.current_part()
         self.refresh_bindings()
-        self._show_tab_filter(part)
+        self.query_one(TabFilter).show_tab()
         await self.tab_parts[part].ensure_mounted()
         if self.loaded.get(part) != self.noc.generation and part not in self.pending:
             self.load_part(part)
@@ -256,12 +255,10 @@ class TrunkGroupScreen(ReusedScreen):
     # -- actions -------------------------------------------------------------------------
 
     def action_back(self) -> None:
-        box = self.query_one("#tg-filter", Input)
-        if box.has_focus:  # Esc in the filter box clears it
-            box.value = ""
-            self._leave_tab_filter()
-            return
-        self.app.pop_screen()
+        # Esc clears the tab's filter first, in the box or kept with Enter (as the lists
+        # do, a k9s habit); with none on, it goes back.
+        if not self.query_one(TabFilter).clear():
+            self.app.pop_screen()
 
     def action_tab(self, part: str) -> None:
         # Focus let go first, as on the carrier screen: Textual would move it to another
@@ -289,37 +286,11 @@ class TrunkGroupScreen(ReusedScreen):
 
     def action_filter(self) -> None:
         """`/` filters the table of the tab shown (each tab keeps its own filter)."""
-        table = self._tab_table(self.current_part())
-        if table is None:
+        if not self.query_one(TabFilter).open():
             self.app.bell()
-            return
-        box = self.query_one("#tg-filter", Input)
-        with box.prevent(Input.Changed):
-            box.value = table.filter_text
-        box.add_class("-on")
-        box.focus()
 
-    def _show_tab_filter(self, part: str) -> None:
-        box = self.query_one("#tg-filter", Input)
-        table = self._tab_table(part)
-        text = table.filter_text if table is not None else ""
-        with box.prevent(Input.Changed):
-            box.value = text
-        box.set_class(bool(text), "-on")
-
-    @on(Input.Changed, "#tg-filter")
-    def _tab_filter_changed(self, event: Input.Changed) -> None:
-        table = self._tab_table(self.current_part())
-        if table is not None:
-            table.set_filter(event.value)
-
-    @on(Input.Submitted, "#tg-filter")
-    def _leave_tab_filter(self) -> None:
-        box = self.query_one("#tg-filter", Input)
-        box.set_class(bool(box.value), "-on")  # stays in view while it filters
-        table = self._tab_table(self.current_part())
-        if table is not None:
-            table.focus()
+    def _filtered(self) -> None:
+        self.tab_parts[self.current_part()].filter_changed()
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:

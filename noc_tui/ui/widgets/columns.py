@@ -8,8 +8,9 @@ the left and right keys page through the columns that did not fit (the pinned on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 CELL_PADDING = 1  # NavTable's, each side of a cell
 SORT_MARK = {False: "▲", True: "▼"}  # ascending, descending: beside the sorted label
@@ -38,6 +39,32 @@ class Col:
     @property
     def sort_field(self) -> str:
         return self.field or self.key
+
+
+def text_width(col: Col, longest: int, whole: int | None = None,
+               most: int | None = None) -> Col:
+    """A text column sized to its values, the longest `longest` cells: at least its own
+    width, wide enough to show them whole up to `whole` cells (all: None) before any
+    optional column gets room, and growing up to `most` cells (all: None) as the width
+    allows."""
+    base = max(col.width or 0, longest if whole is None else min(longest, whole))
+    top = longest if most is None else min(longest, most)
+    return replace(col, width=base, grow=max(0, top - base))
+
+
+def widest_figure(rows: Iterable[Mapping[str, Any]], key: str,
+                  show: Callable[[Any], str]) -> int:
+    """The cells of the widest figure under `key`, as `show` formats it: that of the
+    largest (a count, a duration), measured on the raw values; 1 when there is none."""
+    values = [v for r in rows if (v := r.get(key)) is not None]
+    return len(show(max(values))) if values else 1
+
+
+def widened(cols: Iterable[Col], measured: Mapping[str, int]) -> tuple[Col, ...]:
+    """The columns, each measured one as wide as its widest value when that is wider:
+    the cells are built only when painted, so the table cannot measure them."""
+    return tuple(c if (w := measured.get(c.key)) is None or w <= (c.width or 0)
+                 else replace(c, width=w) for c in cols)
 
 
 def outer(width: int) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
 from textual.widgets import Static
@@ -23,6 +23,17 @@ FIRST = (
     "app.pause", "app.quit",
 )
 HELP_ID = "app.help"
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.binding import Binding
+
+
+def key_text(app: App, binding: Binding) -> str:
+    """The binding's keys as the operator presses them, after any [keys] remap."""
+    keys = getattr(app, "_keymap", {}).get(binding.id or "", binding.key)
+    return ", ".join(app.get_key_display(binding.with_key(k.strip(), key_display=None))
+                     for k in keys.split(","))
 
 
 class KeyHints(Static):
