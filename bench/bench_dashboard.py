@@ -11,7 +11,9 @@
    same widgets and no data, alternating runs in fresh processes, medians compared;
    also the CPU time of each to its first frame (less disturbed by other load).
    With --against DIR, the dashboard of another checkout (say, the code before a
-   change) takes its turn in the same alternation, against the same bare runs.
+   change) takes its turn in the same alternation, against the same bare runs; with
+   --against-cache, on its own copy of the cache (a checkout at an older schema
+   cannot open a cache the newer one has migrated).
 3. Enter on a carrier -> complete carrier screen (head loaded and shown), p50/p95:
    to the first such frame, and the earlier Pilot-based measure (see enter_latency).
 4. Peak RSS of the dashboard process.
@@ -170,33 +172,34 @@ asyncio.run(main())
 """ % NOW_ISO  # noqa: UP031 (the child source holds braces)
 
 
-def startup(path: Path, runs: int, against: Path | None = None) -> dict[str, list[float]]:
+def startup(path: Path, runs: int, against: Path | None = None,
+            against_cache: Path | None = None) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"dashboard": [], "bare": [], "rss": [],
                                    "dashboard_cpu": [], "bare_cpu": [],
-                                   "against": [], "against_cpu": []}
-    # (what is reported, the child's mode, the checkout it imports noc_tui from)
-    turns = [("bare", "bare", ROOT), ("dashboard", "dashboard", ROOT)]
+                                   "against": [], "against_cpu": [], "against_rss": []}
+    # (what is reported, the child's mode, the checkout it imports noc_tui from, its cache)
+    turns = [("bare", "bare", ROOT, path), ("dashboard", "dashboard", ROOT, path)]
     if against is not None:
-        turns.append(("against", "dashboard", against))
+        turns.append(("against", "dashboard", against, against_cache or path))
     # Up-to-date bytecode, as an installed copy has: with PYTHONDONTWRITEBYTECODE set
     # (or a read-only checkout) every edited module would be compiled again in every
     # child, ~5-10 ms each, on both sides.
-    for _, _, root in turns[1:]:
+    for _, _, root, _ in turns[1:]:
         compileall.compile_dir(root / "noc_tui", quiet=1)
     # The dashboard's config: defaults, but no animations (as the Enter measure).
     config = path.parent / "bench-config.toml"
     config.write_text("[ui]\nanimations = false\n")
     for _ in range(runs):
-        for name, mode, root in turns:
+        for name, mode, root, cache in turns:
             t0 = time.time()
-            res = subprocess.run([sys.executable, "-c", CHILD, mode, str(path), repr(t0),
+            res = subprocess.run([sys.executable, "-c", CHILD, mode, str(cache), repr(t0),
                                   str(root), str(config)],
                                  capture_output=True, text=True, check=True)
             data = json.loads(res.stdout.strip().splitlines()[-1])
             out[name].append(data["first_frame_s"])
             out[f"{name}_cpu"].append(data["cpu_s"])
-            if name == "dashboard":
-                out["rss"].append(data["rss_mb"])
+            if name != "bare":
+                out["rss" if name == "dashboard" else "against_rss"].append(data["rss_mb"])
     return out
 
 
@@ -306,13 +309,16 @@ def main() -> None:
     ap.add_argument("--against", type=Path, metavar="DIR",
                     help="another checkout (e.g. a `git worktree` of the code before a "
                     "change) whose dashboard start alternates with this one's")
+    ap.add_argument("--against-cache", type=Path, metavar="PATH",
+                    help="the --against checkout's own copy of the cache (default: --cache)")
     args = ap.parse_args()
     load_before = os.getloadavg()
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     if not (args.reuse and args.cache.exists()):
         print(f"building {args.attempts:,} attempts over {args.carriers:,} carriers…", flush=True)
         build(args.cache, args.attempts, args.carriers)
-    st = startup(args.cache, 0 if args.enter_only else args.runs, args.against)
+    st = startup(args.cache, 0 if args.enter_only else args.runs, args.against,
+                 args.against_cache)
     dash = statistics.median(st["dashboard"]) if st["dashboard"] else float("nan")
     bare = statistics.median(st["bare"]) if st["bare"] else float("nan")
     lat = ({"first": [], "frame": [], "pilot": []} if args.startup_only
@@ -337,7 +343,9 @@ def main() -> None:
             "first_frame_against_runs_s": [round(x, 3) for x in st["against"]],
             "cpu_to_first_frame_against_s": _median(st["against_cpu"]),
             "cpu_ratio_against": round(_median(st["against_cpu"])
-                                       / _median(st["bare_cpu"]), 2)}),
+                                       / _median(st["bare_cpu"]), 2),
+            "dashboard_rss_against_mb": round(max(st["against_rss"], default=float("nan")),
+                                              1)}),
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before],
                                     "end": [round(x, 2) for x in os.getloadavg()]},
         "enter_first_ms": _pct(lat["first"], 0.5),
