@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from synth import NOW, attempts, carriers, rates, write_jsonl
 
 from noc_tui.analytics import metrics
+from noc_tui.analytics.periods import PERIODS
 from noc_tui.records.timefmt import ms_to_iso
 from noc_tui.store.cache import Cache
 
@@ -122,7 +123,7 @@ def main() -> None:
             for w in metrics.STANDARD_WINDOWS:
                 row[f"list {w}s"] = timed(lambda w=w: metrics.stored_metrics(cache, w), 20)
             cid = "C0001"
-            for p in metrics.PERIODS:
+            for p in PERIODS:
                 row[f"summary {p}"] = timed(
                     lambda p=p, cid=cid: metrics.summary(cache, cid, p, NOW), 20)
             for label, w, now in (("other 6h", 6 * 3600, NOW - 3 * 3600 * 1000),

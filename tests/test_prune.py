@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from noc_tui.analytics.metrics import (
-    PERIODS,
     carrier_metrics,
     consecutive_failures,
     failover_calls,
@@ -28,6 +27,7 @@ from noc_tui.analytics.metrics import (
     stored_metrics,
     summary,
 )
+from noc_tui.analytics.periods import PERIODS
 from noc_tui.cli import main
 from noc_tui.config import MetricSettings, Settings
 from noc_tui.records.timefmt import DAY_MS, HOUR_MS, iso_to_ms, ms_to_iso

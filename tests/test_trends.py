@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from noc_tui.analytics.metrics import failover_page, period_range, summary
-from noc_tui.analytics.trends import carrier_trend, list_trends
+from noc_tui.analytics.metrics import failover_page, refresh_standard_windows, summary
+from noc_tui.analytics.periods import period_range
+from noc_tui.analytics.trends import carrier_list_trends, carrier_trend, list_trends
 from noc_tui.records.timefmt import DAY_MS, HOUR_MS, iso_to_ms
 from noc_tui.store.cache import Cache
 from noc_tui.ui.carrier_list import trend_cell
@@ -57,6 +58,39 @@ def test_the_list_s_last_24_hours_per_carrier(cache_path: Path) -> None:
     assert cell.endswith("·····") and "·" not in cell[:6]
     assert trend_cell(down, 6, "").plain.endswith("··")  # merged in pairs to fit
     assert trend_cell(None, 12, "").plain == ""
+
+
+def test_the_list_s_trends_stored_by_a_refresh_are_those_computed_then(
+        tmp_path: Path) -> None:
+    """The dashboard reads the trend column as the refresh stored it (one statement):
+    the same cells as computed from the rollups, for that refresh's instant only."""
+    path = build_cache(tmp_path / "cache.db")
+    with Cache(path, readonly=True) as cache:
+        computed = list_trends(cache, FROZEN_NOW)
+        stored = carrier_list_trends(cache, FROZEN_NOW)
+        assert stored == computed and len(stored) >= 3
+        rows = cache.conn.execute("SELECT count(*) FROM list_trends").fetchone()[0]
+        assert rows == len(computed)  # read from the table, not computed again
+        # Another instant (the live list of another window): computed for it.
+        later = FROZEN_NOW + 5 * HOUR_MS
+        assert carrier_list_trends(cache, later) == list_trends(cache, later)
+        assert carrier_list_trends(cache, later) != stored
+    # A later refresh replaces them: what it stored answers for its own instant.
+    with Cache(path) as cache:
+        with cache.transaction() as conn:  # what the dashboard reads is the table's
+            conn.execute("UPDATE list_trends SET cells = '[[7,7]]' WHERE carrier_id = 'down'")
+        assert carrier_list_trends(cache, FROZEN_NOW)["down"] == [(7, 7)]
+        with cache.transaction() as conn:
+            conn.execute("UPDATE rollups SET attempts = attempts + 1000 "
+                         "WHERE carrier_id = 'down' AND hour = (SELECT max(hour) "
+                         "FROM rollups WHERE carrier_id = 'down' AND hour <= ?)",
+                         (FROZEN_NOW,))
+        refresh_standard_windows(cache, FROZEN_NOW)
+    with Cache(path, readonly=True) as cache:
+        again = carrier_list_trends(cache, FROZEN_NOW)
+    assert again["down"][-1][0] == stored["down"][-1][0] + 1000
+    assert {k: v for k, v in again.items() if k != "down"} == {
+        k: v for k, v in stored.items() if k != "down"}
 
 
 def test_the_chart_draws_scales_no_data_and_a_time_axis() -> None:

@@ -8,7 +8,6 @@ so the carrier list is a read of a few thousand rows.
 
 from __future__ import annotations
 
-import calendar
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +16,10 @@ from itertools import groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from noc_tui.records.timefmt import DAY_MS, HOUR_MS, ms_to_dt, ms_to_iso
+from noc_tui.analytics.periods import month_start, period_range
+from noc_tui.analytics.trends import STORED_NOW_KEY as STORED_TRENDS_NOW_KEY
+from noc_tui.analytics.trends import list_trend_rows
+from noc_tui.records.timefmt import DAY_MS, HOUR_MS, ms_to_iso
 from noc_tui.store.cache import ROLLUP_VALUE_COLS, Cache, _rollup_select
 from noc_tui.store.retention import carried_streak, chain, streak
 
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
 
 STANDARD_WINDOWS = (3600, 86400, 7 * 86400)
 REFRESH_CACHE_KIB = -8192  # SQLite page cache during a refresh (negative = KiB)
-PERIODS = ("live", "daily", "monthly")
 FAS_FLAGS = ("NO_RING", "SHORT_CALLS", "NEVER_404", "ANSWERS_UNALLOCATED")
 
 CARRIER_KEYS = (
@@ -486,16 +487,20 @@ def _refresh(cache: Cache, now_ms: int) -> None:
         (w, r["id"], json.dumps(r)) for w in STANDARD_WINDOWS
         for r in _window_rows(cache, now_ms, w, None, failures,
                               _consistency_pass(cache, now_ms, w))))
+    staged_trends = stage_rows(cache, "list_trends", list_trend_rows(cache, now_ms))
     with cache.transaction() as conn:
         swap_in(conn, "window_metrics", staged)
+        swap_in(conn, "list_trends", staged_trends)
         conn.execute("DELETE FROM window_numbers")
         conn.execute("INSERT INTO main.window_numbers SELECT * FROM temp.numbers")
         cache.set_meta("metrics_now_ms", str(now_ms))
+        cache.set_meta(STORED_TRENDS_NOW_KEY, str(now_ms))
         # Counts refreshes: a dashboard notices a new one even at the same now.
         conn.execute("INSERT INTO meta VALUES ('metrics_serial', '1') ON CONFLICT (key) "
                      "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
     conn.execute("DROP TABLE temp.numbers")
     conn.execute(f"DROP TABLE {staged}")
+    conn.execute(f"DROP TABLE {staged_trends}")
 
 
 def stage_rows(cache: Cache, table: str, rows: Iterable[tuple[Any, ...]]) -> str:
@@ -507,7 +512,8 @@ def stage_rows(cache: Cache, table: str, rows: Iterable[tuple[Any, ...]]) -> str
     staged = f"temp.staged_{table}"
     conn.execute(f"DROP TABLE IF EXISTS {staged}")
     conn.execute(f"CREATE TEMP TABLE staged_{table} AS SELECT * FROM main.{table} WHERE 0")
-    conn.executemany(f"INSERT INTO {staged} VALUES (?, ?, ?)", rows)
+    columns = len(conn.execute(f"SELECT * FROM {staged}").description)
+    conn.executemany(f"INSERT INTO {staged} VALUES ({', '.join('?' * columns)})", rows)
     return staged
 
 
@@ -545,27 +551,6 @@ def read_stored(cache: Cache, now_key: str, table: str, key: str, window_s: int,
 # -- summary ----------------------------------------------------------------------------
 
 
-def _month_start(year: int, month: int) -> int:
-    return calendar.timegm((year, month, 1, 0, 0, 0)) * 1000
-
-
-def period_range(period: str, now_ms: int) -> tuple[int, int]:
-    """[start, end) of the buckets a summary period covers."""
-    if period == "live":
-        end = now_ms // HOUR_MS * HOUR_MS + HOUR_MS
-        return end - 24 * HOUR_MS, end
-    if period == "daily":
-        end = now_ms // DAY_MS * DAY_MS + DAY_MS
-        return end - 31 * DAY_MS, end
-    if period == "monthly":
-        now = ms_to_dt(now_ms)
-        y, m = now.year, now.month
-        end = _month_start(y + (m == 12), m % 12 + 1)
-        idx = y * 12 + (m - 1) - 11
-        return _month_start(idx // 12, idx % 12 + 1), end
-    raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
-
-
 def _bucket_sql(period: str) -> str:
     if period == "live":
         return "hour"
@@ -597,7 +582,7 @@ def summary(
         bucket = row[0]
         if isinstance(bucket, str):
             y, m = bucket.split("-")
-            bucket = _month_start(int(y), int(m))
+            bucket = month_start(int(y), int(m))
         sm = dict(zip(ROLLUP_VALUE_COLS, row[1:], strict=True))
         if not sm["attempts"]:
             continue

@@ -3,14 +3,23 @@ or per day (the daily period, 31 days), every bucket of the period included, for
 carrier screen's chart; and every carrier's last 24 hours in a few cells, for the
 carrier list's trend column. Read from the hourly rollups and the failover links
 (both kept at ingest, by index), never from raw attempts.
+
+The list's trends are also stored at each refresh of the standard windows, beside them
+(table list_trends): the dashboard's start reads them in one statement instead of the
+~50,000 rollup rows of 2,000 carriers (30-40 ms on the start-up's path).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby
 from typing import TYPE_CHECKING
 
-from noc_tui.analytics.metrics import period_range
+import msgspec
+
+from noc_tui.analytics.periods import period_range
 from noc_tui.records.timefmt import DAY_MS, HOUR_MS
 
 if TYPE_CHECKING:
@@ -19,6 +28,13 @@ if TYPE_CHECKING:
 STEPS = {"live": HOUR_MS, "daily": DAY_MS}  # the periods a chart is drawn for
 LIST_HOURS = 24
 LIST_CELLS = 12  # the list's trend column: 24 hours in cells of 2 hours
+# meta: the instant the stored list trends were computed at (they answer for it only).
+STORED_NOW_KEY = "list_trends_now_ms"
+# The stored cells of every carrier as one JSON object, built by SQLite: one string to
+# decode (empty table: NULL).
+_STORED_SQL = ("SELECT '{' || group_concat(json_quote(carrier_id) || ':' || cells, ',') "
+               "|| '}' FROM list_trends")
+_STORED_TYPE = dict[str, list[tuple[int, int]]]
 
 
 @dataclass(frozen=True)
@@ -58,17 +74,39 @@ def list_trends(cache: Cache, now_ms: int, hours: int = LIST_HOURS,
     """Every carrier's (attempts, connected) in `cells` equal slices of the `hours`
     ending with the hour holding now, oldest first: one seek of the rollups' key per
     carrier (the carriers with attempts), not a scan."""
+    return dict(_slices(cache, now_ms, hours, cells))
+
+
+def _slices(cache: Cache, now_ms: int, hours: int = LIST_HOURS, cells: int = LIST_CELLS
+            ) -> Iterator[tuple[str, list[tuple[int, int]]]]:
+    """list_trends one carrier at a time, in id order (the rollups' key order)."""
     end = now_ms // HOUR_MS * HOUR_MS + HOUR_MS
     start = end - hours * HOUR_MS
     per = hours // cells * HOUR_MS
-    out: dict[str, list[tuple[int, int]]] = {}
-    for cid, hour, att, conn in cache.conn.execute(
-            "SELECT carrier_id, hour, attempts, connected FROM rollups WHERE carrier_id IN "
-            "(SELECT id FROM attempt_carriers) AND hour >= ? AND hour < ?", (start, end)):
-        row = out.get(cid)
-        if row is None:
-            row = out[cid] = [(0, 0)] * cells
-        i = (hour - start) // per
-        a, c = row[i]
-        row[i] = (a + att, c + conn)
-    return out
+    rows = cache.conn.execute(
+        "SELECT carrier_id, hour, attempts, connected FROM rollups WHERE carrier_id IN "
+        "(SELECT id FROM attempt_carriers) AND hour >= ? AND hour < ? "
+        "ORDER BY carrier_id, hour", (start, end))
+    for cid, group in groupby(rows, key=lambda r: r[0]):
+        row = [(0, 0)] * cells
+        for _cid, hour, att, conn in group:
+            i = (hour - start) // per
+            a, c = row[i]
+            row[i] = (a + att, c + conn)
+        yield cid, row
+
+
+def list_trend_rows(cache: Cache, now_ms: int) -> Iterator[tuple[str, str]]:
+    """The rows to store in list_trends for now_ms: (carrier id, its cells as JSON),
+    made one carrier at a time (the refresh's memory stays that of one row)."""
+    for cid, row in _slices(cache, now_ms):
+        yield cid, json.dumps(row, separators=(",", ":"))
+
+
+def carrier_list_trends(cache: Cache, now_ms: int) -> dict[str, list[tuple[int, int]]]:
+    """list_trends at now_ms: as stored by the refresh that computed them for this very
+    instant (the stored windows' now), else computed."""
+    if cache.meta(STORED_NOW_KEY) == str(now_ms):
+        (text,) = cache.conn.execute(_STORED_SQL).fetchone()
+        return msgspec.json.decode(text or "{}", type=_STORED_TYPE)
+    return list_trends(cache, now_ms)

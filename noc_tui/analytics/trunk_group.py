@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from noc_tui.analytics import inbound
-from noc_tui.analytics.metrics import PERIODS, period_range
+from noc_tui.analytics.periods import PERIODS, period_range
 from noc_tui.records import inbound as ib
 from noc_tui.records.timefmt import DAY_MS, HOUR_MS, ms_to_dt, ms_to_iso
 from noc_tui.store.cache import Cache

@@ -21,7 +21,7 @@ from noc_tui.analytics.metrics import (
     halt_set,
     stored_metrics,
 )
-from noc_tui.analytics.trends import list_trends
+from noc_tui.analytics.trends import carrier_list_trends
 from noc_tui.records.timefmt import HOUR_MS, ms_to_iso
 from noc_tui.settings_view import source_missing
 from noc_tui.store.alarms import Alarm, alarms_mark, open_alarms
@@ -148,8 +148,8 @@ def list_snapshot(cache_path: Path, settings: Settings, config_path: Path | None
                 alarm_mark = last_alarm_id(cache.conn)
                 # Read here, with the list: at start-up in the forked child, while the
                 # dashboard imports Textual (a second read after the first frame
-                # competed with its paint).
-                trends = list_trends(cache, as_of)
+                # competed with its paint); stored with the windows, one statement.
+                trends = carrier_list_trends(cache, as_of)
         except Exception as exc:
             return ListSnapshot(state, window, error=str(exc))
     finally:
@@ -385,7 +385,8 @@ def failure_history(
 
 
 def summaries(cache: Cache, carrier_id: str, now_ms: int) -> dict[str, list[dict[str, Any]]]:
-    from noc_tui.analytics.metrics import PERIODS, summary
+    from noc_tui.analytics.metrics import summary
+    from noc_tui.analytics.periods import PERIODS
 
     known = failures_recorded(cache) is not False
     return {p: summary(cache, carrier_id, p, now_ms) if known else

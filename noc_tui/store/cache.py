@@ -269,6 +269,13 @@ MIGRATIONS: list[str] = [
         WHERE cleared_at IS NULL;
     CREATE INDEX IF NOT EXISTS alarms_raised ON alarms (raised_at);
     """,
+    # 14: the carrier list's trend column, stored at each refresh of the standard windows
+    # (analytics/trends.py): each carrier's last 24 hours in cells, as JSON. Empty until
+    # the next refresh; until then the trends are computed from the rollups.
+    """
+    CREATE TABLE IF NOT EXISTS list_trends (
+        carrier_id TEXT PRIMARY KEY, cells TEXT NOT NULL) WITHOUT ROWID;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # meta: the cache holds every attempt that starts at or after this instant (ms); the

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on
 from textual.widgets import Tab, Tabs
 
-from noc_tui.analytics.metrics import PERIODS
+from noc_tui.analytics.periods import PERIODS
 from noc_tui.analytics.trends import STEPS, Trend, carrier_trend
 from noc_tui.analytics.views import summaries
 from noc_tui.ui import cells as fmt
