@@ -67,19 +67,19 @@ def test_the_list_s_trends_stored_by_a_refresh_are_those_computed_then(
     path = build_cache(tmp_path / "cache.db")
     with Cache(path, readonly=True) as cache:
         computed = list_trends(cache, FROZEN_NOW)
-        stored = carrier_list_trends(cache, FROZEN_NOW)
+        stored = carrier_list_trends(cache, FROZEN_NOW).as_dict()
         assert stored == computed and len(stored) >= 3
         rows = cache.conn.execute("SELECT count(*) FROM list_trends").fetchone()[0]
         assert rows == len(computed)  # read from the table, not computed again
         # Another instant (the live list of another window): computed for it.
         later = FROZEN_NOW + 5 * HOUR_MS
-        assert carrier_list_trends(cache, later) == list_trends(cache, later)
-        assert carrier_list_trends(cache, later) != stored
+        assert carrier_list_trends(cache, later).as_dict() == list_trends(cache, later)
+        assert carrier_list_trends(cache, later).as_dict() != stored
     # A later refresh replaces them: what it stored answers for its own instant.
     with Cache(path) as cache:
         with cache.transaction() as conn:  # what the dashboard reads is the table's
             conn.execute("UPDATE list_trends SET cells = '[[7,7]]' WHERE carrier_id = 'down'")
-        assert carrier_list_trends(cache, FROZEN_NOW)["down"] == [(7, 7)]
+        assert carrier_list_trends(cache, FROZEN_NOW).get("down") == [(7, 7)]
         with cache.transaction() as conn:
             conn.execute("UPDATE rollups SET attempts = attempts + 1000 "
                          "WHERE carrier_id = 'down' AND hour = (SELECT max(hour) "
@@ -87,7 +87,7 @@ def test_the_list_s_trends_stored_by_a_refresh_are_those_computed_then(
                          (FROZEN_NOW,))
         refresh_standard_windows(cache, FROZEN_NOW)
     with Cache(path, readonly=True) as cache:
-        again = carrier_list_trends(cache, FROZEN_NOW)
+        again = carrier_list_trends(cache, FROZEN_NOW).as_dict()
     assert again["down"][-1][0] == stored["down"][-1][0] + 1000
     assert {k: v for k, v in again.items() if k != "down"} == {
         k: v for k, v in stored.items() if k != "down"}

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-import msgspec
-
+from noc_tui.analytics.list_state import ListTrends
 from noc_tui.analytics.periods import period_range
 from noc_tui.records.timefmt import DAY_MS, HOUR_MS
 
@@ -30,11 +29,6 @@ LIST_HOURS = 24
 LIST_CELLS = 12  # the list's trend column: 24 hours in cells of 2 hours
 # meta: the instant the stored list trends were computed at (they answer for it only).
 STORED_NOW_KEY = "list_trends_now_ms"
-# The stored cells of every carrier as one JSON object, built by SQLite: one string to
-# decode (empty table: NULL).
-_STORED_SQL = ("SELECT '{' || group_concat(json_quote(carrier_id) || ':' || cells, ',') "
-               "|| '}' FROM list_trends")
-_STORED_TYPE = dict[str, list[tuple[int, int]]]
 
 
 @dataclass(frozen=True)
@@ -103,10 +97,10 @@ def list_trend_rows(cache: Cache, now_ms: int) -> Iterator[tuple[str, str]]:
         yield cid, json.dumps(row, separators=(",", ":"))
 
 
-def carrier_list_trends(cache: Cache, now_ms: int) -> dict[str, list[tuple[int, int]]]:
+def carrier_list_trends(cache: Cache, now_ms: int) -> ListTrends:
     """list_trends at now_ms: as stored by the refresh that computed them for this very
     instant (the stored windows' now), else computed."""
     if cache.meta(STORED_NOW_KEY) == str(now_ms):
-        (text,) = cache.conn.execute(_STORED_SQL).fetchone()
-        return msgspec.json.decode(text or "{}", type=_STORED_TYPE)
-    return list_trends(cache, now_ms)
+        return ListTrends(text=dict(cache.conn.execute(
+            "SELECT carrier_id, cells FROM list_trends")))
+    return ListTrends(list_trends(cache, now_ms))

@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
-from noc_tui.analytics.list_state import CARRIER_COLUMNS
+from noc_tui.analytics.list_state import CARRIER_COLUMNS, ListTrends
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.health_list import alarm_mark, count_part, filter_parts
 from noc_tui.ui.host import Host, host
@@ -175,7 +175,7 @@ class CarrierListScreen(Screen):
         self.loaded = False
         self.state_kind = "loading"
 
-        self.trends: dict[str, list[tuple[int, int]]] = {}  # id -> the last 24 h
+        self.trends = ListTrends()  # id -> the last 24 h
     @property
     def noc(self) -> Host:
         return host(self)
@@ -292,7 +292,7 @@ class CarrierListScreen(Screen):
         # built for every column; the table picks those that fit its width.
         cells = self._cells
         trends = self.trends
-        table.sync(cols, [(r["id"], partial(cells, r, cols, style_of, trends.get(r["id"])), r)
+        table.sync(cols, [(r["id"], partial(cells, r, cols, style_of, trends), r)
                           for r in shown], export)
         self._render_title(len(shown))
 
@@ -330,7 +330,7 @@ class CarrierListScreen(Screen):
 
     @staticmethod
     def _cells(r: dict[str, Any], cols: tuple[Col, ...], style_of: Callable[[str], str],
-               trend: list[tuple[int, int]] | None = None) -> list[Any]:
+               trends: ListTrends | None = None) -> list[Any]:
         h = r.get("health", "fine")
         hstyle = style_of(h)
         idle = not r.get("attempts")
@@ -351,7 +351,8 @@ class CarrierListScreen(Screen):
             elif k == "status":
                 out.append(fmt.lit(r.get(k) or fmt.DASH))  # unknown, not blank
             elif k == "trend":
-                out.append(trend_cell(trend, c.width or 12, hstyle if h != "fine" else ""))
+                out.append(trend_cell(trends.get(r["id"]) if trends else None, c.width or 12,
+                                      hstyle if h != "fine" else ""))
             elif k == "attempts":
                 out.append(fmt.num("no calls") if idle else fmt.num(fmt.count(r[k])))
             elif idle and k not in ("consecutive_failures",):

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
+from noc_tui.analytics.list_state import ListTrends
+
 if TYPE_CHECKING:  # annotations only: keeps the data layer out of the import path
     from noc_tui.analytics.list_state import DashboardState
     from noc_tui.store.poll_status import PollInfo
@@ -29,7 +31,7 @@ class ListLoaded(Message):
     mark: tuple[Any, ...] | None = None  # the cache's data mark when the list was read
     alarms: list[Any] = field(default_factory=list)  # open alarms (store.alarms.Alarm)
     alarm_mark: int = 0  # the newest alarm's id
-    trends: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # trend column
+    trends: ListTrends = field(default_factory=ListTrends)  # the trend column's cells
 
 
 @dataclass
