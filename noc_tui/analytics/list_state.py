@@ -64,6 +64,13 @@ class ListTrends:
     def __len__(self) -> int:
         return len(self._cells.keys() | self._text.keys())
 
+    def __eq__(self, other: object) -> bool:  # the same cells, however they were read
+        if not isinstance(other, ListTrends):
+            return NotImplemented
+        return self.as_dict() == other.as_dict()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable (decoded as drawn)
+
 
 @dataclass(frozen=True)
 class ListSnapshot:
