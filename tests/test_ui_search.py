@@ -132,6 +132,16 @@ async def test_the_palette_searches_what_is_typed(cache_path: Path, tmp_path: Pa
         assert [r["call_id"] for r in results(app)] == ["call-000042"]
 
 
+async def misroute_screen(app: NocApp, pilot: Any) -> CarrierScreen:
+    """The carrier screen of the misrouting carrier, opened once the list is shown."""
+    await settle(pilot)
+    app.open_carrier("misroute")
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, CarrierScreen)
+    return screen
+
+
 async def test_search_text_never_becomes_markup(cache_path: Path, tmp_path: Path) -> None:
     app = make_app(cache_path, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -146,11 +156,7 @@ async def test_slash_filters_the_table_in_view_on_every_tab(cache_path: Path,
                                                             tmp_path: Path) -> None:
     app = make_app(cache_path, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        app.open_carrier("misroute")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CarrierScreen)
+        screen = await misroute_screen(app, pilot)
         # A value each tab's table holds in some rows but not all.
         for key, part, needle in (("1", "contacts", "commercial"), ("4", "failures", "486"),
                                   ("5", "summary", "T2"), ("6", "failover", "Busy")):
@@ -188,11 +194,7 @@ async def test_esc_clears_a_kept_tab_filter_before_it_goes_back(cache_path: Path
     # is cleared by the first Esc; the second goes back.
     app = make_app(cache_path, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        app.open_carrier("misroute")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CarrierScreen)
+        screen = await misroute_screen(app, pilot)
         await pilot.press("4", "slash", *"486", "enter")
         await settle(pilot)
         failures = screen.query_one("#t-failures", NavTable)
@@ -212,10 +214,7 @@ async def test_the_failover_line_counts_what_a_filter_leaves(cache_path: Path,
                                                               tmp_path: Path) -> None:
     app = make_app(cache_path, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        app.open_carrier("misroute")
-        await settle(pilot)
-        screen = app.screen
+        screen = await misroute_screen(app, pilot)
         await pilot.press("6", "slash", *"Busy", "enter")
         await settle(pilot)
         table = screen.query_one("#t-failover", NavTable)
@@ -228,11 +227,7 @@ async def test_the_failover_line_counts_what_a_filter_leaves(cache_path: Path,
 async def test_a_tab_s_keys_never_switch_tabs(cache_path: Path, tmp_path: Path) -> None:
     app = make_app(cache_path, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        app.open_carrier("misroute")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CarrierScreen)
+        screen = await misroute_screen(app, pilot)
         for key in ("t", "i", "h", "f", "right_square_bracket"):
             await pilot.press(key)
             await settle(pilot)
