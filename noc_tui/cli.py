@@ -614,13 +614,10 @@ def prepare_dashboard(args: argparse.Namespace, err: TextIO, **app_options: Any)
         path = _cache_path(args, settings)
         migrate_file(path, settings.metrics)
         now = clock() if clock is not None else now_ms()
-        snap = list_snapshot(path, settings, config_path, state.window or settings.ui.window,
+        # Its rows share one string object per column name (metrics._stored_row): each
+        # is pickled once, not once per row.
+        return list_snapshot(path, settings, config_path, state.window or settings.ui.window,
                              now)
-        # One string object per column name: pickled once, not once per row (the rows
-        # come from one JSON document each), a third of the bytes to read back.
-        names: dict[str, str] = {}
-        snap.rows[:] = [{names.setdefault(k, k): v for k, v in r.items()} for r in snap.rows]
-        return snap
 
     check = ConfigCheck(args.config, then=first_list)
     from noc_tui.ui import terminal

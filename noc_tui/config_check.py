@@ -68,6 +68,7 @@ class ConfigCheck:
 
     def _start(self) -> None:
         rfd, wfd = os.pipe()
+        _widen_pipe(wfd)
         pid = os.fork()
         if pid == 0:  # the child: two answers down the pipe, then leave at once
             status = 0
@@ -146,6 +147,22 @@ class ConfigCheck:
                     os.waitpid(pid, 0)
             except (ChildProcessError, ProcessLookupError):
                 pass
+
+
+# The carrier list read ahead is ~0.5 MB pickled (2,000 carriers). Through Linux's
+# default 64 KiB pipe the parent's reader thread took it in a dozen reads, each waiting
+# for the GIL while the UI thread painted: 20-25 ms between the list being ready and it
+# being read. A pipe that holds it whole is read at once.
+PIPE_BYTES = 1 << 20  # Linux's default /proc/sys/fs/pipe-max-size
+
+
+def _widen_pipe(fd: int) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass  # not Linux, or over the user's limit: the default pipe works, slower
 
 
 def _write_frame(fd: int, value: Any) -> None:

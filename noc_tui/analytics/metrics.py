@@ -16,6 +16,8 @@ from itertools import groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from noc_tui.analytics.periods import month_start, period_range
 from noc_tui.analytics.trends import STORED_NOW_KEY as STORED_TRENDS_NOW_KEY
 from noc_tui.analytics.trends import list_trend_rows
@@ -533,7 +535,21 @@ def stored_rows(cache: Cache, window_s: int
                 ) -> tuple[int, Iterator[dict[str, Any]]] | None:
     """The same, its rows read one at a time in id order (memory of one row)."""
     return read_stored(cache, "metrics_now_ms", "window_metrics", "carrier_id", window_s,
-                       json.loads)
+                       _stored_row)
+
+
+_ROW_DECODER = msgspec.json.Decoder()
+
+
+def _stored_row(text: str) -> dict[str, Any]:
+    """A stored row as written by json.dumps. msgspec decodes the 2,000 rows of a list
+    in a quarter of json.loads' time, and gives them one key object per name (the
+    start-up child pickles each once: 0.3 MB instead of 0.7 MB). json.loads takes what
+    only it reads (NaN, integers past 64 bits)."""
+    try:
+        return _ROW_DECODER.decode(text)  # type: ignore[no-any-return]
+    except msgspec.DecodeError:
+        return json.loads(text)  # type: ignore[no-any-return]
 
 
 def read_stored(cache: Cache, now_key: str, table: str, key: str, window_s: int,

@@ -217,7 +217,10 @@ def mark_alarms(rows: list[dict[str, Any]], opened: list[Alarm]) -> None:
         if a.subject_kind == "carrier":
             by_carrier.setdefault(a.subject_id, []).append(a)
     for r in rows:
-        mine = by_carrier.get(r["id"], ())
+        mine = by_carrier.get(r["id"])
+        if mine is None:  # most rows: two literals, not two comprehensions
+            r["alarms"], r["alarms_silenced"] = {}, {}
+            continue
         r["alarms"] = {a.kind: a.last_message for a in mine if not a.silenced}
         r["alarms_silenced"] = {a.kind: a.last_message for a in mine if a.silenced}
 
