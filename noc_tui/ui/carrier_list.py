@@ -351,8 +351,8 @@ class CarrierListScreen(Screen):
             elif k == "status":
                 out.append(fmt.lit(r.get(k) or fmt.DASH))  # unknown, not blank
             elif k == "trend":
-                out.append(trend_cell(trends.get(r["id"]) if trends else None, c.width or 12,
-                                      hstyle if h != "fine" else ""))
+                trend = trends.get(r["id"]) if trends is not None else None
+                out.append(trend_cell(trend, c.width or 12, hstyle if h != "fine" else ""))
             elif k == "attempts":
                 out.append(fmt.num("no calls") if idle else fmt.num(fmt.count(r[k])))
             elif idle and k not in ("consecutive_failures",):
