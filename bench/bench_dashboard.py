@@ -167,7 +167,7 @@ async def main():
     display = type(app)._display
     def _display(self, *args, **kwargs):
         out = display(self, *args, **kwargs)
-        if not written and done():
+        if not written and not self._batch_count and done():  # batched: not written
             written.append(time.time() - T0)
         return out
     type(app)._display = _display

@@ -224,6 +224,49 @@ async def test_first_frame_shows_the_read_ahead_list_without_a_load(
         assert "Read Ahead Carrier" in names
 
 
+@pytest.mark.parametrize("delay_s, loading_first", [(0.05, False), (0.6, True)])
+async def test_the_first_frame_written_is_the_list_unless_it_is_slow(
+    tmp_path: Path, delay_s: float, loading_first: bool
+) -> None:
+    # The list screen holds its paints until the list read ahead is shown: one frame,
+    # complete, not "loading…" and then the list; a list slower than HEAD_WAIT_S shows
+    # "loading…" first.
+    from noc_tui.ui.app import NocApp
+    from noc_tui.ui.paint_hold import HEAD_WAIT_S
+
+    assert (delay_s > HEAD_WAIT_S) is loading_first
+    cache = build_cache(tmp_path / "c.db", calls=600)
+    settings = ui_settings()
+    first = list_snapshot(cache, settings, None, "24h", FROZEN_NOW)
+
+    def ahead() -> Any:  # the start-up child's answer, as slow as asked
+        time.sleep(delay_s)
+        return first
+
+    app = NocApp(settings, cache, clock=lambda: FROZEN_NOW, watch_interval_s=0,
+                 first_list=ahead)
+    written: list[tuple[str, int]] = []  # (the title, the rows in the table) a frame
+    display = app._display
+
+    def record(*args: Any, **kwargs: Any) -> Any:
+        screen = app.screen
+        # A frame composed under a batch update is not written (App._display).
+        if isinstance(screen, CarrierListScreen) and not app._batch_count:
+            title = str(screen.query_one("#list-title").render())
+            written.append((title, screen.query_one("#carriers", NavTable).row_count))
+        return display(*args, **kwargs)
+
+    app._display = record  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.loaded and written
+        assert written[-1][1] == len(first.rows)
+    loading = [w for w in written if "loading" in w[0]]
+    assert bool(loading) is loading_first, written[:3]
+    if not loading_first:
+        assert written[0][1] == len(first.rows)
+
+
 @pytest.mark.parametrize("ahead", ["other window", "failed"])
 async def test_first_load_reads_itself_when_the_read_ahead_does_not_fit(
     tmp_path: Path, ahead: str

@@ -18,8 +18,8 @@ except ImportError:  # tests/ itself on sys.path (rootdir import mode)
 
 from noc_tui.ui.app import NocApp
 from noc_tui.ui.export import screen_text
+from noc_tui.ui.paint_hold import HEAD_WAIT_S
 from noc_tui.ui.render import settle
-from noc_tui.ui.reused_screen import HEAD_WAIT_S
 from noc_tui.ui.trunk_group.screen import TrunkGroupScreen
 
 

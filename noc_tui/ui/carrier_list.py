@@ -11,7 +11,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from noc_tui.analytics.list_state import CARRIER_COLUMNS, ListTrends
@@ -19,6 +18,7 @@ from noc_tui.ui import cells as fmt
 from noc_tui.ui.health_list import alarm_mark, count_part, filter_parts
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import ListLoaded, LoadFailed
+from noc_tui.ui.paint_hold import PaintHold
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 from noc_tui.ui.widgets.columns import text_width, widened, widest_figure
 from noc_tui.ui.widgets.key_hints import key_text
@@ -140,7 +140,7 @@ def data_widths(rows: list[dict[str, Any]]) -> tuple[Col, ...]:
                     for c in LIST_COLS), measured)
 
 
-class CarrierListScreen(Screen):
+class CarrierListScreen(PaintHold):
     """Carriers x metrics, coloured by health, filterable and sortable."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -195,6 +195,8 @@ class CarrierListScreen(Screen):
         saved = self.noc.saved_sort("carriers")
         if saved is not None and saved[0] in COLS_BY_KEY and COLS_BY_KEY[saved[0]].sort:
             self.sort_key, self.sort_flipped = saved
+        # The first paint waits for the list (read ahead at start: a few ms).
+        self.hold_paint()
         self.load()
 
     # -- loading -------------------------------------------------------------------------
@@ -257,11 +259,13 @@ class CarrierListScreen(Screen):
             self.trends = msg.trends
             self.render_rows()
         self.loaded = True
+        self.release_paint()
         self.call_after_refresh(self.noc.first_frame_shown)
 
     def on_load_failed(self, msg: LoadFailed) -> None:
         self.noc.load_failed(msg)
         self.loaded = True
+        self.release_paint()
         self.call_after_refresh(self.noc.first_frame_shown)
 
     # -- rendering -----------------------------------------------------------------------

@@ -36,7 +36,8 @@ from noc_tui.ui.carrier.summary import SummaryPane
 from noc_tui.ui.export import Snapshot, table_snapshot
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import LoadFailed, PartLoaded
-from noc_tui.ui.reused_screen import HEAD_WAIT_S, ReusedScreen
+from noc_tui.ui.paint_hold import HEAD_WAIT_S
+from noc_tui.ui.reused_screen import ReusedScreen
 from noc_tui.ui.widgets import HeaderBar, KeyHints, NavTable
 from noc_tui.ui.widgets.tab_filter import TabFilter
 
