@@ -16,8 +16,9 @@ except ImportError:  # tests/ itself on sys.path (rootdir import mode)
 
 from noc_tui.ui.app import NocApp
 from noc_tui.ui.carrier.head import CarrierHead
-from noc_tui.ui.carrier.screen import HEAD_WAIT_S, CarrierScreen
+from noc_tui.ui.carrier.screen import CarrierScreen
 from noc_tui.ui.export import screen_text
+from noc_tui.ui.paint_hold import HEAD_WAIT_S
 from noc_tui.ui.render import settle
 
 

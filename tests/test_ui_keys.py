@@ -42,10 +42,11 @@ except ImportError:  # tests/ itself on sys.path (rootdir import mode)
 
 from noc_tui.ui.app import NocApp
 from noc_tui.ui.call_screen import CallScreen
-from noc_tui.ui.carrier.screen import HEAD_WAIT_S, PAGE, CarrierScreen
+from noc_tui.ui.carrier.screen import PAGE, CarrierScreen
 from noc_tui.ui.carrier_list import CarrierListScreen
 from noc_tui.ui.export import ExportDialog, screen_text
 from noc_tui.ui.help import HelpScreen
+from noc_tui.ui.paint_hold import HEAD_WAIT_S
 from noc_tui.ui.render import render_view, settle
 from noc_tui.ui.widgets import HeaderBar, NavTable
 

@@ -61,12 +61,6 @@ class ListTrends:
         ids = self._cells.keys() | self._text.keys()
         return {cid: cells for cid in sorted(ids) if (cells := self.get(cid)) is not None}
 
-    def __len__(self) -> int:  # a set of every id: not for the paint path
-        return len(self._cells.keys() | self._text.keys())
-
-    def __bool__(self) -> bool:
-        return bool(self._cells or self._text)
-
     def __eq__(self, other: object) -> bool:  # the same cells, however they were read
         if not isinstance(other, ListTrends):
             return NotImplemented

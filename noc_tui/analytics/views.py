@@ -20,7 +20,9 @@ from noc_tui.analytics.metrics import (
     consecutive_failures,
     halt_set,
     stored_metrics,
+    summary,
 )
+from noc_tui.analytics.periods import PERIODS
 from noc_tui.analytics.trends import carrier_list_trends
 from noc_tui.records.timefmt import HOUR_MS, ms_to_iso
 from noc_tui.settings_view import source_missing
@@ -388,9 +390,6 @@ def failure_history(
 
 
 def summaries(cache: Cache, carrier_id: str, now_ms: int) -> dict[str, list[dict[str, Any]]]:
-    from noc_tui.analytics.metrics import summary
-    from noc_tui.analytics.periods import PERIODS
-
     known = failures_recorded(cache) is not False
     return {p: summary(cache, carrier_id, p, now_ms) if known else
             unknown_failures(summary(cache, carrier_id, p, now_ms), SUMMARY_FAILURE_FIGURES)

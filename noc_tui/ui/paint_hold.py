@@ -3,10 +3,10 @@ from the moment it asks for its first data until that data is shown, or HEAD_WAI
 has passed (a slower read shows "Loading…"). Keys still reach the screen meanwhile;
 only painting waits.
 
-Used at start by the carrier list (its list arrives from the start-up child a few ms
-after the screen is mounted: painting the empty screen first cost ~7 ms of the main
-thread just as the list arrived) and on each Enter by the carrier and trunk-group
-screens (ReusedScreen)."""
+Textual still lays out and composes the held frames; only writing them to the terminal
+waits, so the operator sees no "Loading…" flash. Used at start by the carrier list (its
+list arrives from the start-up child a few ms after the screen is mounted) and on each
+Enter by the carrier and trunk-group screens (ReusedScreen)."""
 
 from __future__ import annotations
 

@@ -36,7 +36,6 @@ from noc_tui.ui.carrier.summary import SummaryPane
 from noc_tui.ui.export import Snapshot, table_snapshot
 from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import LoadFailed, PartLoaded
-from noc_tui.ui.paint_hold import HEAD_WAIT_S
 from noc_tui.ui.reused_screen import ReusedScreen
 from noc_tui.ui.widgets import HeaderBar, KeyHints, NavTable
 from noc_tui.ui.widgets.tab_filter import TabFilter
@@ -46,7 +45,7 @@ TAB_ONLY = {"cycle_period": "summary", "toggle_direction": "failover",
             "toggle_halt": "failover", "toggle_fas": "failover", "page": "failover"}
 TAB_KEYS = {"1": "contacts", "2": "rates", "3": "consistency", "4": "failures",
             "5": "summary", "6": "failover"}
-__all__ = ["HEAD_WAIT_S", "PAGE", "TAB_KEYS", "CarrierScreen"]
+__all__ = ["PAGE", "TAB_KEYS", "CarrierScreen"]
 
 
 class CarrierScreen(ReusedScreen):
