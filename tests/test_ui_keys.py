@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 
 try:
     from tests.ui_fixtures import (
@@ -169,6 +170,23 @@ async def test_cursor_stays_on_the_same_carrier_across_refresh(cache_path: Path,
         assert t.cursor_key == key
         await pilot.press("s", "a")  # re-sorted by ASR: still on the same carrier
         assert t.cursor_key == key
+
+
+async def test_a_list_filter_typed_in_one_burst_goes_to_the_box(cache_path: Path,
+                                                                tmp_path: Path):
+    # `/`, the filter and Enter sent at once (a paste): "1" is a window key on the list,
+    # but typed after `/` it is part of the filter, and the window stays.
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        window = app.window
+        for key, char in (("slash", "/"), ("t", "t"), ("i", "i"), ("e", "e"),
+                          ("r", "r"), ("1", "1"), ("enter", "\r")):
+            app.post_message(events.Key(key, char))
+        await settle(pilot)
+        assert app.window == window
+        assert list_keys(app) == ["tier1"]
+        assert "filter: tier1" in screen_text(app)
 
 
 async def test_number_keys_switch_tabs_and_failover_filters(cache_path: Path, tmp_path: Path):

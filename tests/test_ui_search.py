@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 
 try:
     from tests.ui_fixtures import FROZEN_NOW, build_cache, ui_settings
@@ -278,3 +279,22 @@ async def test_a_delivery_of_a_trunk_group_is_found_and_opens_its_chain(cache_pa
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, SearchScreen)
+
+
+async def test_a_filter_typed_in_one_burst_goes_to_the_box(cache_path: Path,
+                                                          tmp_path: Path) -> None:
+    # `/` and the filter's characters sent at once, as a fast typist or a paste in a
+    # terminal sends them: the digits go into the box, not to the tab keys (`/486` on
+    # Consecutive Failure opened the Failover tab).
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await misroute_screen(app, pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        for key, char in (("slash", "/"), ("4", "4"), ("8", "8"), ("6", "6")):
+            app.post_message(events.Key(key, char))
+        await settle(pilot)
+        assert screen.current_part() == "failures"
+        failures = screen.query_one("#t-failures", NavTable)
+        assert failures.filter_text == "486"
+        assert screen.query_one("#tab-filter").value == "486"

@@ -43,6 +43,7 @@ from noc_tui.ui.startup import (
 )
 from noc_tui.ui.themes import DEFAULT_THEME, HEALTH_DEFAULTS, NO_COLOR_HEALTH, load_themes
 from noc_tui.ui.widgets import HeaderBar
+from noc_tui.ui.widgets.key_focus import typed_before_focus
 
 MAX_ALARM_TOASTS = 5  # per reload; more crossings are summed up in one more toast
 # The collector, held from the start (startup.py), resumes this long after the first
@@ -220,6 +221,8 @@ class NocApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
             self._last_input = time.monotonic()
+            if isinstance(event, events.Key) and typed_before_focus(self, event):
+                return
         await super().on_event(event)
 
     def _collect_when_idle(self) -> None:

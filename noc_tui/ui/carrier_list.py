@@ -21,6 +21,7 @@ from noc_tui.ui.messages import ListLoaded, LoadFailed
 from noc_tui.ui.paint_hold import PaintHold
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 from noc_tui.ui.widgets.columns import text_width, widened, widest_figure
+from noc_tui.ui.widgets.key_focus import focus_now
 from noc_tui.ui.widgets.key_hints import key_text
 from noc_tui.ui.widgets.table_sort import descending, natural_key, sort_items
 
@@ -388,7 +389,7 @@ class CarrierListScreen(PaintHold):
         box = self.query_one("#filter", Input)
         box.add_class("-on")
         box.value = self.filter_text
-        box.focus()
+        focus_now(box)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

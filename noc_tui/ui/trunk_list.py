@@ -21,6 +21,7 @@ from noc_tui.ui.host import Host, host
 from noc_tui.ui.messages import LoadFailed, TrunkListLoaded
 from noc_tui.ui.widgets import Col, HeaderBar, KeyHints, NavTable, Note
 from noc_tui.ui.widgets.columns import text_width, widened, widest_figure
+from noc_tui.ui.widgets.key_focus import focus_now
 
 if TYPE_CHECKING:
     from noc_tui.ui.export import Snapshot
@@ -315,7 +316,7 @@ class TrunkGroupListScreen(Screen):
         box = self.query_one("#trunks-filter", Input)
         box.add_class("-on")
         box.value = self.filter_text
-        box.focus()
+        focus_now(box)
 
     def _set_filter(self, text: str) -> None:
         self.filter_text = text

@@ -12,6 +12,7 @@ from noc_tui.analytics.views import rates
 from noc_tui.ui import cells as fmt
 from noc_tui.ui.carrier.part import CarrierPart
 from noc_tui.ui.widgets import Col, NavTable, Note
+from noc_tui.ui.widgets.key_focus import focus_now
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -62,7 +63,7 @@ class RatesPane(CarrierPart):
     def enter_prefix(self) -> None:
         box = self.query_one("#rate-prefix", Input)
         box.can_focus = True
-        box.focus()
+        focus_now(box)
 
     @property
     def prefix_focused(self) -> bool:

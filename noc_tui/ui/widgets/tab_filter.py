@@ -7,6 +7,7 @@ from collections.abc import Callable
 from textual import on
 from textual.widgets import Input
 
+from noc_tui.ui.widgets.key_focus import focus_now
 from noc_tui.ui.widgets.navtable import NavTable
 
 
@@ -39,7 +40,7 @@ class TabFilter(Input):
         with self.prevent(Input.Changed):
             self.value = table.filter_text
         self.add_class("-on")
-        self.focus()
+        focus_now(self)
         return True
 
     def show_tab(self) -> None:
